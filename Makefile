@@ -1,0 +1,31 @@
+# make run  - set up a virtualenv, migrate the SQLite database, serve the demo on :5000
+# make test - set up the virtualenv with test tools, lint, run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+export FLASK_APP = app
+
+.PHONY: run test check docs clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(BIN)/.installed
+	FLASK_DEBUG=1 $(BIN)/flask db upgrade
+	FLASK_DEBUG=1 $(BIN)/flask run --port 5000
+
+test: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+check: $(BIN)/.installed
+	$(BIN)/flask kit check
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
+
+docs: $(BIN)/.installed
+	$(BIN)/flask kit reference --write README.md

@@ -1,0 +1,140 @@
+"""Application factory: ``create_app()`` builds the kit for gunicorn, ``flask`` and tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask import current_app
+from flask import g
+from flask import render_template
+from flask import request
+from flask.sessions import SecureCookieSessionInterface
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import assets
+from . import security
+from .config import DEFAULTS
+from .config import ConfigError
+from .config import from_env
+from .config import production_problems
+from .models import db
+from .pages import PageRegistry
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+migrate = Migrate()
+csrf = CSRFProtect()
+
+
+class VisitorSessionInterface(SecureCookieSessionInterface):
+    """The signed session cookie, except for bots and previews, which get no cookie at all."""
+
+    def should_set_cookie(self, app: Flask, session: Any) -> bool:
+        if g.get("no_cookie"):
+            return False
+        return super().should_set_cookie(app, session)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then environment, then instance config.py, then ``test_config``."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder=None,  # served by assets.bp with fingerprinted names
+    )
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_mapping(from_env(os.environ))
+    app.config.from_pyfile("config.py", silent=True)
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    _finish_config(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    app.session_interface = VisitorSessionInterface()
+    if app.config["PROXY_FIX_HOPS"]:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=app.config["PROXY_FIX_HOPS"],
+            x_proto=app.config["PROXY_FIX_HOPS"],
+            x_host=app.config["PROXY_FIX_HOPS"],
+        )
+
+    registry = PageRegistry(
+        Path(app.config["PAGES_DIR"]), assets.STATIC_DIR, auto_reload=app.debug or app.testing
+    )
+    if registry.errors and _serving_production(app):
+        details = "\n  ".join(str(e) for e in registry.errors)
+        raise ConfigError(f"page files have errors; fix them and start again:\n  {details}")
+    app.extensions["pages"] = registry
+
+    from . import cli
+    from . import waitlist
+
+    app.register_blueprint(assets.bp)
+    app.register_blueprint(waitlist.bp)
+    cli.init_app(app)
+    app.add_url_rule("/healthz", "healthz", healthz)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(CSRFError, waitlist.csrf_error)
+    app.register_error_handler(Exception, _server_error)
+    # Last, so every blueprint's views exist when their rate limits are attached.
+    security.init_app(app)
+    return app
+
+
+def _serving_production(app: Flask) -> bool:
+    """True under gunicorn without debug; ``flask`` commands and tests may run with problems."""
+    cli = os.environ.get("FLASK_RUN_FROM_CLI") == "true"
+    return not (app.debug or app.testing or cli)
+
+
+def _finish_config(app: Flask) -> None:
+    """Fill path defaults and refuse an unsafe production configuration."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        os.makedirs(app.instance_path, exist_ok=True)
+        path = Path(app.instance_path) / "waitlist.sqlite3"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if not app.config["PAGES_DIR"]:
+        app.config["PAGES_DIR"] = str(PROJECT_DIR / "pages")
+    if app.config["PREFERRED_URL_SCHEME"] == "https":
+        app.config["SESSION_COOKIE_SECURE"] = True
+    if _serving_production(app):
+        problems = production_problems(app.config)
+        if problems:
+            raise ConfigError("refusing to start in production:\n  " + "\n  ".join(problems))
+
+
+def healthz() -> tuple[dict[str, str], int]:
+    """Answer 200 when the database is reachable, so the PaaS can route traffic here."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+        db.session.rollback()
+        return {"status": "database unreachable"}, 503
+    return {"status": "ok"}, 200
+
+
+def _http_error(error: HTTPException) -> Any:
+    if request.path.startswith("/api/"):
+        return {"error": error.description}, error.code
+    return render_template("error.html", error=error), error.code
+
+
+def _server_error(error: Exception) -> Any:
+    """Roll back, log, and show a friendly page; never a stack trace to a visitor."""
+    db.session.rollback()
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    if request.path.startswith("/api/"):
+        return {"error": "internal error"}, 500
+    return render_template("error.html", error=None), 500

@@ -1,0 +1,93 @@
+"""``flask kit ...`` commands for founders: check page files, start a new page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask import current_app
+from flask.cli import AppGroup
+
+from .doctor import diagnose
+from .pages import RESERVED_SLUGS
+from .pages import SLUG_RE
+from .pages import load_pages
+from .pages import schema_reference
+from .pages import starter_page
+
+REFERENCE_START = "<!-- page-reference:start -->"
+REFERENCE_END = "<!-- page-reference:end -->"
+
+
+@click.group("kit", cls=AppGroup)
+def kit() -> None:
+    """Manage landing pages and read results."""
+
+
+@kit.command("check")
+def check_command() -> None:
+    """Validate every page file and list all problems, each with its file and key path."""
+    registry = current_app.extensions["pages"]
+    pages, errors = load_pages(registry.pages_dir, registry.static_dir)
+    for slug in sorted(pages):
+        click.echo(f"ok     {slug}.toml")
+    if errors:
+        for error in errors:
+            click.echo(f"error  {error}", err=True)
+        raise click.ClickException(f"{len(errors)} problem(s) in page files")
+    click.echo(f"{len(pages)} page(s), no problems")
+
+
+@kit.command("new")
+@click.argument("slug")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def new_command(slug: str, force: bool) -> None:
+    """Write pages/SLUG.toml, a commented starter page served at /SLUG."""
+    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
+        raise click.ClickException(
+            f"{slug!r} can't be a page name: use lower-case letters, digits and dashes "
+            f"(and not {', '.join(sorted(RESERVED_SLUGS))})"
+        )
+    target = current_app.extensions["pages"].pages_dir / f"{slug}.toml"
+    if target.exists() and not force:
+        raise click.ClickException(f"{target} already exists (use --force to overwrite)")
+    target.write_text(starter_page(slug), encoding="utf-8")
+    click.echo(f"wrote {target}; open http://127.0.0.1:5000/{slug} to see it")
+
+
+@kit.command("reference")
+@click.option("--write", type=click.Path(dir_okay=False, path_type=Path), help="Update this file.")
+def reference_command(write: Path | None) -> None:
+    """Print the page-file reference generated from the schema, or update it in README.md."""
+    table = schema_reference()
+    if write is None:
+        click.echo(table, nl=False)
+        return
+    text = write.read_text(encoding="utf-8")
+    start, end = text.find(REFERENCE_START), text.find(REFERENCE_END)
+    if start < 0 or end < start:
+        raise click.ClickException(f"{write} has no {REFERENCE_START} ... {REFERENCE_END} block")
+    head = text[: start + len(REFERENCE_START)]
+    write.write_text(f"{head}\n{table}{text[end:]}", encoding="utf-8")
+    click.echo(f"updated the page reference in {write}")
+
+
+@kit.command("doctor")
+def doctor_command() -> None:
+    """Check this deployment's settings, database and pages; print each problem with its fix."""
+    findings = diagnose(current_app)
+    for finding in findings:
+        if finding.ok:
+            click.echo(f"ok       {finding.what}")
+        else:
+            click.echo(f"PROBLEM  {finding.what}\n         fix: {finding.fix}")
+    problems = sum(not finding.ok for finding in findings)
+    if problems:
+        raise click.ClickException(f"{problems} problem(s) to fix before serving the public")
+    click.echo("no problems found")
+
+
+def init_app(app: Flask) -> None:
+    """Register the ``flask kit`` command group."""
+    app.cli.add_command(kit)

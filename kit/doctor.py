@@ -1,0 +1,182 @@
+"""``flask kit doctor``: check a deployment's settings and say how to fix each problem.
+
+Each check returns Findings; the command prints them all, so one run lists everything to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask
+from sqlalchemy import text
+
+from .config import DEV_SECRET_KEY
+from .models import db
+
+MIN_SECRET_LENGTH = 32
+MIN_PASSWORD_LENGTH = 12
+GENERATE_SECRET = 'python -c "import secrets; print(secrets.token_hex(32))"'
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One checked setting: fine (``fix`` empty) or a problem with the fix spelled out."""
+
+    what: str
+    fix: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.fix
+
+
+def diagnose(app: Flask) -> list[Finding]:
+    """Run every check against this app's configuration, database and page files."""
+    findings: list[Finding] = []
+    for check in (_secret_key, _admin_password, _https, _database, _pages, _rate_limits, _outbound):
+        findings.extend(check(app))
+    return findings
+
+
+def _secret_key(app: Flask) -> Iterator[Finding]:
+    key = app.config.get("SECRET_KEY") or ""
+    if key in ("", DEV_SECRET_KEY):
+        yield Finding("SECRET_KEY is not set", f"set SECRET_KEY to the output of {GENERATE_SECRET}")
+    elif len(key) < MIN_SECRET_LENGTH or len(set(key)) < 10:
+        yield Finding(
+            f"SECRET_KEY is weak ({len(key)} characters, {len(set(key))} different)",
+            f"use at least {MIN_SECRET_LENGTH} random characters: {GENERATE_SECRET}",
+        )
+    else:
+        yield Finding("SECRET_KEY is long and varied")
+
+
+def _admin_password(app: Flask) -> Iterator[Finding]:
+    password = app.config.get("ADMIN_PASSWORD") or ""
+    if not password:
+        yield Finding(
+            "ADMIN_PASSWORD is not set: nobody can open the dashboard",
+            f"set ADMIN_PASSWORD to a passphrase of {MIN_PASSWORD_LENGTH} characters or more",
+        )
+    elif len(password) < MIN_PASSWORD_LENGTH:
+        yield Finding(
+            f"ADMIN_PASSWORD is short ({len(password)} characters)",
+            f"use {MIN_PASSWORD_LENGTH} characters or more, e.g. four random words",
+        )
+    else:
+        yield Finding("ADMIN_PASSWORD is set")
+
+
+def _https(app: Flask) -> Iterator[Finding]:
+    if app.config.get("PREFERRED_URL_SCHEME") != "https":
+        yield Finding(
+            "PREFERRED_URL_SCHEME is not https: cookies are not marked Secure, links say http://",
+            "serve the site over HTTPS (every PaaS does) and set PREFERRED_URL_SCHEME=https",
+        )
+    else:
+        yield Finding("HTTPS: secure cookies and https:// links")
+
+
+def _database(app: Flask) -> Iterator[Finding]:
+    url = db.engine.url.render_as_string(hide_password=True)
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    except Exception as error:  # noqa: BLE001 - any failure to connect is the finding
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        yield Finding(
+            f"database {url} is unreachable ({reason})",
+            "check DATABASE_URL (the PaaS sets it when a database is attached) and that the "
+            "database server is running",
+        )
+        return
+    yield Finding(f"database {url} is reachable")
+    config = app.extensions["migrate"].migrate.get_config()
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    if current != heads:
+        have = ", ".join(sorted(current)) or "none"
+        yield Finding(
+            f"database schema is at revision {have}, the code needs {', '.join(sorted(heads))}",
+            "run `flask --app app db upgrade` (the Procfile's release step does it on deploy)",
+        )
+    else:
+        yield Finding("database schema is up to date")
+
+
+def _pages(app: Flask) -> Iterator[Finding]:
+    errors = app.extensions["pages"].errors
+    if errors:
+        yield Finding(
+            f"{len(errors)} problem(s) in page files, first: {errors[0]}",
+            "run `flask --app app kit check` to list them all, then fix the files",
+        )
+    else:
+        yield Finding("page files are valid")
+
+
+def _rate_limits(app: Flask) -> Iterator[Finding]:
+    uri = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if not app.config.get("RATELIMIT_ENABLED", True):
+        yield Finding(
+            "rate limits are switched off (RATELIMIT_ENABLED=false)",
+            "unset RATELIMIT_ENABLED so signup and login are protected against floods",
+        )
+        return
+    if not uri.startswith(("redis://", "rediss://")):
+        yield Finding("rate limits count in memory, per worker (set REDIS_URL to share them)")
+        return
+    limiter = app.extensions.get("rate_limiter")
+    storage = getattr(limiter, "storage", None)
+    try:
+        reachable = bool(storage is not None and storage.check())
+    except Exception:  # noqa: BLE001 - a broken Redis is the finding
+        reachable = False
+    host = urlsplit(uri).hostname or uri
+    if reachable:
+        yield Finding(f"rate-limit storage Redis at {host} is reachable")
+    else:
+        yield Finding(
+            f"rate-limit storage Redis at {host} is unreachable: limits are not enforced",
+            "check REDIS_URL (or RATELIMIT_STORAGE_URI) and that Redis is running",
+        )
+
+
+def _outbound(app: Flask) -> Iterator[Finding]:
+    """Webhook and mail settings, checked only when the deployment uses them."""
+    config = app.config
+    webhook = config.get("WEBHOOK_URL")
+    if webhook:
+        if urlsplit(webhook).scheme != "https":
+            yield Finding(
+                "WEBHOOK_URL is not https: signups would travel unencrypted",
+                "use the receiver's https:// address",
+            )
+        secret = config.get("WEBHOOK_SECRET") or ""
+        if len(secret) < 16:
+            yield Finding(
+                "WEBHOOK_SECRET is missing or short: the receiver can't verify our signature",
+                f"set WEBHOOK_SECRET to {GENERATE_SECRET} and give the same value to the receiver",
+            )
+        else:
+            yield Finding("webhook is https and signed")
+    mail_keys = sorted(key for key in config if key.startswith(("MAIL_", "SMTP_")))
+    if any(config.get(key) for key in mail_keys):
+        sender = config.get("MAIL_DEFAULT_SENDER") or config.get("MAIL_FROM")
+        server = config.get("MAIL_SERVER") or config.get("MAIL_URL") or config.get("SMTP_URL")
+        if not server:
+            yield Finding(
+                "mail settings are present but no mail server is configured",
+                "set MAIL_SERVER (or MAIL_URL) to your provider's SMTP server",
+            )
+        elif not sender:
+            yield Finding(
+                "no sender address for mail",
+                "set MAIL_DEFAULT_SENDER to an address on a domain you control",
+            )
+        else:
+            yield Finding(f"mail goes through {urlsplit(str(server)).hostname or server}")

@@ -1,0 +1,108 @@
+"""Forms: field rules only. Views decide what a valid form means for the database."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError
+from email_validator import validate_email
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
+from wtforms import EmailField
+from wtforms import HiddenField
+from wtforms import PasswordField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
+from wtforms.validators import ValidationError
+
+from .experiments import clean_text
+from .pages import Form as FormConfig
+
+HONEYPOT_FIELD = "leave_this_empty"
+
+
+def _strip(value: object) -> object:
+    return clean_text(value) if isinstance(value, str) else value
+
+
+def _normalise_email(form: FlaskForm, field: EmailField) -> None:
+    """Check syntax (and DNS only when configured) and replace the value with its normal form."""
+    try:
+        result = validate_email(
+            field.data or "",
+            check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
+        )
+    except EmailNotValidError as error:
+        raise ValidationError(f"Please enter a valid e-mail address ({error}).") from None
+    field.data = result.normalized
+
+
+class SignupForm(FlaskForm):
+    """The waitlist form; unused optional fields are removed per page by ``for_page``."""
+
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Please enter your e-mail address."),
+            Length(max=254, message="That e-mail address is too long (254 characters at most)."),
+            _normalise_email,
+        ],
+        filters=[_strip],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
+    name = StringField(
+        "Your name",
+        validators=[
+            Optional(),
+            Length(max=100, message="Please keep the name under 100 characters."),
+        ],
+        filters=[_strip],
+        render_kw={"autocomplete": "name"},
+    )
+    answer = TextAreaField(
+        "Answer",
+        validators=[
+            Optional(),
+            Length(max=1000, message="Please keep the answer under 1000 characters."),
+        ],
+        filters=[_strip],
+    )
+    consent = BooleanField(
+        "I agree",
+        validators=[DataRequired("Please tick the box to agree before joining.")],
+    )
+    # Bots fill every field; people never see this one and browsers don't autofill it.
+    leave_this_empty = StringField(
+        "Leave this field empty",
+        render_kw={"autocomplete": "off", "tabindex": "-1"},
+    )
+    rendered = HiddenField()  # signed time the form was first shown (minimum-time bot check)
+
+    @classmethod
+    def for_page(cls, config: FormConfig, **kwargs) -> SignupForm:
+        """Build the form for one page, dropping the fields that page doesn't ask for."""
+        form = cls(**kwargs)
+        form.email.label.text = config.email_label
+        if not config.ask_name:
+            del form.name
+        if config.question:
+            form.answer.label.text = config.question
+        else:
+            del form.answer
+        if config.consent:
+            form.consent.label.text = config.consent
+        else:
+            del form.consent
+        return form
+
+
+class LoginForm(FlaskForm):
+    """The founder's dashboard login."""
+
+    password = PasswordField(
+        "Admin password",
+        validators=[DataRequired("Please enter the admin password."), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )

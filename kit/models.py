@@ -1,0 +1,143 @@
+"""Database tables. Uniqueness lives here, in constraints, so races cannot create duplicates."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime
+from sqlalchemy import Engine
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Insert
+from sqlalchemy import MetaData
+from sqlalchemy import String
+from sqlalchemy import Table
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import event
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+
+class Base(DeclarativeBase):
+    # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Exposure(db.Model):
+    """The first time one visitor saw one experiment on one page; later views write nothing."""
+
+    __table_args__ = (
+        UniqueConstraint("page", "experiment", "visitor_key"),
+        Index("ix_exposure_page_experiment_variant", "page", "experiment", "variant"),
+        Index("ix_exposure_page_experiment_first_seen", "page", "experiment", "first_seen"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page: Mapped[str] = mapped_column(String(64))
+    experiment: Mapped[str] = mapped_column(String(64))  # "" when the page runs no experiment
+    variant: Mapped[str] = mapped_column(String(64))
+    visitor_key: Mapped[str] = mapped_column(String(64))  # hash of the random cookie id
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    utm_source: Mapped[str | None] = mapped_column(String(100))
+    utm_medium: Mapped[str | None] = mapped_column(String(100))
+    utm_campaign: Mapped[str | None] = mapped_column(String(100))
+    utm_content: Mapped[str | None] = mapped_column(String(100))
+    utm_term: Mapped[str | None] = mapped_column(String(100))
+    referrer_host: Mapped[str | None] = mapped_column(String(255))
+    device: Mapped[str] = mapped_column(String(16), default="desktop")
+
+
+class Signup(db.Model):
+    """One person on one page's waitlist; ``email_key`` makes addresses unique per page."""
+
+    __table_args__ = (
+        UniqueConstraint("page", "email_key"),
+        Index("ix_signup_page_created_at", "page", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str] = mapped_column(String(320))
+    email_key: Mapped[str] = mapped_column(String(320))  # lower-cased, for uniqueness
+    name: Mapped[str | None] = mapped_column(String(200))
+    answer: Mapped[str | None] = mapped_column(Text)
+    consent_text: Mapped[str | None] = mapped_column(Text)
+    consented_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    experiment: Mapped[str | None] = mapped_column(String(64))
+    variant: Mapped[str | None] = mapped_column(String(64))  # None: unattributed
+    exposure_id: Mapped[int | None] = mapped_column(ForeignKey("exposure.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class GoalClick(db.Model):
+    """A visitor clicked a tracked goal (fake door); counted once per visitor and goal."""
+
+    __table_args__ = (
+        UniqueConstraint("page", "experiment", "goal", "visitor_key"),
+        Index("ix_goal_click_page_experiment_variant", "page", "experiment", "variant"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page: Mapped[str] = mapped_column(String(64))
+    experiment: Mapped[str] = mapped_column(String(64))
+    variant: Mapped[str] = mapped_column(String(64))
+    goal: Mapped[str] = mapped_column(String(64))
+    visitor_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def insert_ignore(model: type[db.Model], **values: object) -> bool:
+    """Insert a row unless it would break a unique constraint; True when a row was added.
+
+    Used where two workers may race to record the same first event (exposures, goal clicks).
+    """
+    connection = db.session.connection()
+    statement = _insert_ignore(model.__table__, connection.dialect.name)
+    # A plain Core insert on the session's connection: same transaction, none of the ORM's
+    # per-call statement building (this runs on every new visitor's first page view).
+    return bool(connection.execute(statement, values).rowcount)
+
+
+@lru_cache(maxsize=32)
+def _insert_ignore(table: Table, dialect: str) -> Insert:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """SQLite in write-ahead-log mode: readers never wait for the writer, commits are cheap.
+
+    ``synchronous=NORMAL`` is the documented pairing for WAL: the database stays consistent,
+    and only a power cut (not a crash of the app) can undo the last moment's commits.
+    """
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

@@ -1,0 +1,661 @@
+"""Landing pages described by TOML files in ``pages/``.
+
+The dataclasses below *are* the schema: the validator walks their type hints, so a field
+added here is validated, documented (``schema_reference``) and available to templates at
+once. Loading returns every error of every file in one go, each naming the file and key path.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+import typing
+from dataclasses import MISSING
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import fields
+from dataclasses import is_dataclass
+from dataclasses import replace
+from pathlib import Path
+from types import UnionType
+from typing import Any
+from typing import Literal
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+COLOUR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+LANGUAGE_RE = re.compile(r"^[a-zA-Z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+STARTER_PATH = Path(__file__).with_name("starter.toml")
+RESERVED_SLUGS = {
+    "admin",
+    "api",
+    "static",
+    "go",
+    "healthz",
+    "favicon.ico",
+    "robots.txt",
+}
+
+
+def _doc(text: str, check: typing.Callable[[Any], str | None] | None = None) -> Any:
+    return {"doc": text, "check": check}
+
+
+def _colour(value: str) -> str | None:
+    return None if COLOUR_RE.match(value) else 'a colour like "#4f46e5"'
+
+
+def _language(value: str) -> str | None:
+    return None if LANGUAGE_RE.match(value) else 'a language tag like "en" or "pt-BR"'
+
+
+def _name(value: str) -> str | None:
+    return None if NAME_RE.match(value) else "a URL-safe name (letters, digits, - _ .)"
+
+
+def _link(value: str) -> str | None:
+    if value.startswith(("https://", "http://", "mailto:")) or (
+        value.startswith("/") and not value.startswith("//")
+    ):
+        return None
+    return 'a link starting with "https://", "http://", "mailto:" or "/"'
+
+
+def _image(value: str) -> str | None:
+    if value == "" or value.startswith(("https://", "http://")):
+        return None
+    if value.startswith("/") or ".." in value.split("/") or "\\" in value:
+        return 'a file name inside static/ (like "hero.svg") or an https:// URL'
+    return None
+
+
+def _absolute_url(value: str) -> str | None:
+    if value == "" or value.startswith(("https://", "http://")):
+        return None
+    return 'an absolute URL starting with "https://"'
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One benefit in the features list."""
+
+    title: str = field(metadata=_doc("Short benefit title."))
+    text: str = field(default="", metadata=_doc("One or two sentences about it."))
+
+
+@dataclass(frozen=True)
+class Question:
+    """One FAQ entry."""
+
+    question: str = field(metadata=_doc("The question as a visitor would ask it."))
+    answer: str = field(metadata=_doc("The answer; blank lines separate paragraphs."))
+
+
+@dataclass(frozen=True)
+class Testimonial:
+    """Social proof: a quote and who said it."""
+
+    quote: str = field(metadata=_doc("What they said."))
+    author: str = field(metadata=_doc("Who said it."))
+    role: str = field(default="", metadata=_doc("Their role or company."))
+
+
+@dataclass(frozen=True)
+class Tier:
+    """A pricing-teaser tier; its button can be a tracked fake-door goal."""
+
+    name: str = field(metadata=_doc('Tier name, e.g. "Pro".'))
+    price: str = field(metadata=_doc('Price as shown, e.g. "$9/month".'))
+    text: str = field(default="", metadata=_doc("What the tier includes."))
+    goal: str = field(
+        default="",
+        metadata=_doc("Name of a [[goals]] entry its button goes to (tracked).", _name),
+    )
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """The optional pricing teaser."""
+
+    title: str = field(default="Pricing", metadata=_doc("Section heading."))
+    text: str = field(default="", metadata=_doc("Sentence under the heading."))
+    tiers: tuple[Tier, ...] = field(default=(), metadata=_doc("The tiers shown."))
+
+
+@dataclass(frozen=True)
+class Link:
+    """A footer link such as the privacy policy."""
+
+    label: str = field(metadata=_doc("Link text."))
+    url: str = field(metadata=_doc("Where it goes: https://, mailto: or /path.", _link))
+
+
+@dataclass(frozen=True)
+class Form:
+    """What the signup form asks for (the e-mail address is always asked)."""
+
+    ask_name: bool = field(default=False, metadata=_doc("Also ask for a name."))
+    question: str = field(
+        default="",
+        metadata=_doc("Label of one optional free-text question; empty: not asked."),
+    )
+    consent: str = field(
+        default="",
+        metadata=_doc("Consent line the visitor must tick; its text is stored."),
+    )
+    email_label: str = field(default="Email address", metadata=_doc("Label of the e-mail field."))
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Search and link-preview metadata."""
+
+    description: str = field(default="", metadata=_doc("Meta and Open Graph description."))
+    canonical_url: str = field(
+        default="", metadata=_doc("Canonical absolute URL of the page.", _absolute_url)
+    )
+    image: str = field(
+        default="",
+        metadata=_doc("Open Graph/Twitter image: file in static/ or https:// URL.", _image),
+    )
+    twitter_site: str = field(default="", metadata=_doc('Twitter/X handle, e.g. "@acme".'))
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Colours and type; every value is checked so nothing can inject CSS."""
+
+    accent: str = field(default="#4338ca", metadata=_doc("Button and link colour.", _colour))
+    accent_text: str = field(
+        default="#ffffff", metadata=_doc("Text colour on the accent colour.", _colour)
+    )
+    font: Literal["system", "humanist", "serif", "rounded", "mono"] = field(
+        default="system",
+        metadata=_doc("Font stack from the visitor's own fonts (nothing is downloaded)."),
+    )
+    mode: Literal["light", "dark", "auto"] = field(
+        default="auto",
+        metadata=_doc("Colour scheme; auto follows the visitor's device."),
+    )
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything a visitor sees; an experiment variant may override any of it."""
+
+    title: str = field(metadata=_doc("Browser tab and search result title."))
+    headline: str = field(metadata=_doc("The big promise at the top (h1)."))
+    subheadline: str = field(default="", metadata=_doc("One sentence under the headline."))
+    hero_image: str = field(
+        default="", metadata=_doc("Image: file in static/ or https:// URL.", _image)
+    )
+    hero_alt: str = field(default="", metadata=_doc("Describes the hero image for screen readers."))
+    cta: str = field(default="Join the waitlist", metadata=_doc("Signup button text."))
+    thanks: str = field(
+        default="Thanks, you're on the list! We'll write when it's ready.",
+        metadata=_doc("Message on the thank-you page."),
+    )
+    features_title: str = field(
+        default="Why you'll love it", metadata=_doc("Heading above the features.")
+    )
+    features: tuple[Feature, ...] = field(default=(), metadata=_doc("Benefits list."))
+    testimonials_title: str = field(
+        default="What people say", metadata=_doc("Heading above the testimonials.")
+    )
+    faq_title: str = field(default="Questions", metadata=_doc("Heading above the FAQ."))
+    faq: tuple[Question, ...] = field(default=(), metadata=_doc("Questions and answers."))
+    testimonials: tuple[Testimonial, ...] = field(default=(), metadata=_doc("Social proof."))
+    pricing: Pricing | None = field(default=None, metadata=_doc("Optional pricing teaser."))
+    footer_links: tuple[Link, ...] = field(default=(), metadata=_doc("Footer links."))
+    form: Form = field(default_factory=Form, metadata=_doc("Signup form fields."))
+    meta: Meta = field(default_factory=Meta, metadata=_doc("SEO and social metadata."))
+    theme: Theme = field(default_factory=Theme, metadata=_doc("Colours and fonts."))
+    language: str = field(default="en", metadata=_doc("Page language tag.", _language))
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A tracked click-through ("fake door") such as a Buy button."""
+
+    name: str = field(metadata=_doc("URL-safe name used in /go/<page>/<name>.", _name))
+    label: str = field(metadata=_doc("Button text."))
+    url: str = field(
+        default="",
+        metadata=_doc("Where the click lands (https://…); empty: a 'coming soon' page.", _link),
+    )
+    message: str = field(
+        default="Thanks for your interest! This isn't available yet — join the waitlist "
+        "and you'll be the first to know.",
+        metadata=_doc("Text of the 'coming soon' page."),
+    )
+
+
+@dataclass(frozen=True)
+class VariantConfig:
+    """One arm of an experiment; any other key overrides the page content for this arm."""
+
+    name: str = field(metadata=_doc('URL-safe variant name, e.g. "b".', _name))
+    weight: float = field(default=1.0, metadata=_doc("Share of traffic (relative, > 0)."))
+    control: bool = field(default=False, metadata=_doc("The baseline (default: first)."))
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """An A/B test on this page."""
+
+    key: str = field(metadata=_doc("Experiment key; change it to start a fresh experiment.", _name))
+    winner: str = field(
+        default="", metadata=_doc("Set to a variant name to end the test: all see it.")
+    )
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A variant ready to serve: its name, traffic weight and merged content."""
+
+    name: str
+    weight: float
+    control: bool
+    content: Content
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment with its variants' merged content; control first."""
+
+    key: str
+    variants: tuple[Variant, ...]
+    winner: str = ""
+
+    @property
+    def control(self) -> Variant:
+        return self.variants[0]
+
+    @property
+    def running(self) -> bool:
+        return not self.winner
+
+    def variant(self, name: str) -> Variant | None:
+        return next((v for v in self.variants if v.name == name), None)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A landing page: its slug, base content, optional experiment and goals."""
+
+    slug: str
+    content: Content
+    experiment: Experiment | None = None
+    goals: tuple[Goal, ...] = ()
+
+    def goal(self, name: str) -> Goal | None:
+        return next((g for g in self.goals if g.name == name), None)
+
+
+@dataclass(frozen=True)
+class PageConfigError:
+    """One problem in one page file, pointing at the key to fix."""
+
+    file: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.path}" if self.path else self.file
+        return f"{where}: {self.message}"
+
+
+class _Errors(list):
+    def add(self, path: str, message: str) -> None:
+        self.append((path, message))
+
+
+_TYPE_NAMES = {
+    str: "text",
+    bool: "true or false",
+    int: "a whole number",
+    float: "a number",
+}
+
+
+def _describe(value: Any) -> str:
+    kind = {dict: "a table", list: "a list", bool: "a boolean", str: "text"}.get(type(value))
+    return kind or f"{type(value).__name__} {value!r}"
+
+
+def _convert(tp: Any, value: Any, path: str, errors: _Errors, partial: bool) -> Any:
+    """Check ``value`` against type ``tp``; return the converted value or MISSING."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, UnionType):
+        inner = next(a for a in typing.get_args(tp) if a is not type(None))
+        return _convert(inner, value, path, errors, partial)
+    if origin is Literal:
+        choices = typing.get_args(tp)
+        if value in choices:
+            return value
+        errors.add(path, f"expected one of {', '.join(map(repr, choices))}, got {value!r}")
+        return MISSING
+    if origin is tuple:
+        item_type = typing.get_args(tp)[0]
+        if not isinstance(value, list):
+            errors.add(path, f"expected a list, got {_describe(value)}")
+            return MISSING
+        items = [
+            _convert(item_type, item, f"{path}[{i}]", errors, partial=False)
+            for i, item in enumerate(value)
+        ]
+        return tuple(items)
+    if is_dataclass(tp):
+        if not isinstance(value, dict):
+            errors.add(path, f"expected a table, got {_describe(value)}")
+            return MISSING
+        return _build(tp, value, path, errors, partial)
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if type(value) is not tp:
+        errors.add(path, f"expected {_TYPE_NAMES[tp]}, got {_describe(value)}")
+        return MISSING
+    return value
+
+
+def _build(
+    cls: type,
+    data: dict,
+    path: str,
+    errors: _Errors,
+    partial: bool,
+    extra: frozenset = frozenset(),
+) -> Any:
+    """Build dataclass ``cls`` from a TOML table, collecting every error with its key path.
+
+    With ``partial`` only the keys present are checked and a dict is returned (variant overrides).
+    """
+    start = len(errors)
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in fields(cls)}
+    prefix = f"{path}." if path else ""
+    for key in data:
+        if key not in known and key not in extra:
+            errors.add(f"{prefix}{key}", f"unknown key (known keys: {', '.join(known)})")
+    values: dict[str, Any] = {}
+    for name, spec in known.items():
+        key_path = f"{prefix}{name}"
+        if name not in data:
+            required = spec.default is MISSING and spec.default_factory is MISSING
+            if required and not partial:
+                errors.add(key_path, f"required: {spec.metadata['doc'].rstrip('.').lower()}")
+            continue
+        before = len(errors)
+        value = _convert(hints[name], data[name], key_path, errors, partial)
+        check = spec.metadata.get("check")
+        if len(errors) == before and check is not None and isinstance(value, str):
+            expected = check(value)
+            if expected:
+                errors.add(key_path, f"expected {expected}, got {value!r}")
+        values[name] = value
+    if partial:
+        return values
+    if len(errors) > start:
+        return None
+    return cls(**values)
+
+
+def _merge(base: dict, override: dict) -> dict:
+    """Deep-merge tables; lists and plain values in ``override`` replace the base's."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = _merge(base[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+_PAGE_KEYS = frozenset({"experiment", "goals"})
+_VARIANT_KEYS = frozenset(f.name for f in fields(VariantConfig))
+
+
+def parse_page(slug: str, data: dict, file: str = "") -> tuple[Page | None, list[PageConfigError]]:
+    """Validate one page's parsed TOML and return the page, or every error found in it."""
+    errors = _Errors()
+    file = file or f"{slug}.toml"
+    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
+        errors.add(
+            "",
+            "bad file name: use lower-case letters, digits and dashes "
+            f"(and not one of {', '.join(sorted(RESERVED_SLUGS))})",
+        )
+    base = {k: v for k, v in data.items() if k not in _PAGE_KEYS}
+    content = _build(Content, base, "", errors, partial=False, extra=_PAGE_KEYS)
+    goals = _convert(tuple[Goal, ...], data.get("goals", []), "goals", errors, False)
+    experiment = None
+    if "experiment" in data:
+        # Variants are merged over a valid base only, so base errors are reported once.
+        experiment = _parse_experiment(data["experiment"], base if content else None, errors)
+    if content is not None and not errors:
+        _check_references(content, experiment, goals, errors)
+    if errors:
+        return None, [PageConfigError(file, p, m) for p, m in errors]
+    return Page(slug, content, experiment, goals), []
+
+
+def _parse_experiment(raw: Any, base: dict | None, errors: _Errors) -> Experiment | None:
+    if not isinstance(raw, dict):
+        errors.add("experiment", f"expected a table, got {_describe(raw)}")
+        return None
+    before = len(errors)
+    config = _build(ExperimentConfig, raw, "experiment", errors, False, frozenset({"variants"}))
+    raw_variants = raw.get("variants", [])
+    if not isinstance(raw_variants, list):
+        errors.add("experiment.variants", f"expected a list, got {_describe(raw_variants)}")
+        raw_variants = []
+    variants = []
+    for i, item in enumerate(raw_variants):
+        path = f"experiment.variants[{i}]"
+        if not isinstance(item, dict):
+            errors.add(path, f"expected a table, got {_describe(item)}")
+            continue
+        # Variant keys are checked as a VariantConfig, every other key as a content override.
+        own = {k: v for k, v in item.items() if k in _VARIANT_KEYS}
+        override = {k: v for k, v in item.items() if k not in _VARIANT_KEYS}
+        spec = _build(VariantConfig, own, path, errors, partial=False)
+        _build(Content, override, path, errors, partial=True)
+        if spec is not None and base is not None and len(errors) == before:
+            content = _build(Content, _merge(base, override), path, errors, partial=False)
+            variants.append(Variant(spec.name, spec.weight, spec.control, content))
+    if config is None or base is None or len(errors) > before:
+        return None
+    names = [v.name for v in variants]
+    if len(variants) < 2:
+        errors.add("experiment.variants", "expected at least two variants")
+    if len(set(names)) != len(names):
+        errors.add("experiment.variants", f"variant names must be unique, got {names}")
+    for i, variant in enumerate(variants):
+        # TOML allows nan and inf; neither can be placed on the cumulative weights.
+        if not 0 < variant.weight < math.inf:
+            errors.add(
+                f"experiment.variants[{i}].weight",
+                f"expected a finite number > 0, got {variant.weight}",
+            )
+    controls = [v for v in variants if v.control]
+    if len(controls) > 1:
+        errors.add("experiment.variants", "only one variant can be marked control = true")
+    if config.winner and config.winner not in names:
+        errors.add("experiment.winner", f"expected one of {names}, got {config.winner!r}")
+    if len(errors) > before:
+        return None
+    control = controls[0] if controls else variants[0]
+    ordered = [replace(control, control=True)] + [v for v in variants if v is not control]
+    return Experiment(config.key, tuple(ordered), config.winner)
+
+
+def _check_references(
+    content: Content,
+    experiment: Experiment | None,
+    goals: tuple[Goal, ...],
+    errors: _Errors,
+) -> None:
+    """Cross-field rules: goal names unique, tiers point at goals that exist."""
+    names = [g.name for g in goals]
+    if len(set(names)) != len(names):
+        errors.add("goals", f"goal names must be unique, got {names}")
+    contents = [("", content)]
+    if experiment:
+        contents += [
+            (f"experiment.variants[{i}].", v.content) for i, v in enumerate(experiment.variants)
+        ]
+    for prefix, c in contents:
+        for i, tier in enumerate(c.pricing.tiers if c.pricing else ()):
+            if tier.goal and tier.goal not in names:
+                errors.add(
+                    f"{prefix}pricing.tiers[{i}].goal",
+                    f"no [[goals]] entry named {tier.goal!r} (goals: {names or 'none'})",
+                )
+
+
+def load_page_file(
+    path: Path, static_dir: Path | None = None
+) -> tuple[Page | None, list[PageConfigError]]:
+    """Read and validate one page file; a syntax error is reported with its line."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        return None, [PageConfigError(path.name, "", f"not valid TOML: {error}")]
+    page, errors = parse_page(path.stem, data, path.name)
+    if page is not None and static_dir is not None:
+        errors = _missing_static_files(page, path.name, static_dir)
+        if errors:
+            page = None
+    return page, errors
+
+
+def _missing_static_files(page: Page, file: str, static_dir: Path) -> list[PageConfigError]:
+    contents = [("", page.content)]
+    if page.experiment:
+        contents += [
+            (f"experiment.variants[{i}].", v.content)
+            for i, v in enumerate(page.experiment.variants)
+        ]
+    errors = []
+    for prefix, content in contents:
+        for key, name in (
+            ("hero_image", content.hero_image),
+            ("meta.image", content.meta.image),
+        ):
+            if name and not name.startswith(("https://", "http://")):
+                if not (static_dir / name).is_file():
+                    errors.append(PageConfigError(file, prefix + key, f"no file static/{name}"))
+    return errors
+
+
+def load_pages(
+    pages_dir: Path, static_dir: Path | None = None
+) -> tuple[dict[str, Page], list[PageConfigError]]:
+    """Load every ``*.toml`` page; valid pages load even when others have errors."""
+    pages: dict[str, Page] = {}
+    errors: list[PageConfigError] = []
+    for path in sorted(Path(pages_dir).glob("*.toml")):
+        page, page_errors = load_page_file(path, static_dir)
+        if page is not None:
+            pages[page.slug] = page
+        errors.extend(page_errors)
+    return pages, errors
+
+
+def schema_reference() -> str:
+    """Render the page-file reference (a Markdown table) from the dataclasses above."""
+    lines = ["| key | type | default | what it is |", "| --- | --- | --- | --- |"]
+
+    def walk(cls: type, prefix: str) -> None:
+        hints = typing.get_type_hints(cls)
+        nested = []
+        for spec in fields(cls):
+            tp = hints[spec.name]
+            inner = [a for a in typing.get_args(tp) if a is not type(None) and a is not Ellipsis]
+            target = inner[0] if inner and is_dataclass(inner[0]) else tp
+            if spec.default is not MISSING:
+                default = "—" if spec.default in (None, ()) else f"`{_toml(spec.default)}`"
+            elif spec.default_factory is not MISSING:
+                default = "see below"
+            else:
+                default = "**required**"
+            kind = _type_label(tp)
+            lines.append(f"| `{prefix}{spec.name}` | {kind} | {default} | {spec.metadata['doc']} |")
+            if is_dataclass(target):
+                suffix = "[]" if typing.get_origin(tp) is tuple else ""
+                nested.append((target, f"{prefix}{spec.name}{suffix}."))
+        for target, sub in nested:
+            walk(target, sub)
+
+    walk(Content, "")
+    walk(ExperimentConfig, "experiment.")
+    walk(VariantConfig, "experiment.variants[].")
+    walk(Goal, "goals[].")
+    return "\n".join(lines) + "\n"
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace('"', '\\"') + '"'
+    return repr(value)
+
+
+def _type_label(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is tuple:
+        return f"list of {_type_label(typing.get_args(tp)[0])}"
+    if origin in (typing.Union, UnionType):
+        return _type_label(next(a for a in typing.get_args(tp) if a is not type(None)))
+    if origin is Literal:
+        return " / ".join(f'`"{c}"`' for c in typing.get_args(tp))
+    if is_dataclass(tp):
+        return "table"
+    return _TYPE_NAMES[tp]
+
+
+def starter_page(slug: str) -> str:
+    """The commented starter page file for a new page, titled after its slug."""
+    title = slug.replace("-", " ").title()
+    return STARTER_PATH.read_text(encoding="utf-8").replace("{{title}}", title)
+
+
+class PageRegistry:
+    """The loaded pages; with ``auto_reload`` an edited file shows on the next request."""
+
+    def __init__(self, pages_dir: Path, static_dir: Path | None, auto_reload: bool) -> None:
+        self.pages_dir = Path(pages_dir)
+        self.static_dir = static_dir
+        self.auto_reload = auto_reload
+        self._signature: tuple = ()
+        self.pages: dict[str, Page] = {}
+        self.errors: list[PageConfigError] = []
+        self.reload()
+
+    def _current_signature(self) -> tuple:
+        files = sorted(self.pages_dir.glob("*.toml"))
+        return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+
+    def reload(self) -> None:
+        self._signature = self._current_signature()
+        self.pages, self.errors = load_pages(self.pages_dir, self.static_dir)
+
+    def _refresh(self) -> None:
+        if self.auto_reload and self._current_signature() != self._signature:
+            self.reload()
+
+    def get(self, slug: str) -> Page | None:
+        """Return the page for ``slug``, reloading edited files first in development."""
+        self._refresh()
+        return self.pages.get(slug)
+
+    def errors_for(self, slug: str) -> list[PageConfigError]:
+        """Errors of the file behind ``slug`` (shown instead of the page in development)."""
+        self._refresh()
+        return [e for e in self.errors if e.file == f"{slug}.toml"]
+
+    def all(self) -> list[Page]:
+        self._refresh()
+        return list(self.pages.values())

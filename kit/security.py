@@ -1,0 +1,191 @@
+"""Abuse protection and browser hardening: security headers, rate limits, friendly 413/429 pages.
+
+Everything here is bound to one app by ``init_app(app)``, called by ``create_app`` after the
+blueprints are registered (the rate limits are attached to their views by endpoint name).
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import time
+from typing import Any
+
+from flask import Flask
+from flask import abort
+from flask import current_app
+from flask import g
+from flask import render_template
+from flask import request
+from flask import session
+from flask_limiter import Limiter
+from flask_limiter import RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from limits import parse_many
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from .config import ConfigError
+
+# Endpoint -> (config key of its limit, HTTP methods it applies to). Views that don't exist in
+# this app (the dashboard before it is written, say) are skipped.
+LIMITED_ENDPOINTS: dict[str, tuple[str, list[str]]] = {
+    "waitlist.signup": ("RATELIMIT_SIGNUP", ["POST"]),
+    "waitlist.goal": ("RATELIMIT_GOAL", ["GET"]),
+    "dashboard.login": ("RATELIMIT_LOGIN", ["POST"]),
+}
+
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+HSTS = "max-age=31536000"
+
+
+def _is_visitor_id(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 64 and value.isascii()
+
+
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _is_signup_map(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and type(v) is int for k, v in value.items()
+    )
+
+
+# The shape of each value the visitor's signed cookie carries (see kit/waitlist.py). A cookie
+# from an older release, or of another shape, loses only the odd value, never breaks a visit.
+SESSION_SHAPES = {"vid": _is_visitor_id, "seen": _is_str_list, "mine": _is_signup_map}
+
+
+def init_app(app: Flask) -> None:
+    """Add security headers to every response and rate limits to signup, login and goal links."""
+    # First in line, ahead of CSRFProtect: its token lookup and Flask-WTF's form wrapper trip
+    # over bodies no browser form sends (JSON that isn't an object, unnamed multipart parts).
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_unreadable_forms)
+    app.before_request(_drop_malformed_session_values)
+    app.context_processor(lambda: {"csp_nonce": csp_nonce()})
+    app.after_request(_security_headers)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
+    _init_limiter(app)
+
+
+FORM_TYPES = {"", "application/x-www-form-urlencoded", "multipart/form-data"}
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _refuse_unreadable_forms() -> None:
+    """Answer 415/400 to a write that isn't a readable HTML form (the JSON API excepted)."""
+    if request.method not in WRITE_METHODS or request.path.startswith("/api/"):
+        return
+    if request.mimetype not in FORM_TYPES:
+        abort(415, "This address takes the page's form only. Please use the form on the page.")
+    if any(not key for key in request.form):
+        abort(400, "Part of the form could not be read. Please send the form on the page again.")
+
+
+def _drop_malformed_session_values() -> None:
+    for key, valid in SESSION_SHAPES.items():
+        if key in session and not valid(session[key]):
+            session.pop(key)
+
+
+def csp_nonce() -> str:
+    """This response's random nonce for the one inline ``<style>`` the layout writes."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def content_security_policy(nonce: str | None) -> str:
+    """The policy: only our own files, no inline script at all, inline style only by nonce."""
+    style = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
+    return (
+        "default-src 'self'; script-src 'self'; "
+        f"style-src {style}; img-src 'self' https: data:; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    )
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", content_security_policy(g.get("csp_nonce")))
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    # request.is_secure reflects X-Forwarded-Proto once ProxyFix has run: HTTPS at the edge.
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
+
+
+def _too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    message = (
+        f"That was more than this form accepts ({limit // 1024} KB at most). "
+        "Please shorten what you typed and send it again."
+    )
+    return render_template("error.html", error=error, message=message), 413
+
+
+def storage_uri(config: dict[str, Any]) -> str:
+    """Where rate-limit counters live: RATELIMIT_STORAGE_URI, else REDIS_URL, else memory."""
+    return config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://"
+
+
+def _init_limiter(app: Flask) -> None:
+    """One Limiter per app (its storage is per instance), limits attached by endpoint name."""
+    uri = storage_uri(app.config)
+    app.config["RATELIMIT_STORAGE_URI"] = uri
+    if uri.startswith(("redis://", "rediss://")):
+        # Short timeouts: a slow Redis must not hold up a signup (errors are swallowed below).
+        options = {"socket_connect_timeout": 1, "socket_timeout": 1}
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {
+            **options,
+            **app.config.get("RATELIMIT_STORAGE_OPTIONS", {}),
+        }
+    # Counting is protection, not a feature: if the storage fails, serve the visitor anyway.
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    # request.remote_addr is the real client address: ProxyFix has applied X-Forwarded-For.
+    limiter = Limiter(get_remote_address, app=app)
+    app.extensions["rate_limiter"] = limiter
+    for endpoint, (key, methods) in LIMITED_ENDPOINTS.items():
+        view = app.view_functions.get(endpoint)
+        if view is None:
+            continue
+        try:
+            parse_many(app.config[key])
+        except ValueError:
+            raise ConfigError(
+                f"{key}={app.config[key]!r} is not a rate limit; write e.g. '10 per minute' "
+                "or '5 per minute; 30 per hour'"
+            ) from None
+        # The wrapped view does the counting, so it replaces the registered one.
+        app.view_functions[endpoint] = limiter.limit(_configured(key), methods=methods)(view)
+    app.register_error_handler(RateLimitExceeded, _too_many_requests)
+
+
+def _configured(key: str):
+    def limit() -> str:
+        return current_app.config[key]
+
+    return limit
+
+
+def _too_many_requests(error: RateLimitExceeded) -> Any:
+    """A friendly page (or JSON for the API) that says how long to wait, with Retry-After."""
+    limiter: Limiter = current_app.extensions["rate_limiter"]
+    current = limiter.current_limit
+    reset_at = current.reset_at if current is not None else time.time() + 60
+    wait = max(1, round(reset_at - time.time()))
+    if request.path.startswith("/api/"):
+        body: Any = {"error": "too many requests", "retry_after": wait}
+    else:
+        minutes = f"{math.ceil(wait / 60)} minute(s)" if wait > 90 else f"{wait} seconds"
+        message = (
+            "That's a lot of attempts from your network in a short time. "
+            f"Please wait {minutes} and try again; nothing you sent before was lost."
+        )
+        body = render_template("error.html", error=error, message=message)
+    return body, 429, {"Retry-After": str(wait)}

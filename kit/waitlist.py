@@ -1,0 +1,396 @@
+"""The visitor's side: show a landing page, assign its variant, take a signup, thank them."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import g
+from flask import make_response
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from flask_wtf.csrf import generate_csrf
+from itsdangerous import BadSignature
+from itsdangerous import TimestampSigner
+from markupsafe import escape
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from .assets import asset_url
+from .experiments import choose_variant
+from .experiments import device_class
+from .experiments import is_bot
+from .experiments import referrer_host
+from .experiments import utm_tags
+from .forms import SignupForm
+from .models import Exposure
+from .models import GoalClick
+from .models import Signup
+from .models import db
+from .models import insert_ignore
+from .models import utcnow
+from .pages import Content
+from .pages import Page
+from .pages import PageRegistry
+
+bp = Blueprint("waitlist", __name__)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """What one request sees of a page, and whether it counts in the statistics."""
+
+    page: Page
+    content: Content
+    experiment: str  # "" when the page runs no experiment
+    variant: str  # "" when the page runs no experiment
+    counted: bool
+    preview: bool = False
+
+
+def pages() -> PageRegistry:
+    return current_app.extensions["pages"]
+
+
+def load_page(slug: str) -> Page:
+    """Return the page or a 404; in development a broken page file shows its errors instead."""
+    page = pages().get(slug)
+    if page is None:
+        errors = pages().errors_for(slug)
+        if errors:
+            abort(make_response(render_template("page_errors.html", errors=errors), 500))
+        abort(404)
+    return page
+
+
+def visitor_id() -> str:
+    """The random id in the visitor's cookie, created on first use (no fingerprinting, no IP)."""
+    if "vid" not in session:
+        session["vid"] = secrets.token_urlsafe(16)
+        session.permanent = True
+    return session["vid"]
+
+
+def visitor_key() -> str | None:
+    """The anonymous key stored with events: a hash of the random id in the visitor's cookie."""
+    vid = session.get("vid")
+    return hashlib.sha256(vid.encode()).hexdigest()[:32] if vid else None
+
+
+def resolve_visit(page: Page) -> Visit:
+    """Decide which content this request sees: preview, bot/control, winner or assigned variant."""
+    experiment = page.experiment
+    human = not is_bot(request.user_agent.string, request.method)
+    if not human:
+        g.no_cookie = True
+    if experiment is None:
+        return Visit(page, page.content, "", "", counted=human)
+    wanted = request.args.get("variant")
+    if wanted is not None:
+        variant = experiment.variant(wanted)
+        if variant is None:
+            names = ", ".join(v.name for v in experiment.variants)
+            abort(404, f"This page has no variant named {wanted!r}; its variants are: {names}.")
+        return Visit(page, variant.content, experiment.key, variant.name, False, preview=True)
+    if not human:
+        control = experiment.control
+        return Visit(page, control.content, experiment.key, control.name, counted=False)
+    if not experiment.running:
+        winner = experiment.variant(experiment.winner)
+        return Visit(page, winner.content, experiment.key, winner.name, counted=False)
+    name = choose_variant(
+        [(v.name, v.weight) for v in experiment.variants], experiment.key, visitor_id()
+    )
+    return Visit(page, experiment.variant(name).content, experiment.key, name, counted=True)
+
+
+def record_exposure(visit: Visit) -> None:
+    """Write the visitor's first exposure; repeat views only read the cookie and write nothing."""
+    if not visit.counted:
+        return
+    visitor_id()
+    marker = f"{visit.page.slug}:{visit.experiment}"
+    seen = session.get("seen", [])
+    if marker in seen:
+        return
+    # The unique constraint is the backstop when parallel first requests race.
+    insert_ignore(
+        Exposure,
+        page=visit.page.slug,
+        experiment=visit.experiment,
+        variant=visit.variant,
+        visitor_key=visitor_key(),
+        first_seen=utcnow(),
+        referrer_host=referrer_host(request.referrer, request.host),
+        device=device_class(request.user_agent.string),
+        **utm_tags(request.args),
+    )
+    db.session.commit()
+    session["seen"] = [*seen[-49:], marker]
+
+
+def image_url(name: str, external: bool = False) -> str:
+    """An image from page config: a URL as given, or a file in static/ under its hashed name."""
+    if not name or name.startswith(("https://", "http://")):
+        return name
+    return asset_url(name, external=external)
+
+
+def _signer() -> TimestampSigner:
+    return TimestampSigner(current_app.config["SECRET_KEY"], salt="signup-form-rendered")
+
+
+def _seconds_since_render(form: SignupForm, slug: str) -> float | None:
+    """Seconds since the form was first shown, from its signed field; None if missing or forged."""
+    try:
+        value, rendered_at = _signer().unsign(form.rendered.data or "", return_timestamp=True)
+    except BadSignature:
+        return None
+    if value.decode() != slug:
+        return None
+    return time.time() - rendered_at.timestamp()
+
+
+def render_page(visit: Visit, form: SignupForm, status: int = 200, notice: str = "") -> tuple:
+    """Render the landing page with its form (fresh, or carrying the visitor's input and errors)."""
+    if _seconds_since_render(form, visit.page.slug) is None:
+        form.rendered.data = _signer().sign(visit.page.slug).decode()
+    return _page_html(visit, form, notice), status
+
+
+# Stand-ins for the per-request values of a fresh page; the random part keeps page text from
+# ever matching them.
+_SLOT = f"slot-{secrets.token_hex(16)}"
+_CACHE_SIZE = 256
+
+
+def fresh_page(visit: Visit) -> tuple:
+    """The page with an empty form, rendered once per page, variant and site address.
+
+    Every visitor gets the same HTML except the CSRF token, the signed render time and the
+    text values of context processors (a CSP nonce, say), so later requests only fill those
+    in: the same output as ``render_page``, for a fraction of the work.
+    """
+    if current_app.debug or session.get("_flashes"):
+        # Templates and static files may change under a developer; flashes are per visitor.
+        return render_page(visit, SignupForm.for_page(visit.content.form, formdata=None))
+    context: dict = {}
+    current_app.update_template_context(context)
+    per_request = {k: v for k, v in context.items() if isinstance(v, str) and v}
+    cache = current_app.extensions.setdefault("fresh_pages", {})
+    key = (
+        id(visit.page),
+        visit.variant,
+        visit.preview,
+        request.scheme,
+        request.host,
+        request.root_path,
+        tuple(per_request),
+    )
+    cached = cache.get(key)
+    if cached is None or cached[0] is not visit.page:
+        form = SignupForm.for_page(visit.content.form, formdata=None)
+        if "csrf_token" in form:
+            form.csrf_token.current_token = f"{_SLOT}:csrf"
+        form.rendered.data = f"{_SLOT}:rendered"
+        slots = {name: f"{_SLOT}:ctx:{name}" for name in per_request}
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()  # many Host names (or a flood of them): start over, stay small
+        # The page object is kept with its HTML so its id() cannot be reused by another page.
+        cached = cache[key] = (visit.page, _page_html(visit, form, "", **slots))
+    html = cached[1]
+    if f"{_SLOT}:csrf" in html:
+        html = html.replace(f"{_SLOT}:csrf", generate_csrf())
+    html = html.replace(f"{_SLOT}:rendered", _signer().sign(visit.page.slug).decode())
+    for name, value in per_request.items():
+        html = html.replace(f"{_SLOT}:ctx:{name}", escape(value))
+    return html, 200
+
+
+def _page_html(visit: Visit, form: SignupForm, notice: str, **extra: str) -> str:
+    page = visit.page
+    goals = {
+        goal.name: url_for("waitlist.goal", slug=page.slug, name=goal.name) for goal in page.goals
+    }
+    return render_template(
+        "page.html",
+        hero_image=image_url(visit.content.hero_image),
+        social_image=image_url(visit.content.meta.image, external=True),
+        page=page,
+        content=visit.content,
+        visit=visit,
+        form=form,
+        notice=notice,
+        goal_urls=goals,
+        action=url_for("waitlist.signup", slug=page.slug),
+        canonical=visit.content.meta.canonical_url
+        or url_for("waitlist.show", slug=page.slug, _external=True),
+        **extra,
+    )
+
+
+@bp.route("/", methods=["GET", "HEAD"])
+def home() -> tuple:
+    """The configured home page, served at the site root."""
+    return show(current_app.config["HOME_PAGE"])
+
+
+@bp.route("/<slug>", methods=["GET", "HEAD"])
+def show(slug: str) -> tuple:
+    """Show a landing page in the visitor's variant and record their first exposure."""
+    visit = resolve_visit(load_page(slug))
+    record_exposure(visit)
+    return fresh_page(visit)
+
+
+@bp.post("/<slug>")
+def signup(slug: str) -> Response | tuple:
+    """Add the visitor to the waitlist, then redirect to the thank-you page (Post/Redirect/Get)."""
+    page = load_page(slug)
+    visit = resolve_visit(page)
+    form = SignupForm.for_page(visit.content.form)
+    if not form.validate_on_submit():
+        return render_page(visit, form, 422)
+    if form.leave_this_empty.data:
+        # A bot filled the honeypot: answer like a success, store nothing.
+        return redirect(url_for("waitlist.thanks", slug=slug))
+    elapsed = _seconds_since_render(form, slug)
+    minimum = current_app.config["MIN_SUBMIT_SECONDS"]
+    if minimum and (elapsed is None or elapsed < minimum):
+        notice = "Almost there: please press the button once more to confirm."
+        return render_page(visit, form, 422, notice)
+
+    entry = Signup(
+        page=slug,
+        email=form.email.data,
+        email_key=form.email.data.lower(),
+        name=form.name.data or None if "name" in form else None,
+        answer=form.answer.data or None if "answer" in form else None,
+    )
+    if "consent" in form:
+        entry.consent_text = visit.content.form.consent
+        entry.consented_at = utcnow()
+    _attribute(entry, page)
+    db.session.add(entry)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Already on the list (maybe by a parallel request): keep the one row, reveal nothing.
+        db.session.rollback()
+        existing = db.session.scalar(
+            select(Signup.id).where(Signup.page == slug, Signup.email_key == entry.email_key)
+        )
+        if existing is not None and session.get("mine", {}).get(slug) == existing:
+            return redirect(url_for("waitlist.thanks", slug=slug))
+        return redirect(url_for("waitlist.already", slug=slug))
+    session["mine"] = {**session.get("mine", {}), slug: entry.id}
+    return redirect(url_for("waitlist.thanks", slug=slug))
+
+
+def _attribute(entry: Signup, page: Page) -> None:
+    """Credit the signup to the variant our own exposure record holds, never to form data."""
+    experiment = page.experiment
+    if experiment is not None and not experiment.running:
+        return  # counting stopped when the winner was chosen
+    key = visitor_key()
+    if key is None:
+        return
+    exposure = db.session.execute(
+        select(Exposure.id, Exposure.variant).where(
+            Exposure.page == page.slug,
+            Exposure.experiment == (experiment.key if experiment else ""),
+            Exposure.visitor_key == key,
+        )
+    ).first()
+    if exposure is not None:
+        entry.experiment = experiment.key if experiment else ""
+        entry.variant = exposure.variant
+        entry.exposure_id = exposure.id
+
+
+def position(entry: Signup) -> int:
+    """Place in line: everyone on the same page who signed up earlier, plus one."""
+    ahead = db.session.scalar(
+        select(func.count()).where(Signup.page == entry.page, Signup.id < entry.id)
+    )
+    return ahead + 1
+
+
+@bp.get("/<slug>/thanks")
+def thanks(slug: str) -> str:
+    """Thank the visitor; only the browser that signed up sees its place in line."""
+    page = load_page(slug)
+    mine = session.get("mine", {}).get(slug)
+    entry = db.session.get(Signup, mine) if mine else None
+    return render_template(
+        "thanks.html",
+        page=page,
+        content=page.content,
+        place=position(entry) if entry else None,
+    )
+
+
+@bp.get("/<slug>/already")
+def already(slug: str) -> str:
+    """The neutral answer for an address already on the list: no position, no links."""
+    page = load_page(slug)
+    return render_template("already.html", page=page, content=page.content)
+
+
+@bp.get("/go/<slug>/<name>")
+def goal(slug: str, name: str) -> Response | str:
+    """Count a click on a configured goal for the visitor's variant, then send them on."""
+    page = load_page(slug)
+    target = page.goal(name)
+    if target is None:
+        abort(404)
+    visit = resolve_visit(page)
+    key = visitor_key()
+    if visit.counted and key and (page.experiment is None or page.experiment.running):
+        exposure = db.session.scalar(
+            select(Exposure.variant).where(
+                Exposure.page == slug,
+                Exposure.experiment == visit.experiment,
+                Exposure.visitor_key == key,
+            )
+        )
+        if exposure is not None:
+            insert_ignore(
+                GoalClick,
+                page=slug,
+                experiment=visit.experiment,
+                variant=exposure,
+                goal=name,
+                visitor_key=key,
+                created_at=utcnow(),
+            )
+            db.session.commit()
+    if target.url:
+        return redirect(target.url)
+    return render_template("coming_soon.html", page=page, content=visit.content, goal=target)
+
+
+def csrf_error(error: Exception) -> tuple:
+    """A missing or expired CSRF token: give the form back with its values, not a bare 400."""
+    if request.endpoint == "waitlist.signup":
+        visit = resolve_visit(load_page(request.view_args["slug"]))
+        form = SignupForm.for_page(visit.content.form)
+        notice = "Your session expired or cookies are blocked. Please press the button again."
+        return render_page(visit, form, 400, notice)
+    return render_template("error.html", error=None, message=error.description), 400
+
+
+@bp.app_template_filter("paragraphs")
+def paragraphs(text: str) -> list[str]:
+    """Split config text into paragraphs at blank lines (each is escaped by the template)."""
+    return [part.strip() for part in text.split("\n\n") if part.strip()]

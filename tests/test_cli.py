@@ -1,0 +1,55 @@
+"""`flask kit ...` commands, run through Flask's CLI runner."""
+
+from __future__ import annotations
+
+from tests.test_pages import BROKEN
+
+
+def test_check_passes_on_valid_pages(runner):
+    result = runner.invoke(args=["kit", "check"])
+    assert result.exit_code == 0
+    assert "ok     plain.toml" in result.output
+    assert "no problems" in result.output
+
+
+def test_check_lists_every_error_and_fails(runner, pages_dir):
+    (pages_dir / "broken.toml").write_text(BROKEN)
+    result = runner.invoke(args=["kit", "check"])
+    assert result.exit_code == 1
+    assert "broken.toml: theme.accent" in result.output
+    assert "broken.toml: experiment.variants[1].nonsense" in result.output
+    assert "problem(s) in page files" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_new_writes_a_valid_page_that_is_served(runner, client, pages_dir):
+    result = runner.invoke(args=["kit", "new", "notes-app"])
+    assert result.exit_code == 0, result.output
+    assert (pages_dir / "notes-app.toml").exists()
+    assert runner.invoke(args=["kit", "check"]).exit_code == 0
+    body = client.get("/notes-app").get_data(as_text=True)
+    assert "The one-line promise of Notes App" in body
+
+
+def test_new_refuses_to_overwrite(runner, pages_dir):
+    result = runner.invoke(args=["kit", "new", "plain"])
+    assert result.exit_code == 1
+    assert "already exists" in result.output
+    assert "A page with no experiment" in (pages_dir / "plain.toml").read_text()
+
+
+def test_new_refuses_bad_names(runner):
+    result = runner.invoke(args=["kit", "new", "Admin Page"])
+    assert result.exit_code == 1
+    assert "can't be a page name" in result.output
+
+
+def test_reference_updates_readme_block(runner, tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "intro\n<!-- page-reference:start -->\nold\n<!-- page-reference:end -->\nend\n"
+    )
+    assert runner.invoke(args=["kit", "reference", "--write", str(readme)]).exit_code == 0
+    text = readme.read_text()
+    assert "old" not in text and "| `headline` | text | **required** |" in text
+    assert text.endswith("<!-- page-reference:end -->\nend\n")

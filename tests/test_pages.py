@@ -1,0 +1,225 @@
+"""Page files: loading, variant overrides, and error messages that name file and key path."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from kit import create_app
+from kit.config import ConfigError
+from kit.pages import load_page_file
+from kit.pages import load_pages
+from kit.pages import parse_page
+from kit.pages import schema_reference
+from kit.pages import starter_page
+
+ROOT = Path(__file__).parent.parent
+
+BROKEN = """
+title = 42
+subheadline = "fine"
+colour = "red"
+
+[theme]
+accent = "blue"
+mode = "sepia"
+
+[[features]]
+text = "no title"
+
+[[footer_links]]
+label = "Evil"
+url = "javascript:alert(1)"
+
+[experiment]
+key = "bad key"
+
+[[experiment.variants]]
+name = "a"
+weight = 0
+
+[[experiment.variants]]
+name = "b"
+nonsense = true
+theme = { accent = "nope" }
+"""
+
+
+def messages(errors) -> list[str]:
+    return [str(e) for e in errors]
+
+
+def test_demo_page_is_valid():
+    pages, errors = load_pages(ROOT / "pages", ROOT / "static")
+    assert errors == []
+    demo = pages["demo"]
+    assert demo.experiment is not None and len(demo.experiment.variants) == 2
+
+
+def test_every_error_is_reported_in_one_run_with_file_and_key_path(tmp_path):
+    (tmp_path / "broken.toml").write_text(BROKEN)
+    page, errors = load_page_file(tmp_path / "broken.toml")
+    assert page is None
+    found = messages(errors)
+    expected = [
+        "broken.toml: title: expected text, got int 42",
+        "broken.toml: headline: required",
+        "broken.toml: colour: unknown key",
+        "broken.toml: theme.accent: expected a colour like \"#4f46e5\", got 'blue'",
+        "broken.toml: theme.mode: expected one of 'light', 'dark', 'auto', got 'sepia'",
+        "broken.toml: features[0].title: required",
+        "broken.toml: footer_links[0].url: expected a link starting with",
+        "broken.toml: experiment.key: expected a URL-safe name",
+        "broken.toml: experiment.variants[1].nonsense: unknown key",
+        "broken.toml: experiment.variants[1].theme.accent: expected a colour",
+    ]
+    for start in expected:
+        assert any(message.startswith(start) for message in found), (start, found)
+
+
+def test_toml_syntax_error_names_the_line(tmp_path):
+    (tmp_path / "typo.toml").write_text('title = "ok"\nheadline = "missing quote\n')
+    _, errors = load_page_file(tmp_path / "typo.toml")
+    [error] = messages(errors)
+    assert error.startswith("typo.toml: not valid TOML")
+    assert "line 2" in error
+
+
+def test_variant_overrides_deep_merge_and_replace_lists():
+    page, errors = parse_page(
+        "p",
+        {
+            "title": "T",
+            "headline": "Base",
+            "theme": {"accent": "#111111", "mode": "dark"},
+            "features": [{"title": "one"}, {"title": "two"}],
+            "experiment": {
+                "key": "k",
+                "variants": [
+                    {"name": "a"},
+                    {
+                        "name": "b",
+                        "weight": 3,
+                        "theme": {"accent": "#222222"},
+                        "features": [{"title": "only"}],
+                    },
+                ],
+            },
+        },
+    )
+    assert errors == []
+    control, b = page.experiment.variants
+    assert control.content.features == page.content.features
+    assert b.content.theme.accent == "#222222"
+    assert b.content.theme.mode == "dark"  # untouched keys of a table are kept
+    assert [f.title for f in b.content.features] == ["only"]  # lists are replaced
+    assert b.content.headline == "Base"
+    assert b.weight == 3.0
+
+
+def test_variant_marked_control_comes_first():
+    page, _ = parse_page(
+        "p",
+        {
+            "title": "T",
+            "headline": "H",
+            "experiment": {"key": "k", "variants": [{"name": "x"}, {"name": "y", "control": True}]},
+        },
+    )
+    assert [v.name for v in page.experiment.variants] == ["y", "x"]
+    assert page.experiment.control.name == "y"
+
+
+@pytest.mark.parametrize(
+    ("experiment", "message"),
+    [
+        ({"key": "k", "variants": [{"name": "a"}]}, "at least two variants"),
+        ({"key": "k", "variants": [{"name": "a"}, {"name": "a"}]}, "must be unique"),
+        ({"key": "k", "winner": "z", "variants": [{"name": "a"}, {"name": "b"}]}, "winner"),
+        ({"key": "k", "variants": [{"name": "a", "weight": -1}, {"name": "b"}]}, "> 0"),
+        ({"key": "k", "variants": [{"name": "a/b"}, {"name": "b"}]}, "URL-safe"),
+    ],
+)
+def test_experiment_rules(experiment, message):
+    _, errors = parse_page("p", {"title": "T", "headline": "H", "experiment": experiment})
+    assert any(message in str(e) for e in errors), messages(errors)
+
+
+def test_pricing_tier_must_point_at_a_configured_goal():
+    _, errors = parse_page(
+        "p",
+        {
+            "title": "T",
+            "headline": "H",
+            "pricing": {"tiers": [{"name": "Pro", "price": "$9", "goal": "buy"}]},
+        },
+    )
+    assert messages(errors) == [
+        "p.toml: pricing.tiers[0].goal: no [[goals]] entry named 'buy' (goals: none)"
+    ]
+
+
+def test_missing_static_image_is_reported(tmp_path):
+    (tmp_path / "img.toml").write_text('title = "T"\nheadline = "H"\nhero_image = "nope.png"\n')
+    _, errors = load_page_file(tmp_path / "img.toml", ROOT / "static")
+    assert messages(errors) == ["img.toml: hero_image: no file static/nope.png"]
+
+
+@pytest.mark.parametrize("name", ["../secret.png", "/etc/passwd", "a\\b.png"])
+def test_image_paths_cannot_leave_static(name):
+    _, errors = parse_page("p", {"title": "T", "headline": "H", "hero_image": name})
+    assert any("hero_image" in str(e) for e in errors)
+
+
+@pytest.mark.parametrize("slug", ["Admin", "admin", "with space", "-dash"])
+def test_bad_file_names_are_refused(slug):
+    _, errors = parse_page(slug, {"title": "T", "headline": "H"})
+    assert any("bad file name" in str(e) for e in errors)
+
+
+def test_broken_page_does_not_break_others_in_development(client, pages_dir):
+    (pages_dir / "broken.toml").write_text(BROKEN)
+    assert client.get("/plain").status_code == 200
+    response = client.get("/broken")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "theme.accent" in body and "experiment.variants[1].nonsense" in body
+
+
+def test_production_refuses_to_start_with_a_broken_page(pages_dir, monkeypatch):
+    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
+    (pages_dir / "broken.toml").write_text(BROKEN)
+    with pytest.raises(ConfigError) as error:
+        create_app(
+            {
+                "SECRET_KEY": "x" * 40,
+                "PAGES_DIR": str(pages_dir),
+                "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            }
+        )
+    assert "broken.toml: theme.accent" in str(error.value)
+
+
+def test_edited_page_shows_on_next_request(client, pages_dir):
+    assert b"A page with no experiment" in client.get("/plain").data
+    path = pages_dir / "plain.toml"
+    path.write_text(path.read_text().replace("A page with no experiment", "Fresh words"))
+    assert b"Fresh words" in client.get("/plain").data
+
+
+def test_new_page_file_is_served_without_restart(client, pages_dir):
+    assert client.get("/fresh").status_code == 404
+    (pages_dir / "fresh.toml").write_text('title = "Fresh"\nheadline = "Brand new"\n')
+    assert b"Brand new" in client.get("/fresh").data
+
+
+def test_starter_page_is_valid():
+    page, errors = parse_page("my-idea", tomllib.loads(starter_page("my-idea")))
+    assert errors == [] and page is not None
+
+
+def test_readme_reference_matches_the_schema():
+    readme = (ROOT / "README.md").read_text()
+    assert schema_reference() in readme, "README page reference is stale: run `make docs`"

@@ -1,0 +1,176 @@
+"""Security headers, request size limit and rate limits, as a visitor (or an abuser) meets them."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+
+from kit.config import ConfigError
+from kit.config import from_env
+from kit.models import Signup
+from kit.models import db
+from tests.conftest import browser
+from tests.conftest import sign_up
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+
+def signup_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Signup))
+
+
+def nonce_of(response) -> str:
+    policy = response.headers["Content-Security-Policy"]
+    return re.search(r"'nonce-([^']+)'", policy).group(1)
+
+
+@pytest.mark.parametrize("path", ["/plain", "/ab", "/no-such-page", "/healthz", "/favicon.ico"])
+def test_every_response_carries_security_headers(client, path):
+    with client.get(path) as response:
+        headers = response.headers
+    policy = headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "script-src 'self';" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "base-uri 'self'" in policy
+    assert "form-action 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "camera=()" in headers["Permissions-Policy"]
+    assert "Strict-Transport-Security" not in headers  # plain HTTP: HSTS would be ignored
+
+
+@pytest.mark.parametrize("path", ["/plain", "/ab", "/consent", "/plain/thanks", "/nope"])
+def test_pages_have_no_inline_script_and_only_nonced_style(client, path):
+    for _ in range(2):  # the second view may come from the page cache
+        response = client.get(path)
+        html = response.get_data(as_text=True)
+        assert "<script" not in html
+        assert " style=" not in html
+        nonce = nonce_of(response)
+        for tag in re.findall(r"<style[^>]*>", html):
+            assert tag == f'<style nonce="{nonce}">'
+
+
+def test_style_nonce_is_new_on_every_response(client):
+    nonces = {nonce_of(client.get("/plain")) for _ in range(3)}
+    nonces |= {nonce_of(browser(client.application).get("/plain")) for _ in range(3)}
+    assert len(nonces) == 6
+
+
+def test_hsts_only_when_the_proxy_says_https(client):
+    secure = client.get("/plain", headers={"X-Forwarded-Proto": "https"})
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert "Strict-Transport-Security" not in client.get("/plain").headers
+
+
+def test_session_cookie_is_secure_when_served_over_https(make_app):
+    client = browser(make_app(PREFERRED_URL_SCHEME="https"))
+    cookie = client.get("/plain", headers={"X-Forwarded-Proto": "https"}).headers["Set-Cookie"]
+    assert "Secure" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_oversized_post_gets_a_friendly_413_and_stores_nothing(app, client):
+    response = sign_up(client, email="big@example.com", name="x" * 100_000)
+    assert response.status_code == 413
+    body = response.get_data(as_text=True)
+    assert "64 KB at most" in body
+    assert "Traceback" not in body
+    assert signup_count(app) == 0
+
+
+def test_signup_limit_answers_with_a_friendly_429(make_app):
+    app = make_app(RATELIMIT_SIGNUP="3 per minute")
+    client = browser(app)
+    for n in range(3):
+        assert sign_up(client, email=f"p{n}@example.com").status_code == 302
+    limited = sign_up(client, email="p3@example.com")
+    assert limited.status_code == 429
+    assert 1 <= int(limited.headers["Retry-After"]) <= 61  # the window, rounded up
+    body = limited.get_data(as_text=True)
+    assert "Too Many Requests" in body
+    assert "Please wait" in body and "try again" in body
+    assert signup_count(app) == 3
+    assert client.get("/plain").status_code == 200  # reading the page is never limited
+
+
+def test_signup_limit_is_per_real_client_address(make_app):
+    """Behind the PaaS router every request comes from the router; X-Forwarded-For tells apart."""
+    app = make_app(RATELIMIT_SIGNUP="2 per minute")
+    for address in ("203.0.113.7", "198.51.100.23"):
+        client = browser(app)
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = address
+        statuses = [
+            sign_up(client, email=f"{address}-{n}@example.com").status_code for n in range(3)
+        ]
+        assert statuses == [302, 302, 429]
+    assert signup_count(app) == 4
+
+
+def test_goal_redirect_limit(make_app):
+    app = make_app(RATELIMIT_GOAL="2 per minute")
+    client = browser(app)
+    client.get("/ab")
+    statuses = [client.get("/go/ab/buy").status_code for _ in range(3)]
+    assert statuses[2] == 429
+    assert statuses[:2] == [statuses[0]] * 2 and statuses[0] != 429
+
+
+def test_limits_can_be_switched_off(make_app):
+    client = browser(make_app(RATELIMIT_SIGNUP="1 per minute", RATELIMIT_ENABLED=False))
+    assert [sign_up(client, email=f"{n}@example.com").status_code for n in range(3)] == [302] * 3
+
+
+def test_malformed_limit_setting_fails_at_start_with_the_fix(make_app):
+    with pytest.raises(ConfigError, match="RATELIMIT_SIGNUP=.*10 per minute"):
+        make_app(RATELIMIT_SIGNUP="ten a minute")
+
+
+def test_rate_limit_settings_from_environment():
+    config = from_env(
+        {
+            "REDIS_URL": "redis://cache:6379/0",
+            "RATELIMIT_SIGNUP": "20 per minute",
+            "RATELIMIT_ENABLED": "false",
+        }
+    )
+    assert config["REDIS_URL"] == "redis://cache:6379/0"
+    assert config["RATELIMIT_SIGNUP"] == "20 per minute"
+    assert config["RATELIMIT_ENABLED"] is False
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="Redis: set TEST_REDIS_URL to run against a real server")
+def test_workers_share_counters_through_redis(make_app):
+    """Two app instances (two gunicorn workers, or two dynos) count against one limit."""
+    settings = {
+        "REDIS_URL": REDIS_URL,
+        "RATELIMIT_SIGNUP": "3 per minute",
+        # A fresh namespace per run, so counters from earlier runs don't leak in.
+        "RATELIMIT_KEY_PREFIX": f"test-{secrets.token_hex(8)}",
+    }
+    first, second = make_app(**settings), make_app(**settings)
+    one, two = browser(first), browser(second)
+    statuses = [
+        sign_up(client, email=f"w{n}@example.com").status_code
+        for n, client in enumerate([one, two, one, two])
+    ]
+    assert statuses == [302, 302, 302, 429]
+    assert signup_count(first) == 3
+
+
+def test_unreachable_redis_never_blocks_a_signup(make_app):
+    app = make_app(REDIS_URL="redis://127.0.0.1:9/0", RATELIMIT_SIGNUP="1 per minute")
+    client = browser(app)
+    assert sign_up(client, email="first@example.com").status_code == 302
+    assert sign_up(client, email="second@example.com").status_code == 302
+    assert signup_count(app) == 2

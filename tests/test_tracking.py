@@ -1,0 +1,596 @@
+"""A/B tracking through the app: sticky variants, one exposure per visitor, honest attribution."""
+
+from __future__ import annotations
+
+import re
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import select
+
+from kit.forms import SignupForm
+from kit.models import Exposure
+from kit.models import GoalClick
+from kit.models import Signup
+from kit.models import db
+from kit.waitlist import load_page
+from kit.waitlist import render_page
+from kit.waitlist import resolve_visit
+from tests.conftest import BROWSER_UA
+from tests.conftest import MOBILE_UA
+from tests.conftest import browser
+from tests.conftest import form_fields
+from tests.conftest import sign_up
+
+ROOT = Path(__file__).parent.parent
+HEADLINES = {"Headline A": "a", "Headline B": "b"}
+SESSION_COOKIE = "session"
+BOTS = [
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+    "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+    "Twitterbot/1.0",
+    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+    "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)",
+    "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+    "curl/8.5.0",
+    "Wget/1.21.4",
+    "python-requests/2.32.3",
+    "",
+]
+
+
+def rows(app, model) -> list:
+    with app.app_context():
+        return list(db.session.scalars(select(model).order_by(model.id)))
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def variant_shown(response) -> str:
+    """Which variant of tests/pages/ab.toml a response shows, read from its headline."""
+    body = response.get_data(as_text=True)
+    [shown] = [name for headline, name in HEADLINES.items() if headline in body]
+    return shown
+
+
+def visitor_in(app, want: str, ua: str = BROWSER_UA):
+    """A new browser that has seen /ab and was assigned variant ``want``."""
+    for _ in range(200):
+        client = browser(app, ua)
+        if variant_shown(client.get("/ab")) == want:
+            return client
+    raise AssertionError(f"no visitor landed in {want!r} in 200 tries")
+
+
+def edit_page(pages_dir: Path, slug: str, old: str, new: str) -> None:
+    path = pages_dir / f"{slug}.toml"
+    source = path.read_text()
+    assert old in source
+    path.write_text(source.replace(old, new))
+
+
+@contextmanager
+def statements(app):
+    """Collect every SQL statement the app sends while the block runs."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+# --- assignment ---------------------------------------------------------------------------
+
+
+def test_same_cookie_sees_the_same_variant_on_another_app_instance(make_app):
+    first, second = make_app(), make_app()  # two workers (or a restart) with the same secret
+    shown = []
+    for _ in range(20):
+        visitor = browser(first)
+        variant = variant_shown(visitor.get("/ab"))
+        elsewhere = browser(second)
+        elsewhere.set_cookie(SESSION_COOKIE, visitor.get_cookie(SESSION_COOKIE).value)
+        assert all(variant_shown(elsewhere.get("/ab")) == variant for _ in range(3))
+        assert variant_shown(visitor.get("/ab")) == variant
+        shown.append(variant)
+    assert set(shown) == {"a", "b"}  # and visitors really are split
+    assert count(first, Exposure) == 20
+
+
+def test_visitors_are_split_between_variants(app):
+    for _ in range(60):
+        browser(app).get("/ab")
+    exposures = rows(app, Exposure)
+    assert len(exposures) == 60
+    by_variant = {v: sum(e.variant == v for e in exposures) for v in ("a", "b")}
+    assert min(by_variant.values()) >= 15, by_variant  # 1:1 weights; P(< 15 of 60) ~ 1e-4
+
+
+# --- exposures ----------------------------------------------------------------------------
+
+
+def test_one_exposure_per_visitor_however_many_views(app, client):
+    for _ in range(5):
+        client.get("/ab")
+    client.get("/ab?utm_source=again")
+    [exposure] = rows(app, Exposure)
+    assert (exposure.page, exposure.experiment) == ("ab", "headline-1")
+    assert exposure.utm_source is None  # the first view's details are kept
+
+
+def test_repeat_view_sends_no_sql_at_all(app, client):
+    with statements(app) as first:
+        client.get("/ab")
+    assert any(s.startswith("INSERT INTO exposure") for s in first), first
+    with statements(app) as repeat:
+        for _ in range(3):
+            assert client.get("/ab").status_code == 200
+    assert repeat == []
+
+
+def test_page_without_experiment_records_one_visit(app, client):
+    for _ in range(3):
+        client.get("/plain")
+    [exposure] = rows(app, Exposure)
+    assert (exposure.page, exposure.experiment, exposure.variant) == ("plain", "", "")
+
+
+def test_exposure_keeps_utm_referrer_and_device_but_no_ip(app):
+    client = browser(app, MOBILE_UA)
+    client.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    client.get(
+        "/ab?utm_source=newsletter&utm_medium=email&utm_campaign=launch"
+        "&utm_content=hero&utm_term=%20planner%20",
+        headers={
+            "Referer": "https://www.news.ycombinator.com/item?id=1",
+            "X-Forwarded-For": "198.51.100.23",
+        },
+    )
+    sign_up(client, "ab", email="ada@example.com")
+    [exposure] = rows(app, Exposure)
+    assert exposure.variant in ("a", "b")
+    assert (
+        exposure.utm_source,
+        exposure.utm_medium,
+        exposure.utm_campaign,
+        exposure.utm_content,
+        exposure.utm_term,
+    ) == ("newsletter", "email", "launch", "hero", "planner")
+    assert exposure.referrer_host == "news.ycombinator.com"
+    assert exposure.device == "mobile"
+    assert exposure.first_seen is not None
+    assert len(exposure.visitor_key) == 32  # a hash, not the id in the cookie
+    assert exposure.visitor_key not in client.get_cookie(SESSION_COOKIE).value
+    dump = database_dump(app)
+    for ip in ("203.0.113.7", "198.51.100.23"):
+        assert ip not in dump
+
+
+def database_dump(app) -> str:
+    """Every value in every table, as one string."""
+    with app.app_context():
+        values = []
+        for table in db.metadata.sorted_tables:
+            for row in db.session.execute(select(table)):
+                values.extend(str(v) for v in row)
+        return "\n".join(values)
+
+
+def test_internal_referrer_is_not_a_source(app, client):
+    client.get("/ab", headers={"Referer": "http://localhost/plain"})
+    [exposure] = rows(app, Exposure)
+    assert exposure.referrer_host is None
+    assert exposure.device == "desktop"
+
+
+@pytest.mark.parametrize("agent", BOTS)
+def test_bots_see_control_get_no_cookie_and_are_not_counted(app, agent):
+    bot = app.test_client()
+    bot.environ_base["HTTP_USER_AGENT"] = agent
+    for _ in range(2):
+        response = bot.get("/ab")
+        assert response.status_code == 200
+        assert variant_shown(response) == "a"
+        assert "Set-Cookie" not in response.headers
+    assert count(app, Exposure) == 0
+
+
+def test_head_request_from_a_browser_is_not_counted(app, client):
+    response = client.head("/ab")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert count(app, Exposure) == 0
+
+
+def test_bot_never_counts_as_a_visitor_on_plain_pages(app):
+    bot = browser(app, "Twitterbot/1.0")
+    bot.get("/plain")
+    assert count(app, Exposure) == 0
+
+
+# --- previews -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["a", "b"])
+def test_preview_shows_the_variant_with_a_marker_and_is_not_counted(app, client, variant):
+    response = client.get(f"/ab?variant={variant}")
+    assert response.status_code == 200
+    assert variant_shown(response) == variant
+    body = response.get_data(as_text=True)
+    assert f"Preview of variant “{variant}”" in body
+    assert '<meta name="robots" content="noindex">' in body
+    assert count(app, Exposure) == 0
+
+
+def test_preview_does_not_change_a_visitors_assignment_or_count(app):
+    visitor = visitor_in(app, "a")
+    before = count(app, Exposure)
+    assert variant_shown(visitor.get("/ab?variant=b")) == "b"
+    assert variant_shown(visitor.get("/ab")) == "a"
+    assert count(app, Exposure) == before
+
+
+def test_previewer_who_then_visits_is_counted_once_in_their_own_variant(app, client):
+    client.get("/ab?variant=b")
+    assert count(app, Exposure) == 0
+    variant = variant_shown(client.get("/ab"))
+    [exposure] = rows(app, Exposure)
+    assert exposure.variant == variant
+
+
+def test_unknown_variant_is_a_clear_404(app, client):
+    response = client.get("/ab?variant=zzz")
+    assert response.status_code == 404
+    body = response.get_data(as_text=True)
+    assert "no variant named &#39;zzz&#39;" in body
+    assert "its variants are: a, b" in body
+    assert count(app, Exposure) == 0
+
+
+def test_normal_pages_show_no_preview_marker(client):
+    assert "Preview of variant" not in client.get("/ab").get_data(as_text=True)
+
+
+# --- conversions --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("assigned", ["a", "b"])
+def test_signup_is_credited_to_the_exposed_variant_whatever_the_form_says(app, assigned):
+    other = "b" if assigned == "a" else "a"
+    visitor = visitor_in(app, assigned)
+    response = sign_up(
+        visitor,
+        "ab",
+        email="ada@example.com",
+        variant=other,
+        experiment="something-else",
+        exposure_id="999",
+    )
+    assert response.status_code == 302
+    [signup] = rows(app, Signup)
+    assert (signup.experiment, signup.variant) == ("headline-1", assigned)
+    with app.app_context():
+        exposure = db.session.get(Exposure, signup.exposure_id)
+        assert (exposure.experiment, exposure.variant) == ("headline-1", assigned)
+
+
+def test_posting_to_a_preview_url_does_not_change_attribution(app):
+    visitor = visitor_in(app, "a")
+    page = visitor.get("/ab?variant=b").get_data(as_text=True)
+    data = {**form_fields(page), "email": "ada@example.com", "variant": "b"}
+    assert visitor.post("/ab?variant=b", data=data).status_code == 302
+    [signup] = rows(app, Signup)
+    assert signup.variant == "a"
+
+
+def test_signup_without_cookie_or_exposure_is_saved_unattributed(make_app):
+    app = make_app(WTF_CSRF_ENABLED=False)
+    direct = browser(app)
+    response = direct.post("/ab", data={"email": "ada@example.com", "variant": "b"})
+    assert response.status_code == 302
+    [signup] = rows(app, Signup)
+    assert (signup.email, signup.experiment, signup.variant, signup.exposure_id) == (
+        "ada@example.com",
+        None,
+        None,
+        None,
+    )
+    assert count(app, Exposure) == 0
+
+
+def test_signup_after_cookies_were_cleared_is_unattributed(make_app):
+    app = make_app(WTF_CSRF_ENABLED=False)
+    visitor = browser(app)
+    visitor.get("/ab")
+    visitor.delete_cookie(SESSION_COOKIE)
+    visitor.post("/ab", data={"email": "ada@example.com"})
+    [signup] = rows(app, Signup)
+    assert signup.variant is None
+    assert count(app, Exposure) == 1
+
+
+def test_signup_on_a_page_without_experiment_links_its_visit(app, client):
+    sign_up(client, "plain", email="ada@example.com")
+    [exposure] = rows(app, Exposure)
+    [signup] = rows(app, Signup)
+    assert (signup.experiment, signup.variant, signup.exposure_id) == ("", "", exposure.id)
+
+
+# --- winner and key change ----------------------------------------------------------------
+
+
+def test_winner_shows_everyone_that_variant_and_stops_counting(app, pages_dir):
+    earlier = visitor_in(app, "a")
+    edit_page(pages_dir, "ab", 'key = "headline-1"', 'key = "headline-1"\nwinner = "b"')
+    before = count(app, Exposure)
+    for visitor in [earlier, *(browser(app) for _ in range(10))]:
+        assert variant_shown(visitor.get("/ab")) == "b"
+        assert "Preview of variant" not in visitor.get("/ab").get_data(as_text=True)
+    assert count(app, Exposure) == before
+    sign_up(earlier, "ab", email="early@example.com")
+    sign_up(browser(app), "ab", email="late@example.com")
+    assert [(s.experiment, s.variant) for s in rows(app, Signup)] == [(None, None)] * 2
+
+
+def test_preview_still_works_after_a_winner_is_chosen(app, client, pages_dir):
+    edit_page(pages_dir, "ab", 'key = "headline-1"', 'key = "headline-1"\nwinner = "b"')
+    assert variant_shown(client.get("/ab?variant=a")) == "a"
+    assert count(app, Exposure) == 0
+
+
+def test_new_experiment_key_starts_fresh_and_keeps_old_rows(app, client, pages_dir):
+    client.get("/ab")
+    sign_up(browser(app), "ab", email="old@example.com")
+    edit_page(pages_dir, "ab", 'key = "headline-1"', 'key = "headline-test-2"')
+    client.get("/ab")
+    client.get("/ab")
+    keys = sorted(e.experiment for e in rows(app, Exposure))
+    assert keys == ["headline-1", "headline-1", "headline-test-2"]
+    new = [e for e in rows(app, Exposure) if e.experiment == "headline-test-2"]
+    assert len(new) == 1 and new[0].variant in ("a", "b")
+    sign_up(client, "ab", email="new@example.com")
+    old_signup, new_signup = rows(app, Signup)
+    assert old_signup.experiment == "headline-1"
+    assert (new_signup.experiment, new_signup.variant) == ("headline-test-2", new[0].variant)
+
+
+# --- goals --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("assigned", ["a", "b"])
+def test_goal_click_is_counted_once_per_visitor_under_their_variant(app, assigned):
+    visitor = visitor_in(app, assigned)
+    for _ in range(3):
+        response = visitor.get("/go/ab/buy")
+        assert response.status_code == 302
+        assert response.headers["Location"] == "https://example.com/checkout"
+    [click] = rows(app, GoalClick)
+    assert (click.page, click.experiment, click.variant, click.goal) == (
+        "ab",
+        "headline-1",
+        assigned,
+        "buy",
+    )
+    [exposure] = [e for e in rows(app, Exposure) if e.visitor_key == click.visitor_key]
+    assert exposure.variant == assigned
+
+
+def test_each_goal_counts_separately(app, client):
+    client.get("/ab")
+    client.get("/go/ab/buy")
+    client.get("/go/ab/pro")
+    assert sorted(c.goal for c in rows(app, GoalClick)) == ["buy", "pro"]
+
+
+def test_goal_without_url_shows_coming_soon(app, client):
+    client.get("/ab")
+    response = client.get("/go/ab/pro")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "Coming soon" in body
+    assert 'href="/ab"' in body
+    assert count(app, GoalClick) == 1
+
+
+def test_page_links_its_goals_through_the_tracking_redirect(client):
+    body = client.get("/ab").get_data(as_text=True)
+    assert 'href="/go/ab/pro"' in body
+
+
+@pytest.mark.parametrize("path", ["/go/ab/nope", "/go/no-page/buy", "/go/ab/buy/more"])
+def test_unknown_goal_or_page_is_404(app, client, path):
+    client.get("/ab")
+    assert client.get(path).status_code == 404
+    assert count(app, GoalClick) == 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/go/ab/buy?next=https://evil.example",
+        "/go/ab/buy?url=https://evil.example&redirect=https://evil.example",
+        "/go/ab/pro?next=https://evil.example",
+        "/go/ab/https://evil.example",
+        "/go/ab//evil.example",
+        "/go/ab/%2F%2Fevil.example",
+        "/go/ab/buy/..%2F..%2F%2Fevil.example",
+        "/go/evil.example/buy",
+    ],
+)
+def test_goal_redirect_only_goes_to_configured_urls(client, path):
+    client.get("/ab")
+    response = client.get(path)
+    assert response.status_code in (200, 302, 308, 404)
+    location = response.headers.get("Location", "")
+    # Werkzeug may tidy the path (merging slashes): a redirect on our own host, never off it.
+    assert urlsplit(location).hostname in (None, "localhost", "example.com"), location
+    if response.status_code == 302:
+        assert location == "https://example.com/checkout"
+
+
+def test_goal_click_without_exposure_is_not_counted_but_still_redirects(app, client):
+    response = client.get("/go/ab/buy")
+    assert response.headers["Location"] == "https://example.com/checkout"
+    assert count(app, GoalClick) == 0
+
+
+def test_bots_and_previews_do_not_count_goal_clicks(app, client):
+    bot = browser(app, "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)")
+    bot.get("/ab")
+    assert bot.get("/go/ab/buy").status_code == 302
+    client.get("/ab?variant=b")
+    client.get("/go/ab/buy?variant=b")
+    assert count(app, GoalClick) == 0
+
+
+def test_goal_clicks_stop_counting_after_a_winner(app, client, pages_dir):
+    client.get("/ab")
+    edit_page(pages_dir, "ab", 'key = "headline-1"', 'key = "headline-1"\nwinner = "b"')
+    assert client.get("/go/ab/buy").status_code == 302
+    assert count(app, GoalClick) == 0
+
+
+# --- races --------------------------------------------------------------------------------
+
+
+def test_parallel_first_views_of_one_visitor_write_one_exposure(app):
+    """Twenty simultaneous first requests from one visitor: the unique constraint decides.
+
+    Every thread really sends its INSERT (the cookie cannot help yet), on both databases.
+    """
+    clients = []
+    for _ in range(20):
+        client = browser(app)
+        with client.session_transaction() as session:
+            session["vid"] = "the-same-visitor"
+        clients.append(client)
+    start = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def view(client) -> None:
+        start.wait()
+        statuses.append(client.get("/ab").status_code)
+
+    threads = [threading.Thread(target=view, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 20
+    [exposure] = rows(app, Exposure)
+    assert exposure.visitor_key is not None
+
+
+# --- the demo page ------------------------------------------------------------------------
+
+
+def test_demo_page_runs_a_two_variant_experiment(make_app):
+    app = make_app(PAGES_DIR=str(ROOT / "pages"))
+    headlines = {
+        "a": "Your week, planned in 30 seconds",
+        "b": "Stop planning. Start doing.",
+    }
+    for name, headline in headlines.items():
+        preview = browser(app).get(f"/demo?variant={name}").get_data(as_text=True)
+        assert headline in preview
+    shown = set()
+    for _ in range(20):
+        body = browser(app).get("/").get_data(as_text=True)
+        shown |= {name for name, headline in headlines.items() if headline in body}
+    assert shown == {"a", "b"}
+    exposures = rows(app, Exposure)
+    assert len(exposures) == 20
+    assert {e.experiment for e in exposures} == {"headline-test-1"}
+
+
+def test_database_has_no_column_for_ip_addresses(app):
+    names = {c.name for table in db.metadata.sorted_tables for c in table.columns}
+    assert not {n for n in names if "ip" in n.split("_") or "addr" in n}
+
+
+# --- the reused page HTML -----------------------------------------------------------------
+
+TOKENS = re.compile(r'(name="(?:csrf_token|rendered)" type="hidden" value=")[^"]*"|nonce="[^"]*"')
+
+
+def without_tokens(html: str) -> str:
+    return TOKENS.sub(lambda m: (m.group(1) or "nonce=") + '"TOKEN"', html)
+
+
+@pytest.mark.parametrize(
+    ("path", "agent"),
+    [
+        ("/ab?variant=a", BROWSER_UA),
+        ("/ab?variant=b", MOBILE_UA),
+        ("/ab", "Twitterbot/1.0"),
+        ("/plain", BROWSER_UA),
+        ("/consent", BROWSER_UA),
+    ],
+)
+def test_reused_page_is_the_page_a_fresh_render_gives(app, path, agent):
+    visitor = browser(app, agent)
+    served = [visitor.get(path).get_data(as_text=True) for _ in range(2)]
+    served.append(browser(app, agent).get(path).get_data(as_text=True))
+    with app.test_request_context(path, headers={"User-Agent": agent}):
+        visit = resolve_visit(load_page(path.split("?")[0].strip("/")))
+        fresh, _ = render_page(visit, SignupForm.for_page(visit.content.form, formdata=None))
+    for html in served:
+        assert without_tokens(html) == without_tokens(fresh)
+
+
+def test_every_view_gets_its_own_tokens_and_they_work(app):
+    first, second = browser(app), browser(app)
+    pages = [c.get("/plain").get_data(as_text=True) for c in (first, second, first)]
+    tokens = [form_fields(page)["csrf_token"] for page in pages]
+    assert tokens[0] != tokens[1]
+    for client, page, email in [
+        (first, pages[2], "one@example.com"),
+        (second, pages[1], "two@example.com"),
+    ]:
+        data = {**form_fields(page), "email": email}
+        assert client.post("/plain", data=data).status_code == 302
+    assert count(app, Signup) == 2
+
+
+def test_inline_style_nonce_matches_the_policy_on_every_view(app, client):
+    for _ in range(3):
+        response = client.get("/ab")
+        policy = response.headers.get("Content-Security-Policy", "")
+        nonces = re.findall(r'nonce="([^"]+)"', response.get_data(as_text=True))
+        if nonces:
+            assert f"'nonce-{nonces[0]}'" in policy
+        else:
+            assert "nonce" not in policy
+
+
+def test_page_served_under_another_host_links_to_that_host(app, client):
+    here = client.get("/plain").get_data(as_text=True)
+    there = client.get("/plain", base_url="https://waitlist.example").get_data(as_text=True)
+    assert 'href="http://localhost/plain"' in here
+    assert 'href="https://waitlist.example/plain"' in there
+
+
+def test_sqlite_databases_use_the_write_ahead_log(tmp_path):
+    """Readers don't wait for the writer and a commit costs no fsync (kit.models sets this)."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'wal.sqlite3'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    engine.dispose()

@@ -1,0 +1,225 @@
+"""The visitor's side: page view, signup, duplicates, bot traps, bad input."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+
+from kit.models import Signup
+from kit.models import db
+from tests.conftest import browser
+from tests.conftest import form_fields
+from tests.conftest import sign_up
+
+
+def signups(app) -> list[Signup]:
+    with app.app_context():
+        return list(db.session.scalars(select(Signup).order_by(Signup.id)))
+
+
+def test_page_shows_config_text_escaped(client, pages_dir):
+    (pages_dir / "xss.toml").write_text(
+        'title = "T"\nheadline = "<script>alert(1)</script>"\nsubheadline = "a & b"\n'
+    )
+    body = client.get("/xss").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "a &amp; b" in body
+
+
+def test_home_serves_configured_page(make_app):
+    client = make_app(HOME_PAGE="plain").test_client()
+    assert b"A page with no experiment" in client.get("/").data
+
+
+def test_unknown_page_is_404_page(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert b"Not Found" in response.data
+
+
+def test_signup_redirects_to_thanks_with_position(app, client):
+    response = sign_up(client, email="Ada@Example.COM", name="Ada", answer="$5")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/plain/thanks"
+    thanks = client.get("/plain/thanks").get_data(as_text=True)
+    assert "#1</strong> on the list" in thanks
+    [row] = signups(app)
+    assert (row.email, row.email_key, row.name, row.answer) == (
+        "Ada@example.com",
+        "ada@example.com",
+        "Ada",
+        "$5",
+    )
+
+
+def test_control_characters_in_name_are_dropped_and_signup_saved(app, client):
+    fields = {"name": "Ada\x00 Love\x1blace", "answer": "a\x00b"}
+    response = sign_up(client, email="nul@example.com", **fields)
+    assert response.status_code == 302
+    [row] = signups(app)
+    assert (row.name, row.answer) == ("Ada Lovelace", "ab")
+
+
+def test_positions_count_up(app):
+    for n in range(1, 4):
+        client = browser(app)
+        sign_up(client, email=f"person{n}@example.com")
+        assert f"#{n}</strong>" in client.get("/plain/thanks").get_data(as_text=True)
+
+
+def test_duplicate_signup_keeps_one_row(app, client):
+    sign_up(client, email="ada@example.com")
+    again = sign_up(client, email="ADA@example.com")
+    assert again.headers["Location"] == "/plain/thanks"
+    assert "#1</strong>" in client.get("/plain/thanks").get_data(as_text=True)
+    assert len(signups(app)) == 1
+
+
+def test_duplicate_from_another_browser_reveals_nothing(app, client):
+    sign_up(client, email="ada@example.com")
+    stranger = browser(app)
+    response = sign_up(stranger, email="ada@example.com", follow=True)
+    body = response.get_data(as_text=True)
+    assert "already on the list" in body
+    assert "#1" not in body
+    assert len(signups(app)) == 1
+    # The stranger's own thank-you page has no position either.
+    assert "on the list." not in stranger.get("/plain/thanks").get_data(as_text=True)
+
+
+def test_same_email_on_two_pages_is_two_signups(app, client):
+    sign_up(client, "plain", email="ada@example.com")
+    sign_up(client, "ab", email="ada@example.com")
+    assert len(signups(app)) == 2
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({}, "Please enter your e-mail address."),
+        ({"email": "not-an-email"}, "Please enter a valid e-mail address"),
+        ({"email": "a@b"}, "Please enter a valid e-mail address"),
+        ({"email": "x" * 250 + "@example.com"}, "too long"),
+        ({"email": "ok@example.com", "name": "n" * 101}, "under 100 characters"),
+        ({"email": "ok@example.com", "answer": "a" * 1001}, "under 1000 characters"),
+    ],
+)
+def test_bad_input_rerenders_form_with_message_and_saves_nothing(app, client, fields, message):
+    response = sign_up(client, **fields)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert message in body
+    assert 'aria-invalid="true"' in body
+    assert signups(app) == []
+
+
+def test_bad_input_keeps_what_the_visitor_typed(client):
+    response = sign_up(client, email="nope", name="Ada Lovelace")
+    assert 'value="Ada Lovelace"' in response.get_data(as_text=True)
+
+
+def test_missing_csrf_token_gives_form_back_with_400(app, client):
+    client.get("/plain")
+    response = client.post("/plain", data={"email": "ada@example.com", "name": "Ada"})
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "press the button again" in body
+    assert 'value="ada@example.com"' in body
+    assert signups(app) == []
+
+
+def test_honeypot_looks_like_success_but_stores_nothing(app, client):
+    response = sign_up(client, email="bot@example.com", leave_this_empty="http://spam")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/plain/thanks"
+    assert signups(app) == []
+
+
+def test_too_fast_submit_asks_to_press_again_and_keeps_values(make_app):
+    app = make_app(MIN_SUBMIT_SECONDS=60)
+    client = browser(app)
+    response = sign_up(client, email="fast@example.com")
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "press the button once more" in body
+    assert 'value="fast@example.com"' in body
+    assert signups(app) == []
+
+
+def test_submit_after_minimum_time_is_accepted(make_app, monkeypatch):
+    app = make_app(MIN_SUBMIT_SECONDS=2)
+    client = browser(app)
+    page = client.get("/plain").get_data(as_text=True)
+    import time as real_time
+
+    later = real_time.time() + 3
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: later, raising=False)
+    monkeypatch.setattr("kit.waitlist.time.time", lambda: later)
+    data = {**form_fields(page), "email": "patient@example.com"}
+    assert client.post("/plain", data=data).status_code == 302
+    assert len(signups(app)) == 1
+
+
+def test_forged_render_time_counts_as_too_fast(make_app):
+    app = make_app(MIN_SUBMIT_SECONDS=2)
+    client = browser(app)
+    response = sign_up(client, email="x@example.com", rendered="plain.AAAAAA.forged")
+    assert response.status_code == 422
+    assert signups(app) == []
+
+
+def test_consent_is_required_and_stored_with_its_text(app, client):
+    refused = sign_up(client, "consent", email="ada@example.com")
+    assert refused.status_code == 422
+    assert "Please tick the box" in refused.get_data(as_text=True)
+    sign_up(client, "consent", email="ada@example.com", consent="y")
+    [row] = signups(app)
+    assert row.consent_text == "I agree to receive e-mails about this product."
+    assert row.consented_at is not None
+
+
+def test_fields_a_page_does_not_ask_for_are_ignored(app, client):
+    sign_up(client, "consent", email="ada@example.com", consent="y", name="Ada", answer="x")
+    [row] = signups(app)
+    assert (row.name, row.answer) == (None, None)
+
+
+def test_thanks_without_signup_shows_no_position(client):
+    body = client.get("/plain/thanks").get_data(as_text=True)
+    assert "You are" not in body
+
+
+def test_healthz_reports_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok"}
+
+
+def test_signup_count_survives_app_restart(make_app, client):
+    sign_up(client, email="ada@example.com")
+    fresh = make_app()
+    with fresh.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Signup)) == 1
+
+
+def test_visitor_cookie_is_first_party_httponly_lax_and_lasts_a_year(client):
+    cookie = client.get("/ab").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    expires = re.search(r"Expires=([^;]+)", cookie)[1]
+    lifetime = parsedate_to_datetime(expires) - datetime.now(UTC)
+    assert timedelta(days=360) < lifetime < timedelta(days=370)
+    assert "Domain=" not in cookie
+
+
+def test_cookie_is_secure_when_served_over_https(make_app):
+    client = browser(make_app(PREFERRED_URL_SCHEME="https"))
+    assert "Secure" in client.get("/ab").headers["Set-Cookie"]

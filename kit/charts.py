@@ -1,0 +1,106 @@
+"""Server-rendered SVG line charts: the geometry is computed here, templates only draw it.
+
+Charts must read with JavaScript off and load nothing from elsewhere, so they are plain SVG
+with a text alternative; the numbers are also in a table next to each chart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# Distinguishable for common colour-vision deficiencies (Okabe–Ito), readable on white.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000000")
+
+WIDTH, HEIGHT = 640, 240
+LEFT, RIGHT, TOP, BOTTOM = 56, 16, 12, 28
+
+
+@dataclass(frozen=True)
+class Line:
+    name: str
+    colour: str
+    points: str  # "x,y x,y ..." for <polyline points>
+    last_label: str
+
+
+@dataclass(frozen=True)
+class Tick:
+    position: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    description: str
+    width: int
+    height: int
+    lines: list[Line]
+    y_ticks: list[Tick]
+    x_ticks: list[Tick]
+    left: int = LEFT
+    right: int = WIDTH - RIGHT
+    top: int = TOP
+    bottom: int = HEIGHT - BOTTOM
+
+
+def line_chart(
+    title: str,
+    x_labels: Sequence[str],
+    series: dict[str, Sequence[float | None]],
+    label: Callable[[float], str] = lambda v: f"{v:g}",
+) -> Chart:
+    """Lay out one line per series over shared x labels; ``None`` values leave a gap."""
+    values = [v for points in series.values() for v in points if v is not None]
+    top_value = _nice_ceiling(max(values, default=0.0))
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    steps = max(len(x_labels) - 1, 1)
+
+    def x(i: int) -> float:
+        return round(LEFT + plot_w * i / steps, 1)
+
+    def y(v: float) -> float:
+        return round(TOP + plot_h * (1 - v / top_value), 1)
+
+    lines = []
+    for n, (name, points) in enumerate(series.items()):
+        coordinates = " ".join(f"{x(i)},{y(v)}" for i, v in enumerate(points) if v is not None)
+        last = next((v for v in reversed(points) if v is not None), None)
+        lines.append(
+            Line(
+                name,
+                PALETTE[n % len(PALETTE)],
+                coordinates,
+                label(last) if last is not None else "–",
+            )
+        )
+    y_ticks = [Tick(y(top_value * k / 4), label(top_value * k / 4)) for k in range(5)]
+    every = max(1, len(x_labels) // 6)
+    x_ticks = [Tick(x(i), text) for i, text in enumerate(x_labels) if i % every == 0]
+    summary = "; ".join(f"{line.name}: {line.last_label} at the end" for line in lines)
+    description = f"{title}, {len(x_labels)} days. {summary}." if lines else f"{title}: no data."
+    return Chart(title, description, WIDTH, HEIGHT, lines, y_ticks, x_ticks)
+
+
+def _nice_ceiling(value: float) -> float:
+    """A round axis maximum at or above ``value`` (1, 2, 2.5 or 5 times a power of ten)."""
+    if value <= 0:
+        return 1.0
+    power = 10.0 ** _floor_log10(value)
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * power:
+            return step * power
+    return 10 * power
+
+
+def _floor_log10(value: float) -> int:
+    exponent = 0
+    while value >= 10:
+        value /= 10
+        exponent += 1
+    while value < 1:
+        value *= 10
+        exponent -= 1
+    return exponent

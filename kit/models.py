@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import Date
 from sqlalchemy import DateTime
 from sqlalchemy import Engine
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Insert
+from sqlalchemy import Integer
 from sqlalchemy import MetaData
 from sqlalchemy import String
 from sqlalchemy import Table
@@ -69,6 +72,25 @@ class Exposure(db.Model):
     device: Mapped[str] = mapped_column(String(16), default="desktop")
 
 
+class DailyExposures(db.Model):
+    """Exposed visitors per page, experiment, variant and UTC day, counted as they arrive.
+
+    Written in the same transaction as each new exposure row, so it always agrees with them;
+    the dashboard reads totals and charts from these few hundred rows instead of counting
+    millions of exposures on every view.
+    """
+
+    __tablename__ = "daily_exposures"
+    __table_args__ = (UniqueConstraint("page", "experiment", "variant", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page: Mapped[str] = mapped_column(String(64))
+    experiment: Mapped[str] = mapped_column(String(64))
+    variant: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    visitors: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Signup(db.Model):
     """One person on one page's waitlist; ``email_key`` makes addresses unique per page."""
 
@@ -117,16 +139,43 @@ def insert_ignore(model: type[db.Model], **values: object) -> bool:
     statement = _insert_ignore(model.__table__, connection.dialect.name)
     # A plain Core insert on the session's connection: same transaction, none of the ORM's
     # per-call statement building (this runs on every new visitor's first page view).
-    return bool(connection.execute(statement, values).rowcount)
+    # RETURNING tells whether a row went in (psycopg reports rowcount -1 for this statement).
+    return connection.execute(statement, values).first() is not None
 
 
-@lru_cache(maxsize=32)
-def _insert_ignore(table: Table, dialect: str) -> Insert:
+def count_exposure(page: str, experiment: str, variant: str, day: date) -> None:
+    """Add one visitor to the day's counter (created on the day's first visitor)."""
+    connection = db.session.connection()
+    statement = _increment(DailyExposures.__table__, connection.dialect.name)
+    connection.execute(
+        statement, {"page": page, "experiment": experiment, "variant": variant, "day": day}
+    )
+
+
+@lru_cache(maxsize=8)
+def _increment(table: Table, dialect: str) -> Insert:
+    insert = _dialect_insert(dialect)
+    return (
+        insert(table)
+        .values(visitors=1)
+        .on_conflict_do_update(
+            index_elements=["page", "experiment", "variant", "day"],
+            set_={"visitors": table.c.visitors + 1},
+        )
+    )
+
+
+def _dialect_insert(dialect: str) -> Any:
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(table).on_conflict_do_nothing()
+    return insert
+
+
+@lru_cache(maxsize=32)
+def _insert_ignore(table: Table, dialect: str) -> Insert:
+    return _dialect_insert(dialect)(table).on_conflict_do_nothing().returning(table.c.id)
 
 
 @event.listens_for(Engine, "connect")

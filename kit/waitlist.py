@@ -36,6 +36,7 @@ from .forms import SignupForm
 from .models import Exposure
 from .models import GoalClick
 from .models import Signup
+from .models import count_exposure
 from .models import db
 from .models import insert_ignore
 from .models import utcnow
@@ -124,17 +125,20 @@ def record_exposure(visit: Visit) -> None:
     if marker in seen:
         return
     # The unique constraint is the backstop when parallel first requests race.
-    insert_ignore(
+    now = utcnow()
+    added = insert_ignore(
         Exposure,
         page=visit.page.slug,
         experiment=visit.experiment,
         variant=visit.variant,
         visitor_key=visitor_key(),
-        first_seen=utcnow(),
+        first_seen=now,
         referrer_host=referrer_host(request.referrer, request.host),
         device=device_class(request.user_agent.string),
         **utm_tags(request.args),
     )
+    if added:
+        count_exposure(visit.page.slug, visit.experiment, visit.variant, now.date())
     db.session.commit()
     session["seen"] = [*seen[-49:], marker]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from kit.forms import SignupForm
+from kit.models import DailyExposures
 from kit.models import Exposure
 from kit.models import GoalClick
 from kit.models import Signup
@@ -496,6 +498,28 @@ def test_parallel_first_views_of_one_visitor_write_one_exposure(app):
     assert statuses == [200] * 20
     [exposure] = rows(app, Exposure)
     assert exposure.visitor_key is not None
+    [counter] = rows(app, DailyExposures)
+    assert counter.visitors == 1  # the dashboard's daily count agrees with the exposure rows
+
+
+def test_daily_counter_matches_exposures_of_many_parallel_visitors(app):
+    """Thirty new visitors at once: as many counted in the day's counter as exposure rows."""
+    start = threading.Barrier(30)
+
+    def view() -> None:
+        client = browser(app)
+        start.wait()
+        client.get("/ab")
+
+    threads = [threading.Thread(target=view) for _ in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    exposures = rows(app, Exposure)
+    assert len(exposures) == 30
+    counted = {c.variant: c.visitors for c in rows(app, DailyExposures)}
+    assert counted == dict(Counter(e.variant for e in exposures))
 
 
 # --- the demo page ------------------------------------------------------------------------

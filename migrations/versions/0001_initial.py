@@ -39,6 +39,16 @@ def upgrade():
         batch_op.create_index('ix_exposure_page_experiment_first_seen', ['page', 'experiment', 'first_seen'], unique=False)
         batch_op.create_index('ix_exposure_page_experiment_variant', ['page', 'experiment', 'variant'], unique=False)
 
+    op.create_table('daily_exposures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('page', sa.String(length=64), nullable=False),
+    sa.Column('experiment', sa.String(length=64), nullable=False),
+    sa.Column('variant', sa.String(length=64), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('visitors', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_daily_exposures')),
+    sa.UniqueConstraint('page', 'experiment', 'variant', 'day', name=op.f('uq_daily_exposures_page'))
+    )
     op.create_table('goal_click',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('page', sa.String(length=64), nullable=False),
@@ -88,6 +98,7 @@ def downgrade():
         batch_op.drop_index('ix_goal_click_page_experiment_variant')
 
     op.drop_table('goal_click')
+    op.drop_table('daily_exposures')
     with op.batch_alter_table('exposure', schema=None) as batch_op:
         batch_op.drop_index('ix_exposure_page_experiment_variant')
         batch_op.drop_index('ix_exposure_page_experiment_first_seen')

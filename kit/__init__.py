@@ -79,10 +79,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["pages"] = registry
 
     from . import cli
+    from . import dashboard
     from . import waitlist
 
     app.register_blueprint(assets.bp)
     app.register_blueprint(waitlist.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(dashboard.api)
     cli.init_app(app)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(HTTPException, _http_error)

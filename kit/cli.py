@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask
 from flask import current_app
 from flask.cli import AppGroup
 
+from . import results
 from .doctor import diagnose
+from .export import csv_lines
 from .pages import RESERVED_SLUGS
 from .pages import SLUG_RE
 from .pages import load_pages
@@ -86,6 +89,62 @@ def doctor_command() -> None:
     if problems:
         raise click.ClickException(f"{problems} problem(s) to fix before serving the public")
     click.echo("no problems found")
+
+
+@kit.command("stats")
+@click.argument("slug", required=False)
+@click.option("--experiment", help="A past experiment key (default: the one in the page file).")
+def stats_command(slug: str | None, experiment: str | None) -> None:
+    """Print the per-variant table and verdict of SLUG (or the overview of every page)."""
+    pages = current_app.extensions["pages"].pages
+    minimum = current_app.config["MIN_VISITORS_FOR_VERDICT"]
+    if slug is None:
+        for line in results.overview(pages, minimum):
+            click.echo(
+                f"{line['page']:<24} {line['experiment'] or '-':<20} {line['status']:<16} "
+                f"visitors {line['visitors']:>9,}  signups {line['signups']:>7,}  "
+                f"conversion {results.percent(line['rate']):>6}  leader {line['leader'] or '-'}"
+            )
+        return
+    page = pages.get(slug)
+    if page is None:
+        raise click.ClickException(f"no page called {slug!r}; pages: {', '.join(sorted(pages))}")
+    key = results.current_experiment(page) if experiment is None else experiment
+    outcome = results.page_results(page, key, minimum)
+    click.echo(f"{slug}: experiment {key or '(none)'}, {outcome.status}")
+    click.echo(results.text_table(outcome.report))
+    if outcome.unattributed:
+        click.echo(f"unattributed signups: {outcome.unattributed:,}")
+    click.echo(outcome.report.verdict)
+    for goal in outcome.goals:
+        click.echo(f"\ngoal {goal.name} ({goal.label}):")
+        click.echo(results.text_table(goal.report))
+
+
+@kit.command("export")
+@click.argument("slug")
+@click.option(
+    "--what",
+    type=click.Choice(["signups", "results"]),
+    default="signups",
+    show_default=True,
+    help="The signup list, or the per-variant results table.",
+)
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-")
+def export_command(slug: str, what: str, output: Any) -> None:
+    """Write SLUG's signups (or results) as CSV to --output (default: the terminal)."""
+    page = current_app.extensions["pages"].pages.get(slug)
+    if page is None:
+        raise click.ClickException(f"no page called {slug!r}")
+    if what == "signups":
+        header = results.SIGNUP_COLUMNS
+        rows: Any = results.signup_rows(slug)
+    else:
+        minimum = current_app.config["MIN_VISITORS_FOR_VERDICT"]
+        outcome = results.page_results(page, results.current_experiment(page), minimum)
+        header, rows = results.variant_rows(outcome.report)
+    for line in csv_lines(header, rows):
+        output.write(line)
 
 
 def init_app(app: Flask) -> None:

@@ -18,6 +18,7 @@ DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "ADMIN_PASSWORD": None,
     "API_TOKEN": None,
+    "ADMIN_SESSION_HOURS": 12,  # an admin login lasts this long, then asks again
     "HOME_PAGE": "demo",
     "PAGES_DIR": None,  # filled by create_app: <project>/pages
     "MIN_SUBMIT_SECONDS": 2.0,
@@ -29,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,
     # The session cookie also carries the anonymous visitor id, so it lives about a year.
     "PERMANENT_SESSION_LIFETIME": timedelta(days=365),
+    # Re-sign the cookie only when it changes: a returning visitor's view costs no signing.
+    "SESSION_REFRESH_EACH_REQUEST": False,
     "MIN_VISITORS_FOR_VERDICT": 100,
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "WTF_CSRF_TIME_LIMIT": 6 * 3600,
@@ -55,6 +58,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
     "ADMIN_PASSWORD": ("ADMIN_PASSWORD", str),
     "API_TOKEN": ("API_TOKEN", str),
+    "ADMIN_SESSION_HOURS": ("ADMIN_SESSION_HOURS", float),
     "HOME_PAGE": ("HOME_PAGE", str),
     "PAGES_DIR": ("PAGES_DIR", str),
     "MIN_SUBMIT_SECONDS": ("MIN_SUBMIT_SECONDS", float),

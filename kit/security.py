@@ -55,7 +55,13 @@ def _is_signup_map(value: Any) -> bool:
 
 # The shape of each value the visitor's signed cookie carries (see kit/waitlist.py). A cookie
 # from an older release, or of another shape, loses only the odd value, never breaks a visit.
-SESSION_SHAPES = {"vid": _is_visitor_id, "seen": _is_str_list, "mine": _is_signup_map}
+SESSION_SHAPES = {
+    "vid": _is_visitor_id,
+    "seen": _is_str_list,
+    "mine": _is_signup_map,
+    "admin": lambda value: isinstance(value, str),
+    "admin_at": lambda value: type(value) is int,
+}
 
 
 def init_app(app: Flask) -> None:
@@ -149,6 +155,11 @@ def _init_limiter(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     # request.remote_addr is the real client address: ProxyFix has applied X-Forwarded-For.
     limiter = Limiter(get_remote_address, app=app)
+    # Only three views have limits, and their decorators (below) check them; the limiter's
+    # before-request hook would otherwise run on every landing-page view and static file.
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in hooks:  # absent when RATELIMIT_ENABLED is off
+        hooks.remove(limiter._check_request_limit)
     app.extensions["rate_limiter"] = limiter
     for endpoint, (key, methods) in LIMITED_ENDPOINTS.items():
         view = app.view_functions.get(endpoint)

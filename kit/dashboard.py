@@ -1,0 +1,319 @@
+"""The founder's side: a password-protected dashboard under /admin and a token API under /api.
+
+Views only read the request, ask kit/results for numbers and render them; all maths lives in
+kit/stats and all SQL in kit/results, so the page, the API and ``flask kit stats`` agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import stream_with_context
+from flask import url_for
+from werkzeug.security import check_password_hash
+
+from . import results
+from .charts import line_chart
+from .export import csv_lines
+from .forms import LoginForm
+from .pages import Page
+
+bp = Blueprint("dashboard", __name__, url_prefix="/admin")
+api = Blueprint("api", __name__, url_prefix="/api")
+
+DEV_ADMIN_PASSWORD = "admin"  # only when FLASK_DEBUG is on and ADMIN_PASSWORD is not set
+HASH_PREFIXES = ("scrypt:", "pbkdf2:")
+SIGNUPS_PER_PAGE = 50
+
+
+def admin_password() -> str | None:
+    """The configured password (or werkzeug hash); a known one only in debug mode."""
+    configured = current_app.config.get("ADMIN_PASSWORD")
+    if configured:
+        return configured
+    return DEV_ADMIN_PASSWORD if current_app.debug else None
+
+
+def password_matches(typed: str, configured: str) -> bool:
+    if configured.startswith(HASH_PREFIXES):
+        return check_password_hash(configured, typed)
+    return hmac.compare_digest(typed.encode(), configured.encode())
+
+
+def _login_marker(configured: str) -> str:
+    """Kept in the session: changing ADMIN_PASSWORD or SECRET_KEY logs every admin out."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, b"admin:" + configured.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def is_admin() -> bool:
+    configured = admin_password()
+    if configured is None or not isinstance(session.get("admin"), str):
+        return False
+    fresh = (
+        time.time() - session.get("admin_at", 0) < current_app.config["ADMIN_SESSION_HOURS"] * 3600
+    )
+    return fresh and hmac.compare_digest(session["admin"], _login_marker(configured))
+
+
+@bp.before_request
+def require_login() -> Any:
+    if admin_password() is None:
+        return render_template("admin/locked.html"), 403
+    if request.endpoint in ("dashboard.login", "dashboard.logout") or is_admin():
+        return None
+    return redirect(url_for("dashboard.login", next=request.full_path.rstrip("?")))
+
+
+@bp.after_request
+def private(response: Response) -> Response:
+    """Admin pages and exports are never stored by browsers or proxies."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path inside the dashboard: the login form is no open redirect."""
+    parts = urlsplit(target or "")
+    if parts.scheme or parts.netloc or not parts.path.startswith("/admin"):
+        return url_for("dashboard.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    form = LoginForm()
+    if form.validate_on_submit():
+        configured = admin_password()
+        if password_matches(form.password.data, configured):
+            session["admin"] = _login_marker(configured)
+            session["admin_at"] = int(time.time())
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors.append("That is not the admin password.")
+        return render_template("admin/login.html", form=form), 403
+    status = 400 if form.errors else 200
+    return render_template("admin/login.html", form=form, debug=current_app.debug), status
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    session.pop("admin", None)
+    session.pop("admin_at", None)
+    flash("You are logged out.")
+    return redirect(url_for("dashboard.login"))
+
+
+def _pages() -> dict[str, Page]:
+    return current_app.extensions["pages"].pages
+
+
+def _min_visitors() -> int:
+    return current_app.config["MIN_VISITORS_FOR_VERDICT"]
+
+
+def _page_or_404(slug: str) -> Page:
+    page = _pages().get(slug)
+    if page is None:
+        abort(404, f"There is no page called {slug!r}.")
+    return page
+
+
+def _experiment(page: Page) -> str:
+    """The experiment asked for (?experiment=KEY), else the one in the page file."""
+    wanted = request.args.get("experiment")
+    if wanted is None:
+        return results.current_experiment(page)
+    if wanted not in results.experiments_of(page):
+        abort(404, f"The page {page.slug!r} has no data for an experiment called {wanted!r}.")
+    return wanted
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("admin/index.html", lines=results.overview(_pages(), _min_visitors()))
+
+
+@bp.get("/<slug>")
+def page_view(slug: str) -> str:
+    page = _page_or_404(slug)
+    experiment = _experiment(page)
+    outcome = results.page_results(page, experiment, _min_visitors())
+    arms = [arm.name for arm in outcome.report.arms]
+    days = results.daily(page, experiment, arms)
+    return render_template(
+        "admin/page.html",
+        outcome=outcome,
+        experiments=results.experiments_of(page),
+        days=days,
+        charts=_charts(days, arms),
+    )
+
+
+def _charts(days: list[results.DailyRow], arms: list[str]) -> list:
+    labels = sorted({row.day.isoformat() for row in days})
+    per_arm: dict[str, dict[str, list]] = {
+        name: {"visitors": [], "signups": [], "rate": []} for name in arms
+    }
+    for row in days:
+        series = per_arm[row.variant]
+        series["visitors"].append(row.visitors)
+        series["signups"].append(row.signups)
+        series["rate"].append(row.cumulative_rate)
+    names = {name: name or "all visitors" for name in arms}
+    return [
+        line_chart(
+            "Exposed visitors per day",
+            labels,
+            {names[n]: s["visitors"] for n, s in per_arm.items()},
+            lambda v: f"{v:,.0f}",
+        ),
+        line_chart(
+            "Signups per day",
+            labels,
+            {names[n]: s["signups"] for n, s in per_arm.items()},
+            lambda v: f"{v:,.0f}",
+        ),
+        line_chart(
+            "Cumulative conversion rate",
+            labels,
+            {names[n]: s["rate"] for n, s in per_arm.items()},
+            results.percent,
+        ),
+    ]
+
+
+@bp.get("/<slug>/sources")
+def sources(slug: str) -> str:
+    page = _page_or_404(slug)
+    experiment = _experiment(page)
+    tables = {
+        label: results.sources(page, experiment, column)
+        for column, label in results.SOURCE_DIMENSIONS.items()
+    }
+    return render_template("admin/sources.html", page=page, experiment=experiment, tables=tables)
+
+
+@bp.get("/<slug>/signups")
+def signups(slug: str) -> str:
+    page = _page_or_404(slug)
+    search = request.args.get("q", "")[:200]
+    number = request.args.get("page", 1, type=int)
+    listing = results.signup_listing(slug, search, number, SIGNUPS_PER_PAGE)
+    return render_template("admin/signups.html", page=page, listing=listing, search=search)
+
+
+def _csv(filename: str, header: list[str], rows: Any) -> Response:
+    return Response(
+        stream_with_context(csv_lines(header, rows)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/<slug>/signups.csv")
+def signups_csv(slug: str) -> Response:
+    _page_or_404(slug)
+    return _csv(f"{slug}-signups.csv", results.SIGNUP_COLUMNS, results.signup_rows(slug))
+
+
+@bp.get("/<slug>/results.csv")
+def results_csv(slug: str) -> Response:
+    page = _page_or_404(slug)
+    experiment = _experiment(page)
+    outcome = results.page_results(page, experiment, _min_visitors())
+    header, rows = results.variant_rows(outcome.report)
+    return _csv(f"{slug}-{experiment or 'page'}-results.csv", header, rows)
+
+
+# --- JSON API -------------------------------------------------------------------------------
+
+
+def token_required(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        token = current_app.config.get("API_TOKEN")
+        if not token:
+            return {"error": "the API is switched off: set the API_TOKEN environment variable"}, 403
+        sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(sent.encode(), token.encode()):
+            return (
+                {"error": "send the token as 'Authorization: Bearer <API_TOKEN>'"},
+                401,
+                {"WWW-Authenticate": "Bearer"},
+            )
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@api.get("/pages")
+@token_required
+def api_pages() -> dict:
+    return {"pages": results.overview(_pages(), _min_visitors())}
+
+
+@api.get("/pages/<slug>")
+@token_required
+def api_page(slug: str) -> dict:
+    page = _page_or_404(slug)
+    experiment = _experiment(page)
+    outcome = results.page_results(page, experiment, _min_visitors())
+    arms = [arm.name for arm in outcome.report.arms]
+    return {
+        "page": slug,
+        "experiment": experiment,
+        "experiments": results.experiments_of(page),
+        "status": outcome.status,
+        "unattributed_signups": outcome.unattributed,
+        "results": asdict(outcome.report),
+        "goals": {goal.name: asdict(goal.report) for goal in outcome.goals},
+        "daily": [
+            {**asdict(row), "day": row.day.isoformat()}
+            for row in results.daily(page, experiment, arms)
+        ],
+    }
+
+
+# --- Formatting for templates (numbers are formatted here, never computed in Jinja) ---------
+
+
+@bp.app_template_filter("number")
+def number(value: int | None) -> str:
+    return "–" if value is None else f"{value:,}"
+
+
+@bp.app_template_filter("interval")
+def interval(value: Any, signed: bool = False) -> str:
+    return results.interval_text(value.low, value.high, signed) if value else "–"
+
+
+@bp.app_template_filter("decimal")
+def decimal(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+@bp.app_template_filter("when")
+def when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+bp.add_app_template_filter(results.percent, "percent")
+bp.add_app_template_filter(results.signed_percent, "signed_percent")
+bp.add_app_template_filter(results.p_text, "pvalue")

@@ -1,0 +1,438 @@
+"""Read experiment results out of the database: counts aggregated in SQL, maths in kit/stats.
+
+Every function here runs a handful of GROUP BY queries over indexed columns and never loads
+rows one by one, so the dashboard, the JSON API and ``flask kit stats`` stay fast with
+millions of exposures and all show the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy import func
+from sqlalchemy import select
+
+from .models import DailyExposures
+from .models import Exposure
+from .models import GoalClick
+from .models import Signup
+from .models import db
+from .pages import Page
+from .stats import Arm
+from .stats import Report
+from .stats import analyse
+from .stats import wilson_interval
+
+SOURCE_DIMENSIONS = {
+    "utm_source": "UTM source",
+    "utm_medium": "UTM medium",
+    "utm_campaign": "UTM campaign",
+    "referrer_host": "Referrer",
+    "device": "Device",
+}
+
+
+@dataclass(frozen=True)
+class GoalResult:
+    name: str
+    label: str
+    report: Report
+
+
+@dataclass(frozen=True)
+class DailyRow:
+    day: date
+    variant: str
+    visitors: int
+    signups: int
+    cumulative_visitors: int
+    cumulative_signups: int
+    cumulative_rate: float | None
+
+
+@dataclass(frozen=True)
+class PageResults:
+    """Everything the per-page dashboard shows for one experiment of one page."""
+
+    page: Page
+    experiment: str  # "" for a page without an experiment
+    status: str  # "running", "winner: b", "ended", "no experiment"
+    current: bool  # the experiment is the one in the page file now
+    report: Report
+    unattributed: int  # signups with no exposure on record (cookies blocked, direct POST)
+    goals: list[GoalResult]
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    value: str
+    visitors: int
+    signups: int
+    rate: float | None
+    low: float | None
+    high: float | None
+
+
+def experiments_of(page: Page) -> list[str]:
+    """The experiment keys this page has data for, the configured one first."""
+    current = current_experiment(page)
+    seen = db.session.scalars(
+        select(DailyExposures.experiment).where(DailyExposures.page == page.slug).distinct()
+    )
+    return [current, *sorted(key for key in seen if key != current)]
+
+
+def current_experiment(page: Page) -> str:
+    return page.experiment.key if page.experiment else ""
+
+
+def status_of(page: Page, experiment: str) -> str:
+    if page.experiment is None:
+        return "no experiment" if experiment == "" else "ended"
+    if experiment != page.experiment.key:
+        return "ended"
+    return f"winner: {page.experiment.winner}" if page.experiment.winner else "running"
+
+
+def _by_variant(query: Select) -> dict[str, int]:
+    return {variant: count for variant, count in db.session.execute(query)}
+
+
+def _arms(page: Page, experiment: str, conversions: dict[str, int]) -> list[Arm]:
+    """Arms in the page file's order (control first) with their weights; past ones by name."""
+    visitors = _by_variant(
+        select(DailyExposures.variant, func.sum(DailyExposures.visitors))
+        .where(DailyExposures.page == page.slug, DailyExposures.experiment == experiment)
+        .group_by(DailyExposures.variant)
+    )
+    if page.experiment is not None and page.experiment.key == experiment:
+        weights = {v.name: v.weight for v in page.experiment.variants}
+    else:
+        # A past experiment: its weights are no longer in the file; assume an even split.
+        weights = {name: 1.0 for name in sorted(visitors) or [""]}
+    return [
+        Arm(name, visitors.get(name, 0), conversions.get(name, 0), weight)
+        for name, weight in weights.items()
+    ]
+
+
+def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
+    """Per-variant statistics, the verdict and the goal (fake door) results of one experiment."""
+    signups = _by_variant(
+        select(Signup.variant, func.count())
+        .where(Signup.page == page.slug, Signup.experiment == experiment)
+        .group_by(Signup.variant)
+    )
+    unattributed = db.session.scalar(
+        select(func.count()).where(Signup.page == page.slug, Signup.variant.is_(None))
+    )
+    arms = _arms(page, experiment, signups)
+    clicks: dict[str, dict[str, int]] = {}
+    for goal, variant, count in db.session.execute(
+        select(GoalClick.goal, GoalClick.variant, func.count())
+        .where(GoalClick.page == page.slug, GoalClick.experiment == experiment)
+        .group_by(GoalClick.goal, GoalClick.variant)
+    ):
+        clicks.setdefault(goal, {})[variant] = count
+    goal_names = [g.name for g in page.goals] + sorted(set(clicks) - {g.name for g in page.goals})
+    labels = {g.name: g.label for g in page.goals}
+    goals = [
+        GoalResult(
+            name,
+            labels.get(name, name),
+            analyse(
+                [
+                    Arm(a.name, a.visitors, clicks.get(name, {}).get(a.name, 0), a.weight)
+                    for a in arms
+                ],
+                min_visitors,
+            ),
+        )
+        for name in goal_names
+    ]
+    return PageResults(
+        page=page,
+        experiment=experiment,
+        status=status_of(page, experiment),
+        current=experiment == current_experiment(page),
+        report=analyse(arms, min_visitors),
+        unattributed=unattributed,
+        goals=goals,
+    )
+
+
+def daily(page: Page, experiment: str, arms: list[str]) -> list[DailyRow]:
+    """Visitors and signups per UTC day and variant, with running totals for the chart."""
+    visitors = _per_day(
+        select(DailyExposures.day, DailyExposures.variant, DailyExposures.visitors).where(
+            DailyExposures.page == page.slug, DailyExposures.experiment == experiment
+        )
+    )
+    signups = _per_day(
+        select(func.date(Signup.created_at), Signup.variant, func.count())
+        .where(Signup.page == page.slug, Signup.experiment == experiment)
+        .group_by(func.date(Signup.created_at), Signup.variant)
+    )
+    days = sorted({day for day, _ in visitors} | {day for day, _ in signups})
+    if not days:
+        return []
+    rows = []
+    totals = {name: [0, 0] for name in arms}
+    day = days[0]
+    while day <= days[-1]:
+        for name in arms:
+            seen, joined = visitors.get((day, name), 0), signups.get((day, name), 0)
+            totals[name][0] += seen
+            totals[name][1] += joined
+            cumulative_visitors, cumulative_signups = totals[name]
+            rate = cumulative_signups / cumulative_visitors if cumulative_visitors else None
+            rows.append(
+                DailyRow(day, name, seen, joined, cumulative_visitors, cumulative_signups, rate)
+            )
+        day += timedelta(days=1)
+    return rows
+
+
+def _per_day(query: Select) -> dict[tuple[date, str], int]:
+    # SQLite's date() gives text, PostgreSQL's a date: read both as a date.
+    return {
+        (date.fromisoformat(str(day)[:10]), variant): n
+        for day, variant, n in db.session.execute(query)
+    }
+
+
+def sources(page: Page, experiment: str, dimension: str) -> list[SourceRow]:
+    """Visitors, signups and conversion by one traffic source dimension (biggest first)."""
+    column = getattr(Exposure, dimension)
+    visitors = dict(
+        db.session.execute(
+            select(column, func.count())
+            .where(Exposure.page == page.slug, Exposure.experiment == experiment)
+            .group_by(column)
+        ).all()
+    )
+    signups = dict(
+        db.session.execute(
+            select(column, func.count())
+            .select_from(Signup)
+            .join(Exposure, Signup.exposure_id == Exposure.id)
+            .where(Signup.page == page.slug, Signup.experiment == experiment)
+            .group_by(column)
+        ).all()
+    )
+    rows = []
+    for value, seen in sorted(visitors.items(), key=lambda item: (-item[1], str(item[0]))):
+        joined = signups.get(value, 0)
+        interval = wilson_interval(joined, seen)
+        rows.append(
+            SourceRow(
+                value if value is not None else "(none)",
+                seen,
+                joined,
+                joined / seen if seen else None,
+                interval.low if interval else None,
+                interval.high if interval else None,
+            )
+        )
+    return rows
+
+
+def overview(pages: dict[str, Page], min_visitors: int) -> list[dict[str, Any]]:
+    """One line per page: its current experiment's visitors, signups, rate, status, leader."""
+    lines = []
+    for slug in sorted(pages):
+        page = pages[slug]
+        experiment = current_experiment(page)
+        results = page_results(page, experiment, min_visitors)
+        report = results.report
+        visitors = sum(arm.visitors for arm in report.arms)
+        conversions = sum(arm.conversions for arm in report.arms)
+        lines.append(
+            {
+                "page": slug,
+                "title": page.content.title,
+                "experiment": experiment,
+                "status": results.status,
+                "visitors": visitors,
+                "signups": conversions + results.unattributed,
+                "rate": conversions / visitors if visitors else None,
+                "leader": report.leader,
+                "winner": report.winner,
+            }
+        )
+    return lines
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    """0.1234 → "12.3%"; a missing number reads as a dash, never "nan"."""
+    return "–" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def signed_percent(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:+.1f}%"
+
+
+def interval_text(low: float | None, high: float | None, signed: bool = False) -> str:
+    if low is None or high is None:
+        return "–"
+    show = signed_percent if signed else percent
+    return f"{show(low)} to {show(high)}"
+
+
+def p_text(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return "< 0.0001" if value < 0.0001 else f"{value:.4f}"
+
+
+def variant_rows(report: Report) -> tuple[list[str], list[list[Any]]]:
+    """The per-variant table as plain cells: the CSV export and ``flask kit stats`` share it."""
+    header = [
+        "variant", "visitors", "signups", "rate", "rate_low", "rate_high",
+        "uplift_abs", "uplift_abs_low", "uplift_abs_high",
+        "uplift_rel", "uplift_rel_low", "uplift_rel_high",
+        "z", "p_value", "test", "p_adjusted", "always_valid_p",
+        "chance_to_beat_control", "chance_to_be_best",
+    ]  # fmt: skip
+    rows = []
+    for arm in report.arms:
+        rows.append(
+            [
+                arm.name,
+                arm.visitors,
+                arm.conversions,
+                arm.rate,
+                *_bounds(arm.rate_interval),
+                arm.uplift_abs,
+                *_bounds(arm.uplift_abs_interval),
+                arm.uplift_rel,
+                *_bounds(arm.uplift_rel_interval),
+                arm.z,
+                arm.p_value,
+                arm.test or "",
+                arm.p_adjusted,
+                arm.always_valid_p,
+                arm.chance_to_beat_control,
+                arm.chance_to_be_best,
+            ]  # fmt: skip
+        )
+    return header, rows
+
+
+def _bounds(interval: Any) -> tuple[float | None, float | None]:
+    return (interval.low, interval.high) if interval is not None else (None, None)
+
+
+SIGNUP_COLUMNS = [
+    "created_at", "email", "name", "answer", "experiment", "variant",
+    "consent_text", "consented_at", "utm_source", "utm_medium", "utm_campaign",
+    "utm_content", "utm_term", "referrer_host", "device",
+]  # fmt: skip
+
+
+def signup_query(slug: str, search: str = "") -> Select:
+    """A page's signups, newest first, with the source of the visit each came from."""
+    query = (
+        select(
+            Signup.created_at,
+            Signup.email,
+            Signup.name,
+            Signup.answer,
+            Signup.experiment,
+            Signup.variant,
+            Signup.consent_text,
+            Signup.consented_at,
+            Exposure.utm_source,
+            Exposure.utm_medium,
+            Exposure.utm_campaign,
+            Exposure.utm_content,
+            Exposure.utm_term,
+            Exposure.referrer_host,
+            Exposure.device,
+        )  # fmt: skip
+        .outerjoin(Exposure, Signup.exposure_id == Exposure.id)
+        .where(Signup.page == slug)
+        .order_by(Signup.created_at.desc(), Signup.id.desc())
+    )
+    if search:
+        pattern = f"%{_escape_like(search.strip())}%"
+        query = query.where(
+            Signup.email.ilike(pattern, escape="\\")
+            | Signup.name.ilike(pattern, escape="\\")
+            | Signup.answer.ilike(pattern, escape="\\")
+        )
+    return query
+
+
+def signup_rows(slug: str) -> Iterator[Any]:
+    """Every signup of a page, fetched in batches as the export is written (not all at once)."""
+    query = signup_query(slug).execution_options(yield_per=1000)
+    yield from db.session.execute(query)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of a long list, with what the pager needs."""
+
+    items: list[Any]
+    total: int
+    page: int
+    pages: int
+
+    @property
+    def previous(self) -> int | None:
+        return self.page - 1 if self.page > 1 else None
+
+    @property
+    def next(self) -> int | None:
+        return self.page + 1 if self.page < self.pages else None
+
+
+def signup_listing(slug: str, search: str, page: int, per_page: int) -> Listing:
+    query = signup_query(slug, search)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    items = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return Listing(items, total, page, pages)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def text_table(report: Report) -> str:
+    """The per-variant numbers as an aligned plain-text table for the terminal."""
+    header = ["variant", "visitors", "signups", "rate (95% CI)", "uplift rel (95% CI)", "p", "test",
+              "always-valid p", "P(beat control)", "P(best)"]  # fmt: skip
+    lines = [header]
+    for arm in report.arms:
+        rate = f"{percent(arm.rate)} ({interval_text(*_bounds(arm.rate_interval))})"
+        uplift = (
+            f"{signed_percent(arm.uplift_rel)} "
+            f"({interval_text(*_bounds(arm.uplift_rel_interval), signed=True)})"
+        )
+        lines.append(
+            [
+                arm.name or "all visitors",
+                f"{arm.visitors:,}",
+                f"{arm.conversions:,}",
+                rate,
+                "baseline" if arm.is_control else uplift,
+                p_text(arm.p_adjusted if report.corrected else arm.p_value),
+                arm.test or "",
+                p_text(arm.always_valid_p),
+                percent(arm.chance_to_beat_control),
+                percent(arm.chance_to_be_best),
+            ]  # fmt: skip
+        )
+    widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in lines
+    )

@@ -81,6 +81,7 @@ def seed(exposures: int, signups: int, days: int = 90) -> None:
                     "variant": variant,
                     "exposure_id": n + 1,
                     "created_at": seen + timedelta(minutes=3),
+                    "confirmed_at": seen + timedelta(minutes=3),
                 }
             )
         if n % 37 == 0:

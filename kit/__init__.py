@@ -80,13 +80,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from . import cli
     from . import dashboard
+    from . import outbox
+    from . import status
     from . import waitlist
 
     app.register_blueprint(assets.bp)
     app.register_blueprint(waitlist.bp)
+    app.register_blueprint(status.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(dashboard.api)
     cli.init_app(app)
+    outbox.init_app(app)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, waitlist.csrf_error)

@@ -43,6 +43,23 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_SIGNUP": "10 per minute",
     "RATELIMIT_LOGIN": "5 per minute; 30 per hour",
     "RATELIMIT_GOAL": "60 per minute",
+    # Mail: SMTP (MAIL_URL) or an HTTP API (MAIL_API = postmark | resend, MAIL_API_KEY).
+    "MAIL_URL": None,
+    "MAIL_API": None,
+    "MAIL_API_KEY": None,
+    "MAIL_API_URL": None,  # the provider's endpoint; only to point at a test server
+    "MAIL_FROM": None,
+    "CONFIRM_RESEND_MINUTES": 10,
+    # Webhooks (comma-separated URLs; "slack:" prefix for Slack format) and Buttondown sync.
+    "WEBHOOK_URLS": None,
+    "WEBHOOK_SECRET": None,
+    "BUTTONDOWN_API_KEY": None,
+    "BUTTONDOWN_API_URL": None,
+    # The outbox deliverer: a thread per web process; retries back off up to the give-up time.
+    "OUTBOX_WORKER": True,
+    "OUTBOX_POLL_SECONDS": 5.0,
+    "OUTBOX_RETRY_SECONDS": 30.0,
+    "OUTBOX_GIVE_UP_HOURS": 48.0,
 }
 
 # Environment variable -> (config key, parser). Only these names are read.
@@ -72,6 +89,20 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "RATELIMIT_SIGNUP": ("RATELIMIT_SIGNUP", str),
     "RATELIMIT_LOGIN": ("RATELIMIT_LOGIN", str),
     "RATELIMIT_GOAL": ("RATELIMIT_GOAL", str),
+    "MAIL_URL": ("MAIL_URL", str),
+    "MAIL_API": ("MAIL_API", str),
+    "MAIL_API_KEY": ("MAIL_API_KEY", str),
+    "MAIL_API_URL": ("MAIL_API_URL", str),
+    "MAIL_FROM": ("MAIL_FROM", str),
+    "CONFIRM_RESEND_MINUTES": ("CONFIRM_RESEND_MINUTES", float),
+    "WEBHOOK_URLS": ("WEBHOOK_URLS", str),
+    "WEBHOOK_SECRET": ("WEBHOOK_SECRET", str),
+    "BUTTONDOWN_API_KEY": ("BUTTONDOWN_API_KEY", str),
+    "BUTTONDOWN_API_URL": ("BUTTONDOWN_API_URL", str),
+    "OUTBOX_WORKER": ("OUTBOX_WORKER", _bool),
+    "OUTBOX_POLL_SECONDS": ("OUTBOX_POLL_SECONDS", float),
+    "OUTBOX_RETRY_SECONDS": ("OUTBOX_RETRY_SECONDS", float),
+    "OUTBOX_GIVE_UP_HOURS": ("OUTBOX_GIVE_UP_HOURS", float),
 }
 
 

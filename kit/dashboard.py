@@ -28,11 +28,18 @@ from flask import stream_with_context
 from flask import url_for
 from werkzeug.security import check_password_hash
 
+from . import outbox
 from . import results
 from .charts import line_chart
 from .export import csv_lines
 from .forms import LoginForm
+from .models import Signup
+from .models import db
+from .outbox import failed_deliveries
 from .pages import Page
+from .referrals import leaderboard
+from .referrals import referral_share
+from .status import remove_signup
 
 bp = Blueprint("dashboard", __name__, url_prefix="/admin")
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -147,7 +154,11 @@ def _experiment(page: Page) -> str:
 
 @bp.get("/")
 def index() -> str:
-    return render_template("admin/index.html", lines=results.overview(_pages(), _min_visitors()))
+    return render_template(
+        "admin/index.html",
+        lines=results.overview(_pages(), _min_visitors()),
+        failed=failed_deliveries(),
+    )
 
 
 @bp.get("/<slug>")
@@ -157,12 +168,18 @@ def page_view(slug: str) -> str:
     outcome = results.page_results(page, experiment, _min_visitors())
     arms = [arm.name for arm in outcome.report.arms]
     days = results.daily(page, experiment, arms)
+    referred, all_signups = referral_share(slug)
     return render_template(
         "admin/page.html",
         outcome=outcome,
         experiments=results.experiments_of(page),
         days=days,
         charts=_charts(days, arms),
+        leaders=leaderboard(slug),
+        referred=referred,
+        all_signups=all_signups,
+        viral=referred / all_signups if all_signups else None,
+        raw_signups=all_signups,
     )
 
 
@@ -217,6 +234,20 @@ def signups(slug: str) -> str:
     number = request.args.get("page", 1, type=int)
     listing = results.signup_listing(slug, search, number, SIGNUPS_PER_PAGE)
     return render_template("admin/signups.html", page=page, listing=listing, search=search)
+
+
+@bp.post("/<slug>/signups/<int:signup_id>/delete")
+def delete_signup(slug: str, signup_id: int) -> Response:
+    """The admin's "remove this person": the same wipe as the person's own "remove me"."""
+    page = _page_or_404(slug)
+    entry = db.session.get(Signup, signup_id)
+    if entry is None or entry.page != slug or entry.deleted_at is not None:
+        abort(404, "That signup does not exist (or was removed already).")
+    remove_signup(page, entry)
+    db.session.commit()
+    outbox.wake()
+    flash("The signup's personal data is deleted; its anonymous count stays in the statistics.")
+    return redirect(url_for("dashboard.signups", slug=slug))
 
 
 def _csv(filename: str, header: list[str], rows: Any) -> Response:

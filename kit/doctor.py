@@ -149,13 +149,15 @@ def _rate_limits(app: Flask) -> Iterator[Finding]:
 def _outbound(app: Flask) -> Iterator[Finding]:
     """Webhook and mail settings, checked only when the deployment uses them."""
     config = app.config
-    webhook = config.get("WEBHOOK_URL")
-    if webhook:
-        if urlsplit(webhook).scheme != "https":
+    urls = [u.strip().removeprefix("slack:") for u in (config.get("WEBHOOK_URLS") or "").split(",")]
+    urls = [u for u in urls if u]
+    for url in urls:
+        if urlsplit(url).scheme != "https":
             yield Finding(
-                "WEBHOOK_URL is not https: signups would travel unencrypted",
-                "use the receiver's https:// address",
+                f"webhook {url} is not https: signups would travel unencrypted",
+                "use the receiver's https:// address in WEBHOOK_URLS",
             )
+    if urls:
         secret = config.get("WEBHOOK_SECRET") or ""
         if len(secret) < 16:
             yield Finding(
@@ -163,20 +165,27 @@ def _outbound(app: Flask) -> Iterator[Finding]:
                 f"set WEBHOOK_SECRET to {GENERATE_SECRET} and give the same value to the receiver",
             )
         else:
-            yield Finding("webhook is https and signed")
-    mail_keys = sorted(key for key in config if key.startswith(("MAIL_", "SMTP_")))
-    if any(config.get(key) for key in mail_keys):
-        sender = config.get("MAIL_DEFAULT_SENDER") or config.get("MAIL_FROM")
-        server = config.get("MAIL_SERVER") or config.get("MAIL_URL") or config.get("SMTP_URL")
-        if not server:
-            yield Finding(
-                "mail settings are present but no mail server is configured",
-                "set MAIL_SERVER (or MAIL_URL) to your provider's SMTP server",
-            )
-        elif not sender:
+            yield Finding(f"{len(urls)} webhook(s), signed")
+    double_opt_in = sorted(
+        slug for slug, page in app.extensions["pages"].pages.items() if page.waitlist.double_opt_in
+    )
+    if config.get("MAIL_API") and config["MAIL_API"] not in ("postmark", "resend"):
+        yield Finding(
+            f"MAIL_API={config['MAIL_API']!r} is not a known e-mail API",
+            "set MAIL_API to postmark or resend (or use MAIL_URL for SMTP)",
+        )
+    elif config.get("MAIL_API") and not config.get("MAIL_API_KEY"):
+        yield Finding("MAIL_API is set without MAIL_API_KEY", "set MAIL_API_KEY to your API token")
+    elif config.get("MAIL_URL") or config.get("MAIL_API"):
+        if not config.get("MAIL_FROM"):
             yield Finding(
                 "no sender address for mail",
-                "set MAIL_DEFAULT_SENDER to an address on a domain you control",
+                "set MAIL_FROM to an address on a domain you control (verified with the provider)",
             )
         else:
-            yield Finding(f"mail goes through {urlsplit(str(server)).hostname or server}")
+            yield Finding(f"mail goes out via {config.get('MAIL_API') or 'SMTP'}")
+    elif double_opt_in:
+        yield Finding(
+            f"pages {', '.join(double_opt_in)} ask for e-mail confirmation, but no mail is set up",
+            "set MAIL_URL (SMTP) or MAIL_API with MAIL_API_KEY, and MAIL_FROM",
+        )

@@ -106,3 +106,18 @@ class LoginForm(FlaskForm):
         validators=[DataRequired("Please enter the admin password."), Length(max=200)],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class StatusRequestForm(FlaskForm):
+    """Ask for one's status link by e-mail (from a new device)."""
+
+    email = EmailField(
+        "Your e-mail address",
+        validators=[
+            DataRequired("Please enter your e-mail address."),
+            Length(max=254, message="That e-mail address is too long (254 characters at most)."),
+            _normalise_email,
+        ],
+        filters=[_strip],
+        render_kw={"autocomplete": "email"},
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from datetime import UTC
 from datetime import date
@@ -46,6 +47,11 @@ db = SQLAlchemy(model_class=Base)
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_share_code() -> str:
+    """An unguessable, URL-safe code for share links (about 72 random bits)."""
+    return secrets.token_urlsafe(9)
 
 
 class Exposure(db.Model):
@@ -111,6 +117,37 @@ class Signup(db.Model):
     variant: Mapped[str | None] = mapped_column(String(64))  # None: unattributed
     exposure_id: Mapped[int | None] = mapped_column(ForeignKey("exposure.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Referrals: the public code in share links, who referred this person, whom they brought.
+    share_code: Mapped[str] = mapped_column(String(16), unique=True, default=new_share_code)
+    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("signup.id"), index=True)
+    referrals: Mapped[int] = mapped_column(Integer, default=0)  # credited friends
+    # Set at signup without double opt-in, else when the link in the e-mail is followed.
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    confirm_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # "Remove me": personal data wiped, the anonymous row kept so statistics don't shift.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Outbox(db.Model):
+    """Mail, webhooks and mailing-list calls waiting to go out, written with the signup.
+
+    A deliverer claims due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), sends them and
+    marks them done, retrying with exponential backoff until it gives up (``failed``).
+    """
+
+    __table_args__ = (Index("ix_outbox_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # mail | webhook | list
+    event: Mapped[str] = mapped_column(String(32))  # signup.created, confirm, status_link ...
+    target: Mapped[str] = mapped_column(String(500))  # address or URL
+    payload: Mapped[str] = mapped_column(Text)  # JSON
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # sending | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class GoalClick(db.Model):

@@ -232,6 +232,43 @@ class Goal:
 
 
 @dataclass(frozen=True)
+class Reward:
+    """A reward for referring friends, shown on the person's status page."""
+
+    referrals: int = field(metadata=_doc("Friends who must join (confirmed, with double opt-in)."))
+    reward: str = field(metadata=_doc('What they get, e.g. "Early access".'))
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """A URL that receives signup events for this page (besides WEBHOOK_URLS)."""
+
+    url: str = field(metadata=_doc("Receiver URL (https://…).", _absolute_url))
+    format: Literal["json", "slack"] = field(
+        default="json", metadata=_doc('"json" (signed event) or "slack" (incoming webhook).')
+    )
+
+
+@dataclass(frozen=True)
+class Waitlist:
+    """How this page's waitlist grows and confirms: referrals, double opt-in, webhooks."""
+
+    double_opt_in: bool = field(
+        default=False,
+        metadata=_doc("Ask every signup to confirm by e-mail; only confirmed ones count."),
+    )
+    referral_bump: int = field(
+        default=5, metadata=_doc("Places in line a person moves up per friend who joins.")
+    )
+    rewards: tuple[Reward, ...] = field(default=(), metadata=_doc("Referral reward tiers."))
+    share_text: str = field(
+        default="I just joined the waitlist — you can too:",
+        metadata=_doc("Text put before the share link in share buttons."),
+    )
+    webhooks: tuple[Webhook, ...] = field(default=(), metadata=_doc("Per-page webhooks."))
+
+
+@dataclass(frozen=True)
 class VariantConfig:
     """One arm of an experiment; any other key overrides the page content for this arm."""
 
@@ -288,6 +325,7 @@ class Page:
     content: Content
     experiment: Experiment | None = None
     goals: tuple[Goal, ...] = ()
+    waitlist: Waitlist = Waitlist()
 
     def goal(self, name: str) -> Goal | None:
         return next((g for g in self.goals if g.name == name), None)
@@ -412,7 +450,7 @@ def _merge(base: dict, override: dict) -> dict:
     return merged
 
 
-_PAGE_KEYS = frozenset({"experiment", "goals"})
+_PAGE_KEYS = frozenset({"experiment", "goals", "waitlist"})
 _VARIANT_KEYS = frozenset(f.name for f in fields(VariantConfig))
 
 
@@ -429,6 +467,13 @@ def parse_page(slug: str, data: dict, file: str = "") -> tuple[Page | None, list
     base = {k: v for k, v in data.items() if k not in _PAGE_KEYS}
     content = _build(Content, base, "", errors, partial=False, extra=_PAGE_KEYS)
     goals = _convert(tuple[Goal, ...], data.get("goals", []), "goals", errors, False)
+    waitlist = _convert(Waitlist, data.get("waitlist", {}), "waitlist", errors, False)
+    if isinstance(waitlist, Waitlist):
+        if waitlist.referral_bump < 0:
+            errors.add("waitlist.referral_bump", "expected 0 or more places")
+        for i, reward in enumerate(waitlist.rewards):
+            if reward.referrals < 1:
+                errors.add(f"waitlist.rewards[{i}].referrals", "expected 1 or more friends")
     experiment = None
     if "experiment" in data:
         # Variants are merged over a valid base only, so base errors are reported once.
@@ -437,7 +482,7 @@ def parse_page(slug: str, data: dict, file: str = "") -> tuple[Page | None, list
         _check_references(content, experiment, goals, errors)
     if errors:
         return None, [PageConfigError(file, p, m) for p, m in errors]
-    return Page(slug, content, experiment, goals), []
+    return Page(slug, content, experiment, goals, waitlist), []
 
 
 def _parse_experiment(raw: Any, base: dict | None, errors: _Errors) -> Experiment | None:
@@ -592,6 +637,7 @@ def schema_reference() -> str:
     walk(ExperimentConfig, "experiment.")
     walk(VariantConfig, "experiment.variants[].")
     walk(Goal, "goals[].")
+    walk(Waitlist, "waitlist.")
     return "\n".join(lines) + "\n"
 
 

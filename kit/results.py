@@ -28,6 +28,9 @@ from .stats import Report
 from .stats import analyse
 from .stats import wilson_interval
 
+# A signup counts as a conversion once confirmed (at once on pages without double opt-in).
+CONFIRMED = Signup.confirmed_at.is_not(None)
+
 SOURCE_DIMENSIONS = {
     "utm_source": "UTM source",
     "utm_medium": "UTM medium",
@@ -65,6 +68,7 @@ class PageResults:
     current: bool  # the experiment is the one in the page file now
     report: Report
     unattributed: int  # signups with no exposure on record (cookies blocked, direct POST)
+    unconfirmed: int  # double opt-in: signed up, not confirmed yet (not counted above)
     goals: list[GoalResult]
 
 
@@ -125,11 +129,14 @@ def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
     """Per-variant statistics, the verdict and the goal (fake door) results of one experiment."""
     signups = _by_variant(
         select(Signup.variant, func.count())
-        .where(Signup.page == page.slug, Signup.experiment == experiment)
+        .where(Signup.page == page.slug, Signup.experiment == experiment, CONFIRMED)
         .group_by(Signup.variant)
     )
     unattributed = db.session.scalar(
-        select(func.count()).where(Signup.page == page.slug, Signup.variant.is_(None))
+        select(func.count()).where(Signup.page == page.slug, Signup.variant.is_(None), CONFIRMED)
+    )
+    unconfirmed = db.session.scalar(
+        select(func.count()).where(Signup.page == page.slug, Signup.confirmed_at.is_(None))
     )
     arms = _arms(page, experiment, signups)
     clicks: dict[str, dict[str, int]] = {}
@@ -162,6 +169,7 @@ def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
         current=experiment == current_experiment(page),
         report=analyse(arms, min_visitors),
         unattributed=unattributed,
+        unconfirmed=unconfirmed,
         goals=goals,
     )
 
@@ -175,7 +183,7 @@ def daily(page: Page, experiment: str, arms: list[str]) -> list[DailyRow]:
     )
     signups = _per_day(
         select(func.date(Signup.created_at), Signup.variant, func.count())
-        .where(Signup.page == page.slug, Signup.experiment == experiment)
+        .where(Signup.page == page.slug, Signup.experiment == experiment, CONFIRMED)
         .group_by(func.date(Signup.created_at), Signup.variant)
     )
     days = sorted({day for day, _ in visitors} | {day for day, _ in signups})
@@ -221,7 +229,7 @@ def sources(page: Page, experiment: str, dimension: str) -> list[SourceRow]:
             select(column, func.count())
             .select_from(Signup)
             .join(Exposure, Signup.exposure_id == Exposure.id)
-            .where(Signup.page == page.slug, Signup.experiment == experiment)
+            .where(Signup.page == page.slug, Signup.experiment == experiment, CONFIRMED)
             .group_by(column)
         ).all()
     )
@@ -329,7 +337,7 @@ def _bounds(interval: Any) -> tuple[float | None, float | None]:
 
 
 SIGNUP_COLUMNS = [
-    "created_at", "email", "name", "answer", "experiment", "variant",
+    "id", "created_at", "email", "name", "answer", "experiment", "variant",
     "consent_text", "consented_at", "utm_source", "utm_medium", "utm_campaign",
     "utm_content", "utm_term", "referrer_host", "device",
 ]  # fmt: skip
@@ -339,6 +347,7 @@ def signup_query(slug: str, search: str = "") -> Select:
     """A page's signups, newest first, with the source of the visit each came from."""
     query = (
         select(
+            Signup.id,
             Signup.created_at,
             Signup.email,
             Signup.name,

@@ -59,6 +59,10 @@ SESSION_SHAPES = {
     "vid": _is_visitor_id,
     "seen": _is_str_list,
     "mine": _is_signup_map,
+    "ref": lambda value: (
+        isinstance(value, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+    ),
     "admin": lambda value: isinstance(value, str),
     "admin_at": lambda value: type(value) is int,
 }

@@ -6,6 +6,9 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
 from flask import Blueprint
 from flask import abort
@@ -21,11 +24,12 @@ from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature
 from itsdangerous import TimestampSigner
 from markupsafe import escape
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
+from . import notify
+from . import outbox
 from .assets import asset_url
 from .experiments import choose_variant
 from .experiments import device_class
@@ -43,6 +47,9 @@ from .models import utcnow
 from .pages import Content
 from .pages import Page
 from .pages import PageRegistry
+from .referrals import credit
+from .referrals import find_referrer
+from .referrals import status_context
 
 bp = Blueprint("waitlist", __name__)
 
@@ -254,7 +261,15 @@ def show(slug: str) -> tuple:
     """Show a landing page in the visitor's variant and record their first exposure."""
     visit = resolve_visit(load_page(slug))
     record_exposure(visit)
+    remember_referral(visit)
     return fresh_page(visit)
+
+
+def remember_referral(visit: Visit) -> None:
+    """Keep ``?ref=CODE`` in the signed cookie until signup; checked then, not now (no query)."""
+    code = request.args.get("ref")
+    if code and visit.counted and len(code) <= 16:
+        session["ref"] = {**session.get("ref", {}), visit.page.slug: code}
 
 
 @bp.post("/<slug>")
@@ -280,25 +295,57 @@ def signup(slug: str) -> Response | tuple:
         email_key=form.email.data.lower(),
         name=form.name.data or None if "name" in form else None,
         answer=form.answer.data or None if "answer" in form else None,
+        confirmed_at=None if page.waitlist.double_opt_in else utcnow(),
     )
     if "consent" in form:
         entry.consent_text = visit.content.form.consent
         entry.consented_at = utcnow()
     _attribute(entry, page)
+    referrer = find_referrer(slug, session.get("ref", {}).get(slug))
+    if referrer is not None and session.get("mine", {}).get(slug) != referrer.id:
+        entry.referred_by_id = referrer.id  # not oneself: the referrer's own browser is known
     db.session.add(entry)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
         # Already on the list (maybe by a parallel request): keep the one row, reveal nothing.
         db.session.rollback()
-        existing = db.session.scalar(
-            select(Signup.id).where(Signup.page == slug, Signup.email_key == entry.email_key)
-        )
-        if existing is not None and session.get("mine", {}).get(slug) == existing:
-            return redirect(url_for("waitlist.thanks", slug=slug))
-        return redirect(url_for("waitlist.already", slug=slug))
+        return _already_on_list(page, entry.email_key)
+    if entry.referred_by_id and entry.confirmed_at is not None:
+        credit(entry.referred_by_id)
+    notify.on_created(page, entry)
+    db.session.commit()
+    outbox.wake()
     session["mine"] = {**session.get("mine", {}), slug: entry.id}
     return redirect(url_for("waitlist.thanks", slug=slug))
+
+
+def _already_on_list(page: Page, email_key: str) -> Response:
+    """The answer for an address already on the list, the same whoever typed it.
+
+    With double opt-in, an unconfirmed person gets the confirmation mail again (at most once
+    per CONFIRM_RESEND_MINUTES) and everyone sees the same "check your inbox" page.
+    """
+    existing = db.session.scalar(
+        select(Signup).where(Signup.page == page.slug, Signup.email_key == email_key)
+    )
+    if page.waitlist.double_opt_in:
+        if existing is not None and existing.confirmed_at is None:
+            wait = timedelta(minutes=current_app.config["CONFIRM_RESEND_MINUTES"])
+            sent = existing.confirm_sent_at
+            if sent is None or utcnow() - _aware(sent) >= wait:
+                notify.queue_confirmation(page, existing)
+                db.session.commit()
+                outbox.wake()
+        return redirect(url_for("waitlist.thanks", slug=page.slug))
+    if existing is not None and session.get("mine", {}).get(page.slug) == existing.id:
+        return redirect(url_for("waitlist.thanks", slug=page.slug))
+    return redirect(url_for("waitlist.already", slug=page.slug))
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes (stored in UTC); PostgreSQL aware ones."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _attribute(entry: Signup, page: Page) -> None:
@@ -322,26 +369,19 @@ def _attribute(entry: Signup, page: Page) -> None:
         entry.exposure_id = exposure.id
 
 
-def position(entry: Signup) -> int:
-    """Place in line: everyone on the same page who signed up earlier, plus one."""
-    ahead = db.session.scalar(
-        select(func.count()).where(Signup.page == entry.page, Signup.id < entry.id)
-    )
-    return ahead + 1
-
-
 @bp.get("/<slug>/thanks")
 def thanks(slug: str) -> str:
     """Thank the visitor; only the browser that signed up sees its place in line."""
     page = load_page(slug)
     mine = session.get("mine", {}).get(slug)
     entry = db.session.get(Signup, mine) if mine else None
-    return render_template(
-        "thanks.html",
-        page=page,
-        content=page.content,
-        place=position(entry) if entry else None,
-    )
+    if page.waitlist.double_opt_in:
+        # New or repeated, the same answer: confirm from the inbox before anything is shown.
+        return render_template("check_inbox.html", page=page, content=page.content)
+    context = {}
+    if entry is not None and entry.deleted_at is None:
+        context = status_context(page, entry)
+    return render_template("thanks.html", page=page, content=page.content, **context)
 
 
 @bp.get("/<slug>/already")

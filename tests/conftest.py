@@ -55,6 +55,7 @@ def make_app(database_url: str, pages_dir: Path):
     def make(**config) -> Flask:
         settings = {
             "TESTING": True,
+            "OUTBOX_WORKER": False,
             "SECRET_KEY": "test-secret-key-that-is-long-enough",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "PAGES_DIR": str(pages_dir),

@@ -56,6 +56,7 @@ def seed(app, counts, page="ab", experiment="headline-1", days=10, goal_clicks=N
                     "experiment": experiment,
                     "variant": variant,
                     "created_at": START + timedelta(days=n % days, minutes=n % 600 + 1),
+                    "confirmed_at": START + timedelta(days=n % days, minutes=n % 600 + 1),
                 }
             )
         for n in range((goal_clicks or {}).get(variant, 0)):
@@ -352,6 +353,7 @@ def test_sources_break_conversion_down(app):
                 experiment="headline-1",
                 variant="a",
                 exposure_id=exposure.id,
+                confirmed_at=exposure.first_seen,
             )
         )
         db.session.commit()

@@ -13,6 +13,8 @@ from kit.models import db
 SOUND = {
     "PREFERRED_URL_SCHEME": "https",
     "SECRET_KEY": "b3f1c0a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3",
+    "MAIL_URL": "smtp://mail.example.com:587",  # tests/pages/optin.toml asks for confirmation
+    "MAIL_FROM": "hello@example.com",
 }
 
 
@@ -49,7 +51,8 @@ def test_every_problem_is_listed_with_its_fix(make_app):
     # The test tables come from create_all, not from migrations: not at head.
     assert "PROBLEM  database schema is at revision none" in output
     assert "flask --app app db upgrade" in output
-    assert "4 problem(s) to fix" in output
+    assert "PROBLEM  pages optin ask for e-mail confirmation, but no mail is set up" in output
+    assert "5 problem(s) to fix" in output
     assert "Traceback" not in output
 
 
@@ -60,11 +63,16 @@ def test_every_problem_is_listed_with_its_fix(make_app):
         ({"SECRET_KEY": "a" * 40}, "SECRET_KEY is weak (40 characters, 1 different)"),
         ({"ADMIN_PASSWORD": "hunter2"}, "ADMIN_PASSWORD is short (7 characters)"),
         (
-            {"WEBHOOK_URL": "http://hooks.example.com/x", "WEBHOOK_SECRET": "s" * 8 + "t" * 8},
-            "WEBHOOK_URL is not https",
+            {"WEBHOOK_URLS": "http://hooks.example.com/x", "WEBHOOK_SECRET": "s" * 8 + "t" * 8},
+            "webhook http://hooks.example.com/x is not https",
         ),
-        ({"WEBHOOK_URL": "https://hooks.example.com/x"}, "WEBHOOK_SECRET is missing or short"),
-        ({"MAIL_DEFAULT_SENDER": "hi@example.com"}, "mail settings are present but no mail server"),
+        ({"WEBHOOK_URLS": "https://hooks.example.com/x"}, "WEBHOOK_SECRET is missing or short"),
+        ({"MAIL_FROM": None}, "no sender address for mail"),
+        ({"MAIL_API": "postmark"}, "MAIL_API is set without MAIL_API_KEY"),
+        (
+            {"MAIL_URL": None, "MAIL_FROM": None},
+            "pages optin ask for e-mail confirmation, but no mail is set up",
+        ),
         ({"RATELIMIT_ENABLED": False}, "rate limits are switched off"),
         (
             {"REDIS_URL": "redis://127.0.0.1:9/0"},

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import string
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck
@@ -143,7 +144,11 @@ query = st.dictionaries(
     nasty_text,
     max_size=4,
 )
-path_part = st.one_of(st.sampled_from(SLUGS), st.text(any_char, min_size=1, max_size=30))
+# Percent-encoded like a browser sends it ("?" and "#" in a segment can't reach the server raw).
+path_part = st.one_of(
+    st.sampled_from(SLUGS),
+    st.text(any_char, min_size=1, max_size=30).map(lambda s: quote(s, safe="")),
+)
 
 
 @FUZZ
@@ -151,8 +156,11 @@ path_part = st.one_of(st.sampled_from(SLUGS), st.text(any_char, min_size=1, max_
     path=st.one_of(
         st.just("/"),
         path_part.map(lambda s: f"/{s}"),
-        st.tuples(path_part, st.sampled_from(["thanks", "already"])).map(
+        st.tuples(path_part, st.sampled_from(["thanks", "already", "status"])).map(
             lambda t: f"/{t[0]}/{t[1]}"
+        ),
+        st.tuples(path_part, st.sampled_from(["status", "confirm", "remove"]), path_part).map(
+            lambda t: f"/{t[0]}/{t[1]}/{t[2]}"
         ),
         st.tuples(path_part, st.one_of(st.sampled_from(["buy", "pro"]), path_part)).map(
             lambda t: f"/go/{t[0]}/{t[1]}"

@@ -1,0 +1,180 @@
+"""Referrals and the place in line: who brought whom, and who moves up for it.
+
+Place in line: every person's number in signup order, minus ``referral_bump`` places per
+credited friend; ties go to whoever signed up first. Deleted people leave the line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from flask import current_app
+from flask import url_for
+from itsdangerous import BadSignature
+from itsdangerous import SignatureExpired
+from itsdangerous import URLSafeSerializer
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+
+from .models import Signup
+from .models import db
+from .pages import Page
+
+CONFIRM_MAX_AGE = 14 * 24 * 3600  # a confirmation link works for two weeks
+
+
+def _line(slug: str, bump: int):
+    """Each live signup of the page with its sort key (signup order minus the bump)."""
+    order = func.row_number().over(order_by=Signup.id)
+    return (
+        select(Signup.id, (order - bump * Signup.referrals).label("key"))
+        .where(Signup.page == slug, Signup.deleted_at.is_(None))
+        .subquery()
+    )
+
+
+def position(entry: Signup, bump: int) -> int:
+    """The person's place in line (1 is first)."""
+    line = _line(entry.page, bump)
+    mine = select(line.c.key).where(line.c.id == entry.id).scalar_subquery()
+    ahead = db.session.scalar(
+        select(func.count()).where(
+            (line.c.key < mine) | ((line.c.key == mine) & (line.c.id < entry.id))
+        )
+    )
+    return ahead + 1
+
+
+def find_referrer(slug: str, code: object) -> Signup | None:
+    if not isinstance(code, str) or not 0 < len(code) <= 16:
+        return None
+    return db.session.scalar(
+        select(Signup).where(
+            Signup.page == slug, Signup.share_code == code, Signup.deleted_at.is_(None)
+        )
+    )
+
+
+def credit(referrer_id: int) -> None:
+    """One more friend for the referrer: an atomic increment, safe under parallel signups."""
+    db.session.execute(
+        update(Signup).where(Signup.id == referrer_id).values(referrals=Signup.referrals + 1)
+    )
+
+
+@dataclass(frozen=True)
+class Leader:
+    share_code: str
+    masked_email: str
+    referrals: int
+
+
+def mask(email: str) -> str:
+    """ada@example.com -> a**@example.com: enough for the founder to recognise, no more."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}{'*' * min(len(local) - 1, 5)}@{domain}" if domain else "(removed)"
+
+
+def leaderboard(slug: str, limit: int = 10) -> list[Leader]:
+    rows = db.session.execute(
+        select(Signup.share_code, Signup.email, Signup.referrals)
+        .where(Signup.page == slug, Signup.referrals > 0, Signup.deleted_at.is_(None))
+        .order_by(Signup.referrals.desc(), Signup.id)
+        .limit(limit)
+    )
+    return [Leader(code, mask(email), count) for code, email, count in rows]
+
+
+def referral_share(slug: str) -> tuple[int, int]:
+    """(signups that came through a referral, all signups) of a page: the viral share."""
+    referred, total = db.session.execute(
+        select(func.count(Signup.referred_by_id), func.count()).where(Signup.page == slug)
+    ).one()
+    return referred, total
+
+
+# --- links and what the person sees ------------------------------------------------------
+
+
+def status_url(entry: Signup) -> str:
+    return url_for("status.show", slug=entry.page, token=status_token(entry), _external=True)
+
+
+def share_url(entry: Signup) -> str:
+    return url_for("waitlist.show", slug=entry.page, ref=entry.share_code, _external=True)
+
+
+def remove_url(entry: Signup) -> str:
+    return url_for("status.remove", slug=entry.page, token=status_token(entry), _external=True)
+
+
+def status_context(page: Page, entry: Signup) -> dict[str, Any]:
+    """What the status page and the thank-you page show the person about their place."""
+    share = share_url(entry)
+    text = page.waitlist.share_text
+    message = quote(f"{text} {share}")
+    rewards = [
+        {"reward": r.reward, "referrals": r.referrals, "reached": entry.referrals >= r.referrals}
+        for r in page.waitlist.rewards
+    ]
+    return {
+        "entry": entry,
+        "place": position(entry, page.waitlist.referral_bump),
+        "share_url": share,
+        "status_url": status_url(entry),
+        "token": status_token(entry),
+        "share_links": {
+            "X (Twitter)": f"https://twitter.com/intent/tweet?text={message}",
+            "LinkedIn": f"https://www.linkedin.com/sharing/share-offsite/?url={quote(share)}",
+            "E-mail": f"mailto:?subject={quote(page.content.title)}&body={message}",
+        },
+        "rewards": rewards,
+        "bump": page.waitlist.referral_bump,
+    }
+
+
+# --- signed links: status page, confirmation, removal ---------------------------------------
+
+
+def _serializer(purpose: str) -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"waitlist-{purpose}")
+
+
+def status_token(entry: Signup) -> str:
+    """The private status link's token: a signed signup id (the e-mail is not in it)."""
+    return _serializer("status").dumps(entry.id)
+
+
+def signup_from_status_token(slug: str, token: str) -> Signup | None:
+    try:
+        signup_id = _serializer("status").loads(token)
+    except BadSignature:
+        return None
+    entry = db.session.get(Signup, signup_id) if isinstance(signup_id, int) else None
+    if entry is None or entry.page != slug or entry.deleted_at is not None:
+        return None
+    return entry
+
+
+def confirm_token(entry: Signup) -> str:
+    timed = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="waitlist-confirm")
+    return timed.dumps(entry.id)
+
+
+def signup_from_confirm_token(slug: str, token: str) -> tuple[Signup | None, str]:
+    """The signup a confirmation link is for, or None and why ("expired", "invalid")."""
+    timed = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="waitlist-confirm")
+    try:
+        signup_id = timed.loads(token, max_age=CONFIRM_MAX_AGE)
+    except SignatureExpired:
+        return None, "expired"
+    except BadSignature:
+        return None, "invalid"
+    entry = db.session.get(Signup, signup_id) if isinstance(signup_id, int) else None
+    if entry is None or entry.page != slug or entry.deleted_at is not None:
+        return None, "invalid"
+    return entry, ""

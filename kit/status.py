@@ -1,0 +1,155 @@
+"""The signed-up person's side: status page, confirmation link, "remove me", "my data".
+
+Every link here carries a signed token that only the person's browser (right after signing
+up) and their inbox ever see; someone who merely knows an address learns nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import redirect
+from flask import render_template
+from flask import url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from . import notify
+from . import outbox
+from .forms import StatusRequestForm
+from .models import Signup
+from .models import db
+from .models import utcnow
+from .pages import Page
+from .referrals import credit
+from .referrals import signup_from_confirm_token
+from .referrals import signup_from_status_token
+from .referrals import status_context
+from .referrals import status_token
+from .waitlist import load_page
+
+bp = Blueprint("status", __name__)
+
+
+@bp.get("/<slug>/status/<token>")
+def show(slug: str, token: str) -> str:
+    page = load_page(slug)
+    entry = signup_from_status_token(slug, token)
+    if entry is None:
+        abort(404, "This status link is not valid (or the signup was removed).")
+    return render_template(
+        "status.html", page=page, content=page.content, **status_context(page, entry)
+    )
+
+
+@bp.route("/<slug>/status", methods=["GET", "POST"])
+def request_link(slug: str) -> Any:
+    """Send the status link to an address on the list; the answer is the same for any address."""
+    page = load_page(slug)
+    form = StatusRequestForm()
+    if form.validate_on_submit():
+        entry = db.session.scalar(
+            select(Signup).where(
+                Signup.page == slug,
+                Signup.email_key == form.email.data.lower(),
+                Signup.deleted_at.is_(None),
+            )
+        )
+        if entry is not None:
+            subject = f"Your place on the list: {page.content.title}"
+            notify.queue_mail("status_link", subject, page, entry)
+            db.session.commit()
+            outbox.wake()
+        return render_template("status_sent.html", page=page, content=page.content)
+    status = 422 if form.errors else 200
+    html = render_template("status_request.html", page=page, content=page.content, form=form)
+    return html, status
+
+
+@bp.get("/<slug>/confirm/<token>")
+def confirm(slug: str, token: str) -> Response | tuple:
+    """Follow the link in the confirmation e-mail: count the signup, credit the referrer."""
+    page = load_page(slug)
+    entry, problem = signup_from_confirm_token(slug, token)
+    if entry is None:
+        message = (
+            "This confirmation link has expired. Sign up again with the same address and "
+            "we'll send a fresh one."
+            if problem == "expired"
+            else "This confirmation link is not valid. Please use the newest link we sent."
+        )
+        return render_template("error.html", error=None, message=message), 400
+    # Only the first confirmation counts; the UPDATE decides if two clicks race.
+    first = db.session.execute(
+        Signup.__table__.update()
+        .where(Signup.id == entry.id, Signup.confirmed_at.is_(None))
+        .values(confirmed_at=utcnow())
+    ).rowcount
+    if first:
+        db.session.refresh(entry)
+        if entry.referred_by_id:
+            credit(entry.referred_by_id)
+        notify.on_confirmed(page, entry)
+    db.session.commit()
+    outbox.wake()
+    return redirect(url_for("status.show", slug=slug, token=status_token(entry)))
+
+
+def remove_signup(page: Page, entry: Signup) -> None:
+    """Wipe the person's data, keep the anonymous row (statistics stay put), tell receivers."""
+    email = entry.email
+    notify.queue_webhooks(page, "signup.deleted", entry, email)
+    notify.queue_list_sync("unsubscribe", entry, email)
+    entry.email = ""
+    entry.email_key = f"deleted:{entry.id}"
+    entry.name = None
+    entry.answer = None
+    entry.consent_text = None
+    entry.deleted_at = utcnow()
+
+
+@bp.route("/<slug>/remove/<token>", methods=["GET", "POST"])
+def remove(slug: str, token: str) -> Any:
+    page = load_page(slug)
+    entry = signup_from_status_token(slug, token)
+    if entry is None:
+        return render_template("removed.html", page=page, content=page.content)
+    form = FlaskForm()
+    if form.validate_on_submit():
+        remove_signup(page, entry)
+        db.session.commit()
+        outbox.wake()
+        return render_template("removed.html", page=page, content=page.content)
+    return render_template("remove.html", page=page, content=page.content, entry=entry, form=form)
+
+
+@bp.get("/<slug>/status/<token>/data.json")
+def my_data(slug: str, token: str) -> Response:
+    """Everything we hold about the person, as a JSON download."""
+    load_page(slug)
+    entry = signup_from_status_token(slug, token)
+    if entry is None:
+        abort(404, "This link is not valid (or the signup was removed).")
+    data = {
+        "page": entry.page,
+        "email": entry.email,
+        "name": entry.name,
+        "answer": entry.answer,
+        "consent_text": entry.consent_text,
+        "consented_at": entry.consented_at.isoformat() if entry.consented_at else None,
+        "signed_up_at": entry.created_at.isoformat(),
+        "confirmed_at": entry.confirmed_at.isoformat() if entry.confirmed_at else None,
+        "variant_shown": entry.variant,
+        "share_code": entry.share_code,
+        "friends_referred": entry.referrals,
+        "stored_about_your_visit": "an anonymous visitor key, first-visit time, UTM tags, "
+        "referring site and device class (no IP address)",
+    }
+    response = current_app.json.response(data)
+    response.headers["Content-Disposition"] = f'attachment; filename="{slug}-my-data.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes
+from email import policy
 from email.message import Message
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
@@ -21,18 +23,26 @@ class Inbox:
         self.messages: list[Message] = []
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        self.messages.append(message_from_bytes(envelope.content))
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
+
+
+def free_port() -> int:
+    """A port nobody listens on (aiosmtpd can't be given port 0)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @contextmanager
 def smtp_server() -> Iterator[tuple[str, Inbox]]:
     """A real SMTP server on a free local port; yields its smtp:// URL and its inbox."""
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=0)
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield f"smtp://127.0.0.1:{controller.server.sockets[0].getsockname()[1]}", inbox
+        yield f"smtp://127.0.0.1:{port}", inbox
     finally:
         controller.stop()
 

@@ -11,6 +11,8 @@ from kit.models import db
 from tests.conftest import BROWSER_UA
 from tests.conftest import browser
 from tests.conftest import sign_up
+from tests.test_dashboard import logged_in
+from tests.test_dashboard import text_of
 
 BOT_UA = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
 
@@ -177,9 +179,6 @@ def test_dashboard_shows_the_referral_leaderboard_and_share(app):
     code = signup(app, "ada@example.com").share_code
     join(app, "bob@example.com", ref=code)
     join(app, "cy@example.com", ref=code)
-    from tests.test_dashboard import logged_in
-    from tests.test_dashboard import text_of
-
     text = text_of(logged_in(app).get("/admin/plain"))
     assert "2 of 3 signups came through a friend's share link (66.7%" in text
     assert f"a**@example.com {code} 2" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -223,3 +224,32 @@ def test_visitor_cookie_is_first_party_httponly_lax_and_lasts_a_year(client):
 def test_cookie_is_secure_when_served_over_https(make_app):
     client = browser(make_app(PREFERRED_URL_SCHEME="https"))
     assert "Secure" in client.get("/ab").headers["Set-Cookie"]
+
+
+def test_fifty_simultaneous_signups_of_one_address_keep_one_row_and_show_no_error(make_app):
+    """Fifty browsers press the button at the same moment with the same address."""
+    app = make_app(RATELIMIT_ENABLED=False)  # all fifty come from one test address
+    browsers = [browser(app) for _ in range(50)]
+    forms = [form_fields(b.get("/plain").get_data(as_text=True)) for b in browsers]
+    start = threading.Barrier(len(browsers))
+    answers: list[tuple[int, str]] = []
+
+    def press(client, fields) -> None:
+        start.wait()
+        response = client.post("/plain", data={**fields, "email": "race@example.com"})
+        answers.append((response.status_code, response.headers.get("Location", "")))
+
+    threads = [
+        threading.Thread(target=press, args=pair) for pair in zip(browsers, forms, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 50
+    assert {status for status, _ in answers} == {302}
+    locations = sorted(location for _, location in answers)
+    assert locations.count("/plain/thanks") == 1
+    assert locations.count("/plain/already") == 49
+    [row] = signups(app)
+    assert row.email == "race@example.com"

@@ -85,6 +85,8 @@ def build_app(workdir: Path, **config: Any) -> Flask:
         "MIN_SUBMIT_SECONDS": MIN_SUBMIT_SECONDS,
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
         "PROXY_FIX_HOPS": 0,
+        "RATELIMIT_ENABLED": False,  # every browser here shares one address
+        "OUTBOX_WORKER": False,
     }
     settings.update(config)
     app = create_app(settings)

@@ -97,6 +97,11 @@ def test_pages_have_no_accessibility_violations(new_context, color_scheme):
     sign_up(page, "", f"axe-{color_scheme}@example.com")
     assert THANKS_URL.search(page.url)
     assert axe_violations(page) == []
+    page.goto(page.locator("a", has_text="your private status page").get_attribute("href"))
+    assert axe_violations(page) == [], "status page"
+    for path in ["/demo/status", "/demo/confirm/forged"]:
+        page.goto(path)
+        assert axe_violations(page) == [], path
 
 
 def served_html(page: Any, path: str) -> str:
@@ -116,5 +121,31 @@ def test_pages_are_valid_html(page):
     sign_up(page, "", "vnu@example.com")
     documents["/demo/thanks"] = served_html(page, "/demo/thanks")
     assert "on the list" in documents["/demo/thanks"]
+    status = page.locator("a", has_text="your private status page").get_attribute("href")
+    documents["status page"] = served_html(page, status)
+    documents["/demo/status"] = served_html(page, "/demo/status")
 
     assert vnu_errors(documents) == {}
+
+
+def place_on(page: Any) -> int:
+    return int(POSITION.search(page.locator("main").inner_text())[1])
+
+
+def test_friend_joins_through_the_share_link_and_the_first_visitor_moves_up(new_context):
+    for n in range(2):  # people ahead, so there is room to move up
+        sign_up(new_context().new_page(), "", f"early-{n}@example.com")
+    first = new_context().new_page()
+    sign_up(first, "", "first@example.com")
+    before = place_on(first)
+    share = first.locator("#share-link").input_value()
+    assert "?ref=" in share
+    status = first.locator("a", has_text="your private status page").get_attribute("href")
+
+    friend = new_context().new_page()
+    sign_up(friend, "", "friend@example.com", path=share)  # the absolute share link
+    assert THANKS_URL.search(friend.url)
+
+    first.goto(status)
+    assert place_on(first) < before
+    assert "Friends who joined so far: 1" in first.locator("main").inner_text()

@@ -9,10 +9,15 @@ import click
 from flask import Flask
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import func
+from sqlalchemy import select
 
 from . import results
 from .doctor import diagnose
 from .export import csv_lines
+from .models import Outbox
+from .models import db
+from .outbox import deliver_due
 from .pages import RESERVED_SLUGS
 from .pages import SLUG_RE
 from .pages import load_pages
@@ -145,6 +150,16 @@ def export_command(slug: str, what: str, output: Any) -> None:
         header, rows = results.variant_rows(outcome.report)
     for line in csv_lines(header, rows):
         output.write(line)
+
+
+@kit.command("deliver")
+def deliver_command() -> None:
+    """Send every due mail, webhook and list update from the outbox once (for cron)."""
+    sent = deliver_due()
+    waiting = db.session.scalar(
+        select(func.count()).select_from(Outbox).where(Outbox.status.in_(("pending", "sending")))
+    )
+    click.echo(f"delivered {sent}; {waiting} waiting for a retry")
 
 
 def init_app(app: Flask) -> None:

@@ -306,3 +306,13 @@ def test_parallel_deliverers_never_claim_the_same_row(make_app):
         thread.join()
     every = [row_id for got in claimed for row_id in got]
     assert sorted(every) == [row.id for row in outbox_rows(app)]  # each row exactly once
+
+
+def test_kit_deliver_sends_the_queue_for_cron(make_app):
+    with receiver() as hook:
+        app = make_app(WEBHOOK_URLS=hook.url)
+        sign_up(browser(app), email="ada@example.com")
+        result = app.test_cli_runner().invoke(args=["kit", "deliver"])
+        assert result.exit_code == 0, result.output
+        assert "delivered 1; 0 waiting" in result.output
+    assert len(hook.requests) == 1

@@ -39,11 +39,10 @@ def _normalise_email(form: FlaskForm, field: EmailField) -> None:
     field.data = result.normalized
 
 
-class SignupForm(FlaskForm):
-    """The waitlist form; unused optional fields are removed per page by ``for_page``."""
-
-    email = EmailField(
-        "Email address",
+def _email_field(label: str) -> EmailField:
+    """A required, checked and normalised e-mail address field."""
+    return EmailField(
+        label,
         validators=[
             DataRequired("Please enter your e-mail address."),
             Length(max=254, message="That e-mail address is too long (254 characters at most)."),
@@ -52,6 +51,12 @@ class SignupForm(FlaskForm):
         filters=[_strip],
         render_kw={"autocomplete": "email", "inputmode": "email"},
     )
+
+
+class SignupForm(FlaskForm):
+    """The waitlist form; unused optional fields are removed per page by ``for_page``."""
+
+    email = _email_field("Email address")
     name = StringField(
         "Your name",
         validators=[
@@ -111,13 +116,4 @@ class LoginForm(FlaskForm):
 class StatusRequestForm(FlaskForm):
     """Ask for one's status link by e-mail (from a new device)."""
 
-    email = EmailField(
-        "Your e-mail address",
-        validators=[
-            DataRequired("Please enter your e-mail address."),
-            Length(max=254, message="That e-mail address is too long (254 characters at most)."),
-            _normalise_email,
-        ],
-        filters=[_strip],
-        render_kw={"autocomplete": "email"},
-    )
+    email = _email_field("Your e-mail address")

@@ -16,7 +16,9 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import assets
@@ -94,6 +96,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, waitlist.csrf_error)
+    app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(Exception, _server_error)
     # Last, so every blueprint's views exist when their rate limits are attached.
     security.init_app(app)
@@ -136,6 +139,23 @@ def _http_error(error: HTTPException) -> Any:
     if request.path.startswith("/api/"):
         return {"error": error.description}, error.code
     return render_template("error.html", error=error), error.code
+
+
+def _database_unavailable(error: OperationalError) -> Any:
+    """The database is restarting or unreachable: say so with a 503 the visitor can retry."""
+    db.session.rollback()
+    current_app.logger.warning(
+        "database unavailable on %s %s: %s", request.method, request.path, error
+    )
+    message = (
+        "We couldn't reach our database for a moment, so nothing was saved. "
+        "Please try again in a few seconds."
+    )
+    headers = {"Retry-After": "5"}
+    if request.path.startswith("/api/"):
+        return {"error": "database unavailable, retry shortly"}, 503, headers
+    page = render_template("error.html", error=ServiceUnavailable(), message=message)
+    return page, 503, headers
 
 
 def _server_error(error: Exception) -> Any:

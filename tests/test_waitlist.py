@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
+from kit import create_app
 from kit.models import Signup
 from kit.models import db
 from tests.conftest import browser
@@ -253,3 +254,21 @@ def test_fifty_simultaneous_signups_of_one_address_keep_one_row_and_show_no_erro
     assert locations.count("/plain/already") == 49
     [row] = signups(app)
     assert row.email == "race@example.com"
+
+
+def test_unreachable_database_gives_a_friendly_503_to_retry(pages_dir):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-that-is-long-enough",
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:9/none",
+            "PAGES_DIR": str(pages_dir),
+            "OUTBOX_WORKER": False,
+        }
+    )
+    response = browser(app).get("/plain")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    text = response.get_data(as_text=True)
+    assert "nothing was saved" in text and "Traceback" not in text
+    assert browser(app).get("/healthz").status_code == 503

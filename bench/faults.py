@@ -73,6 +73,11 @@ def visitor(base: str, run: Run, stop: float, number: int) -> None:
         started = time.monotonic()
         try:
             page = session.get(f"{base}/demo", timeout=10)
+            if page.status_code != 200:  # a person would see the error page and retry later
+                attempt = Attempt(email, started, 0, False, f"page HTTP {page.status_code}")
+                with run.lock:
+                    run.attempts.append(attempt)
+                continue
             data = dict(FIELDS.findall(page.text))
             data.update(email=email, name="Load", consent="y")
             posted = time.monotonic()
@@ -96,7 +101,9 @@ def gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
         "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
         "--access-logfile", "/dev/null",
     ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env)
+    # The app's log (tracebacks of failed requests) goes to faults-<db>.log, not the terminal.
+    log = open(PROJECT_DIR / "instance" / f"faults-{env['BENCH_LABEL']}.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=log, stderr=log)
     for _ in range(100):
         try:
             if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
@@ -124,7 +131,9 @@ def run_once(label: str, database_url: str, args: argparse.Namespace, restart: s
         "MIN_SUBMIT_SECONDS": "0",
         "PROXY_FIX_HOPS": "0",
         "FLASK_APP": "app",
+        "BENCH_LABEL": label.lower(),
     }
+    (PROJECT_DIR / "instance").mkdir(exist_ok=True)
     flask = [str(PYTHON_BIN / "flask")]
     subprocess.run([*flask, "db", "downgrade", "base"], cwd=PROJECT_DIR, env=env, check=False,
                    capture_output=True)  # fmt: skip

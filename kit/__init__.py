@@ -16,6 +16,8 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import ServiceUnavailable
@@ -96,7 +98,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, waitlist.csrf_error)
-    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(DBAPIError, _database_error)
     app.register_error_handler(Exception, _server_error)
     # Last, so every blueprint's views exist when their rate limits are attached.
     security.init_app(app)
@@ -141,7 +143,14 @@ def _http_error(error: HTTPException) -> Any:
     return render_template("error.html", error=error), error.code
 
 
-def _database_unavailable(error: OperationalError) -> Any:
+def _database_error(error: DBAPIError) -> Any:
+    """A lost or refused connection is a 503 to retry; any other database error a 500."""
+    if isinstance(error, OperationalError | InterfaceError) or error.connection_invalidated:
+        return _database_unavailable(error)
+    return _server_error(error)
+
+
+def _database_unavailable(error: DBAPIError) -> Any:
     """The database is restarting or unreachable: say so with a 503 the visitor can retry."""
     db.session.rollback()
     current_app.logger.warning(

@@ -4,8 +4,8 @@
 
 Starts the app itself on a fresh SQLite database with the real pages/, signs two visitors up
 through the real form, logs the founder into the dashboard, and writes PNGs to screenshots/
-(git-ignored): landing page, thank-you page and dashboard, each as NAME-desktop.png and
-NAME-mobile.png. The landing page is shown as crawlers see it (the control variant).
+(git-ignored): landing page, thank-you page, status page and the per-page dashboard, each as
+NAME-desktop.png and NAME-mobile.png. The landing page is shown as crawlers see it (the control variant).
 """
 
 from __future__ import annotations
@@ -57,13 +57,16 @@ def shoot(browser, base: str, out: Path, size: str) -> list[Path]:
     written.append(out / f"thanks-{size}.png")
     page.screenshot(path=written[-1], full_page=True)
 
-    if page.request.get(base + "/admin/login").ok:
-        page.goto(base + "/admin/login")
-        page.locator("input[name=password]").fill(ADMIN_PASSWORD)
-        page.locator("form button[type=submit]").click()
-        page.wait_for_load_state()
-        written.append(out / f"dashboard-{size}.png")
-        page.screenshot(path=written[-1], full_page=True)
+    page.goto(page.locator("a", has_text="your private status page").get_attribute("href"))
+    written.append(out / f"status-{size}.png")
+    page.screenshot(path=written[-1], full_page=True)
+
+    page.goto(base + "/admin/login?next=/admin/demo")
+    page.locator("input[name=password]").fill(ADMIN_PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_load_state()
+    written.append(out / f"dashboard-{size}.png")
+    page.screenshot(path=written[-1], full_page=True)
     context.close()
     return written
 

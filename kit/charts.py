@@ -6,6 +6,7 @@ with a text alternative; the numbers are also in a table next to each chart.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,10 +52,15 @@ def line_chart(
     x_labels: Sequence[str],
     series: dict[str, Sequence[float | None]],
     label: Callable[[float], str] = lambda v: f"{v:g}",
+    whole: bool = False,
 ) -> Chart:
-    """Lay out one line per series over shared x labels; ``None`` values leave a gap."""
+    """Lay out one line per series over shared x labels; ``None`` values leave a gap.
+
+    ``whole``: the values are counts, so the axis never shows a fraction of a visitor.
+    """
     values = [v for points in series.values() for v in points if v is not None]
-    top_value = _nice_ceiling(max(values, default=0.0))
+    step = _step(max(values, default=0.0), whole)
+    top_value = step * max(1, math.ceil(max(values, default=0.0) / step - 1e-9))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     steps = max(len(x_labels) - 1, 1)
 
@@ -76,7 +82,8 @@ def line_chart(
                 label(last) if last is not None else "–",
             )
         )
-    y_ticks = [Tick(y(top_value * k / 4), label(top_value * k / 4)) for k in range(5)]
+    steps_up = round(top_value / step)
+    y_ticks = [Tick(y(step * k), label(step * k)) for k in range(steps_up + 1)]
     every = max(1, len(x_labels) // 6)
     x_ticks = [Tick(x(i), text) for i, text in enumerate(x_labels) if i % every == 0]
     summary = "; ".join(f"{line.name}: {line.last_label} at the end" for line in lines)
@@ -84,23 +91,13 @@ def line_chart(
     return Chart(title, description, WIDTH, HEIGHT, lines, y_ticks, x_ticks)
 
 
-def _nice_ceiling(value: float) -> float:
-    """A round axis maximum at or above ``value`` (1, 2, 2.5 or 5 times a power of ten)."""
+def _step(value: float, whole: bool) -> float:
+    """A round tick step (1, 2 or 5 times a power of ten) giving at most five steps."""
     if value <= 0:
         return 1.0
-    power = 10.0 ** _floor_log10(value)
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * power:
-            return step * power
+    power = 10.0 ** math.floor(math.log10(value / 5))
+    for multiple in (1, 2, 5, 10):
+        step = multiple * power
+        if value / step <= 5:
+            return max(step, 1.0) if whole else step
     return 10 * power
-
-
-def _floor_log10(value: float) -> int:
-    exponent = 0
-    while value >= 10:
-        value /= 10
-        exponent += 1
-    while value < 1:
-        value *= 10
-        exponent -= 1
-    return exponent

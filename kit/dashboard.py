@@ -200,12 +200,14 @@ def _charts(days: list[results.DailyRow], arms: list[str]) -> list:
             labels,
             {names[n]: s["visitors"] for n, s in per_arm.items()},
             lambda v: f"{v:,.0f}",
+            whole=True,
         ),
         line_chart(
             "Signups per day",
             labels,
             {names[n]: s["signups"] for n, s in per_arm.items()},
             lambda v: f"{v:,.0f}",
+            whole=True,
         ),
         line_chart(
             "Cumulative conversion rate",

@@ -56,3 +56,12 @@ def test_csv_lines_stream_a_readable_file():
         ["'=x", "1"],
         ['a "quoted", name', "2"],
     ]
+
+
+def test_count_axes_never_show_a_fraction_of_a_visitor():
+    one = line_chart("Signups", ["d1", "d2"], {"a": [0, 1]}, whole=True)
+    assert [tick.label for tick in one.y_ticks] == ["0", "1"]
+    seven = line_chart("Signups", ["d1", "d2"], {"a": [0, 7]}, whole=True)
+    assert [tick.label for tick in seven.y_ticks] == ["0", "2", "4", "6", "8"]
+    rates = line_chart("Rate", ["d1"], {"a": [0.1234]}, lambda v: f"{v:.0%}")
+    assert [tick.label for tick in rates.y_ticks] == ["0%", "5%", "10%", "15%"]

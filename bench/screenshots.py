@@ -5,7 +5,8 @@
 Starts the app itself on a fresh SQLite database with the real pages/, signs two visitors up
 through the real form, logs the founder into the dashboard, and writes PNGs to screenshots/
 (git-ignored): landing page, thank-you page, status page and the per-page dashboard, each as
-NAME-desktop.png and NAME-mobile.png. The landing page is shown as crawlers see it (the control variant).
+NAME-desktop.png and NAME-mobile.png. The landing page is shown as crawlers see it (the
+control variant).
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from . import webhooks
 from .models import Outbox
 from .models import db
 from .models import utcnow
+from .referrals import mask
 
 LEASE = timedelta(minutes=2)  # a claimed row is free again if its sender died
 MAX_BACKOFF = timedelta(hours=1)
@@ -79,9 +80,16 @@ def deliver(row_id: int) -> bool:
     except mail.DeliveryError as error:
         _failed(row, str(error))
         return False
+    except Exception as error:  # noqa: BLE001 - a bug in one row must not stall the others
+        current_app.logger.exception("delivery %s crashed", row.id)
+        _failed(row, f"{type(error).__name__}: {error}")
+        return False
     row.status = "done"
     row.done_at = utcnow()
-    row.payload = "{}"  # personal data leaves the outbox once delivered
+    # Personal data leaves the outbox once delivered: the message, and the address it went to.
+    row.payload = "{}"
+    if row.kind in ("mail", "list"):
+        row.target = mask(row.target)
     row.last_error = None
     db.session.commit()
     return True

@@ -167,7 +167,8 @@ def test_smtp_down_loses_nothing(make_app):
         make_due(app)
         assert deliver(app) == 1
         assert "status page" in body_text(inbox.messages[0])
-    assert outbox_rows(app)[0].status == "done"
+    [row] = outbox_rows(app)
+    assert (row.status, row.target, row.payload) == ("done", "a**@example.com", "{}")
 
 
 # --- webhooks -----------------------------------------------------------------------------
@@ -316,3 +317,17 @@ def test_kit_deliver_sends_the_queue_for_cron(make_app):
         assert result.exit_code == 0, result.output
         assert "delivered 1; 0 waiting" in result.output
     assert len(hook.requests) == 1
+
+
+def test_a_broken_row_is_retried_later_and_does_not_stall_the_others(make_app):
+    with receiver() as hook:
+        app = make_app(WEBHOOK_URLS=hook.url)
+        with app.app_context():
+            db.session.add(Outbox(kind="webhook", event="x", target=hook.url, payload="not json"))
+            db.session.commit()
+        sign_up(browser(app), email="ada@example.com")
+        assert deliver(app) == 1
+    broken, sent = outbox_rows(app)
+    assert (broken.status, broken.attempts) == ("pending", 1)
+    assert "JSONDecodeError" in broken.last_error
+    assert sent.status == "done" and len(hook.requests) == 1

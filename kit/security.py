@@ -31,6 +31,7 @@ from .config import ConfigError
 # this app (the dashboard before it is written, say) are skipped.
 LIMITED_ENDPOINTS: dict[str, tuple[str, list[str]]] = {
     "waitlist.signup": ("RATELIMIT_SIGNUP", ["POST"]),
+    "status.request_link": ("RATELIMIT_SIGNUP", ["POST"]),  # it sends mail: no inbox bombing
     "waitlist.goal": ("RATELIMIT_GOAL", ["GET"]),
     "dashboard.login": ("RATELIMIT_LOGIN", ["POST"]),
 }

@@ -174,3 +174,15 @@ def test_unreachable_redis_never_blocks_a_signup(make_app):
     assert sign_up(client, email="first@example.com").status_code == 302
     assert sign_up(client, email="second@example.com").status_code == 302
     assert signup_count(app) == 2
+
+
+def test_status_link_requests_are_limited_so_nobody_floods_an_inbox(make_app):
+    app = make_app(RATELIMIT_SIGNUP="2 per minute")
+    client = browser(app)
+    statuses = []
+    for _ in range(3):
+        page = client.get("/plain/status").get_data(as_text=True)
+        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+        answer = client.post("/plain/status", data={"csrf_token": csrf, "email": "a@example.com"})
+        statuses.append(answer.status_code)
+    assert statuses == [200, 200, 429]

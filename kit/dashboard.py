@@ -194,27 +194,14 @@ def _charts(days: list[results.DailyRow], arms: list[str]) -> list:
         series["signups"].append(row.signups)
         series["rate"].append(row.cumulative_rate)
     names = {name: name or "all visitors" for name in arms}
+    charts = [
+        ("Exposed visitors per day", "visitors", number, True),
+        ("Signups per day", "signups", number, True),
+        ("Cumulative conversion rate", "rate", results.percent, False),
+    ]
     return [
-        line_chart(
-            "Exposed visitors per day",
-            labels,
-            {names[n]: s["visitors"] for n, s in per_arm.items()},
-            lambda v: f"{v:,.0f}",
-            whole=True,
-        ),
-        line_chart(
-            "Signups per day",
-            labels,
-            {names[n]: s["signups"] for n, s in per_arm.items()},
-            lambda v: f"{v:,.0f}",
-            whole=True,
-        ),
-        line_chart(
-            "Cumulative conversion rate",
-            labels,
-            {names[n]: s["rate"] for n, s in per_arm.items()},
-            results.percent,
-        ),
+        line_chart(title, labels, {names[n]: s[key] for n, s in per_arm.items()}, label, whole)
+        for title, key, label, whole in charts
     ]
 
 
@@ -328,8 +315,8 @@ def api_page(slug: str) -> dict:
 
 
 @bp.app_template_filter("number")
-def number(value: int | None) -> str:
-    return "–" if value is None else f"{value:,}"
+def number(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}"
 
 
 @bp.app_template_filter("interval")

@@ -300,6 +300,8 @@ def test_charts_are_svg_with_the_numbers_in_a_table(app):
     assert "<polyline" in html
     assert "<script" not in html
     assert "2026-10-05" in html  # the daily table
+    ticks = re.findall(r'text-anchor="end" dominant-baseline="middle">([^<]+)<', html)
+    assert "0" in ticks and not any("." in tick for tick in ticks if "%" not in tick)
 
 
 def test_past_experiment_results_stay_viewable(app, pages_dir):

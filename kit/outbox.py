@@ -141,6 +141,7 @@ class Deliverer:
         self.event = threading.Event()
         self.pid: int | None = None
         self.lock = threading.Lock()
+        self.stopped = False
 
     def ensure_started(self) -> None:
         # The pid check restarts the thread in a forked worker (gunicorn --preload).
@@ -154,10 +155,17 @@ class Deliverer:
     def wake(self) -> None:
         self.event.set()
 
+    def stop(self) -> None:
+        """End the thread after its current pass (tests; a process exiting needs nothing)."""
+        self.stopped = True
+        self.event.set()
+
     def _run(self) -> None:
         while True:
             self.event.wait(self.app.config["OUTBOX_POLL_SECONDS"])
             self.event.clear()
+            if self.stopped:
+                return
             with self.app.app_context():
                 try:
                     deliver_due()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from kit.models import Signup
@@ -182,3 +183,23 @@ def test_dashboard_shows_the_referral_leaderboard_and_share(app):
     text = text_of(logged_in(app).get("/admin/plain"))
     assert "2 of 3 signups came through a friend's share link (66.7%" in text
     assert f"a**@example.com {code} 2" in text
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "status"),
+    [
+        ("/plain/status", {"email": "not an address"}, 422),
+        ("/plain/status", {"email": "x" * 5000 + "@example.com"}, 422),
+        ("/plain/remove/forged-token", {}, 200),  # "you're off the list": reveals nothing
+        ("/plain/status", {"email": ["a@example.com", "b@example.com"]}, 200),  # the first
+    ],
+)
+def test_bad_posts_to_the_person_pages_never_fail(app, path, data, status):
+    visitor = browser(app)
+    page = visitor.get("/plain/status").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    response = visitor.post(path, data={"csrf_token": csrf, **data})
+    assert response.status_code == status
+    assert "Traceback" not in response.get_data(as_text=True)
+    if status == 422:
+        assert 'class="error"' in response.get_data(as_text=True)

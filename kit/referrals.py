@@ -128,9 +128,11 @@ def status_context(page: Page, entry: Signup) -> dict[str, Any]:
         "status_url": status_url(entry),
         "token": status_token(entry),
         "share_links": {
-            "X (Twitter)": f"https://twitter.com/intent/tweet?text={message}",
-            "LinkedIn": f"https://www.linkedin.com/sharing/share-offsite/?url={quote(share)}",
-            "E-mail": f"mailto:?subject={quote(page.content.title)}&body={message}",
+            "Share on X (Twitter)": f"https://twitter.com/intent/tweet?text={message}",
+            "Share on LinkedIn": (
+                f"https://www.linkedin.com/sharing/share-offsite/?url={quote(share)}"
+            ),
+            "Share by e-mail": f"mailto:?subject={quote(page.content.title)}&body={message}",
         },
         "rewards": rewards,
         "bump": page.waitlist.referral_bump,

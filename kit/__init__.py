@@ -7,14 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask import Request
 from flask import current_app
 from flask import g
 from flask import render_template
 from flask import request
+from flask.sessions import SecureCookieSession
 from flask.sessions import SecureCookieSessionInterface
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError
 from flask_wtf.csrf import CSRFProtect
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import InterfaceError
@@ -40,6 +43,23 @@ csrf = CSRFProtect()
 
 class VisitorSessionInterface(SecureCookieSessionInterface):
     """The signed session cookie, except for bots and previews, which get no cookie at all."""
+
+    def __init__(self) -> None:
+        self.serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask's serializer, built once per key instead of on every request and response."""
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if keys not in self.serializers:
+            self.serializers[keys] = super().get_signing_serializer(app)
+        return self.serializers[keys]
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """The visitor's cookie, minus any value of a shape the kit didn't write."""
+        session = super().open_session(app, request)
+        if session:
+            security.drop_malformed_values(session)
+        return session
 
     def should_set_cookie(self, app: Flask, session: Any) -> bool:
         if g.get("no_cookie"):
@@ -84,6 +104,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from . import cli
     from . import dashboard
+    from . import exposures
     from . import outbox
     from . import status
     from . import waitlist
@@ -95,6 +116,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard.api)
     cli.init_app(app)
     outbox.init_app(app)
+    exposures.init_app(app)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, waitlist.csrf_error)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import secrets
 import time
+from functools import partial
 from typing import Any
 
 from flask import Flask
@@ -17,7 +18,6 @@ from flask import current_app
 from flask import g
 from flask import render_template
 from flask import request
-from flask import session
 from flask_limiter import Limiter
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
@@ -75,7 +75,6 @@ def init_app(app: Flask) -> None:
     # First in line, ahead of CSRFProtect: its token lookup and Flask-WTF's form wrapper trip
     # over bodies no browser form sends (JSON that isn't an object, unnamed multipart parts).
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_unreadable_forms)
-    app.before_request(_drop_malformed_session_values)
     app.context_processor(lambda: {"csp_nonce": csp_nonce()})
     app.after_request(_security_headers)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
@@ -96,10 +95,11 @@ def _refuse_unreadable_forms() -> None:
         abort(400, "Part of the form could not be read. Please send the form on the page again.")
 
 
-def _drop_malformed_session_values() -> None:
+def drop_malformed_values(values: dict[str, Any]) -> None:
+    """Forget the values of the visitor's cookie that don't have the shape the kit wrote."""
     for key, valid in SESSION_SHAPES.items():
-        if key in session and not valid(session[key]):
-            session.pop(key)
+        if key in values and not valid(values[key]):
+            del values[key]
 
 
 def csp_nonce() -> str:
@@ -119,16 +119,24 @@ def content_security_policy(nonce: str | None) -> str:
     )
 
 
+STATIC_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", PERMISSIONS_POLICY),
+)
+
+
 def _security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy(g.get("csp_nonce")))
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    present = {name.lower() for name in headers.keys()}
+    missing = [(name, value) for name, value in STATIC_HEADERS if name.lower() not in present]
+    if "content-security-policy" not in present:
+        missing.append(("Content-Security-Policy", content_security_policy(g.get("csp_nonce"))))
     # request.is_secure reflects X-Forwarded-Proto once ProxyFix has run: HTTPS at the edge.
-    if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.is_secure and "strict-transport-security" not in present:
+        missing.append(("Strict-Transport-Security", HSTS))
+    headers.extend(missing)
     return response
 
 
@@ -163,9 +171,10 @@ def _init_limiter(app: Flask) -> None:
     limiter = Limiter(get_remote_address, app=app)
     # Only three views have limits, and their decorators (below) check them; the limiter's
     # before-request hook would otherwise run on every landing-page view and static file.
-    hooks = app.before_request_funcs.get(None, [])
-    if limiter._check_request_limit in hooks:  # absent when RATELIMIT_ENABLED is off
-        hooks.remove(limiter._check_request_limit)
+    # Its after-request and teardown hooks only serve features the kit doesn't use (rate-limit
+    # headers, conditional deductions); every page view would pay for them.
+    for hooks in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
+        hooks[None] = [hook for hook in hooks.get(None, []) if not _limiter_hook(hook, limiter)]
     app.extensions["rate_limiter"] = limiter
     for endpoint, (key, methods) in LIMITED_ENDPOINTS.items():
         view = app.view_functions.get(endpoint)
@@ -181,6 +190,12 @@ def _init_limiter(app: Flask) -> None:
         # The wrapped view does the counting, so it replaces the registered one.
         app.view_functions[endpoint] = limiter.limit(_configured(key), methods=methods)(view)
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
+
+
+def _limiter_hook(hook: Any, limiter: Limiter) -> bool:
+    return getattr(hook, "__self__", None) is limiter or (
+        isinstance(hook, partial) and limiter in hook.args
+    )
 
 
 def _configured(key: str):

@@ -60,6 +60,8 @@ DEFAULTS: dict[str, Any] = {
     "OUTBOX_POLL_SECONDS": 5.0,
     "OUTBOX_RETRY_SECONDS": 30.0,
     "OUTBOX_GIVE_UP_HOURS": 48.0,
+    # First exposures are written in batches by a thread per web process (kit/exposures.py).
+    "EXPOSURE_WRITER": True,
 }
 
 # Environment variable -> (config key, parser). Only these names are read.
@@ -100,6 +102,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "BUTTONDOWN_API_KEY": ("BUTTONDOWN_API_KEY", str),
     "BUTTONDOWN_API_URL": ("BUTTONDOWN_API_URL", str),
     "OUTBOX_WORKER": ("OUTBOX_WORKER", _bool),
+    "EXPOSURE_WRITER": ("EXPOSURE_WRITER", _bool),
     "OUTBOX_POLL_SECONDS": ("OUTBOX_POLL_SECONDS", float),
     "OUTBOX_RETRY_SECONDS": ("OUTBOX_RETRY_SECONDS", float),
     "OUTBOX_GIVE_UP_HOURS": ("OUTBOX_GIVE_UP_HOURS", float),

@@ -180,29 +180,8 @@ def insert_ignore(model: type[db.Model], **values: object) -> bool:
     return connection.execute(statement, values).first() is not None
 
 
-def count_exposure(page: str, experiment: str, variant: str, day: date) -> None:
-    """Add one visitor to the day's counter (created on the day's first visitor)."""
-    connection = db.session.connection()
-    statement = _increment(DailyExposures.__table__, connection.dialect.name)
-    connection.execute(
-        statement, {"page": page, "experiment": experiment, "variant": variant, "day": day}
-    )
-
-
-@lru_cache(maxsize=8)
-def _increment(table: Table, dialect: str) -> Insert:
-    insert = _dialect_insert(dialect)
-    return (
-        insert(table)
-        .values(visitors=1)
-        .on_conflict_do_update(
-            index_elements=["page", "experiment", "variant", "day"],
-            set_={"visitors": table.c.visitors + 1},
-        )
-    )
-
-
-def _dialect_insert(dialect: str) -> Any:
+def dialect_insert(dialect: str) -> Any:
+    """The dialect's ``insert`` construct, which has ``on_conflict_do_nothing/update``."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -212,7 +191,7 @@ def _dialect_insert(dialect: str) -> Any:
 
 @lru_cache(maxsize=32)
 def _insert_ignore(table: Table, dialect: str) -> Insert:
-    return _dialect_insert(dialect)(table).on_conflict_do_nothing().returning(table.c.id)
+    return dialect_insert(dialect)(table).on_conflict_do_nothing().returning(table.c.id)
 
 
 @event.listens_for(Engine, "connect")

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
+from . import exposures
 from . import notify
 from . import outbox
 from .assets import asset_url
@@ -40,7 +41,6 @@ from .forms import SignupForm
 from .models import Exposure
 from .models import GoalClick
 from .models import Signup
-from .models import count_exposure
 from .models import db
 from .models import insert_ignore
 from .models import utcnow
@@ -132,21 +132,18 @@ def record_exposure(visit: Visit) -> None:
     if marker in seen:
         return
     # The unique constraint is the backstop when parallel first requests race.
-    now = utcnow()
-    added = insert_ignore(
-        Exposure,
-        page=visit.page.slug,
-        experiment=visit.experiment,
-        variant=visit.variant,
-        visitor_key=visitor_key(),
-        first_seen=now,
-        referrer_host=referrer_host(request.referrer, request.host),
-        device=device_class(request.user_agent.string),
-        **utm_tags(request.args),
+    exposures.record(
+        {
+            "page": visit.page.slug,
+            "experiment": visit.experiment,
+            "variant": visit.variant,
+            "visitor_key": visitor_key(),
+            "first_seen": utcnow(),
+            "referrer_host": referrer_host(request.referrer, request.host),
+            "device": device_class(request.user_agent.string),
+            **utm_tags(request.args),
+        }
     )
-    if added:
-        count_exposure(visit.page.slug, visit.experiment, visit.variant, now.date())
-    db.session.commit()
     session["seen"] = [*seen[-49:], marker]
 
 

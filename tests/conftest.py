@@ -56,6 +56,7 @@ def make_app(database_url: str, pages_dir: Path):
         settings = {
             "TESTING": True,
             "OUTBOX_WORKER": False,
+            "EXPOSURE_WRITER": False,
             "SECRET_KEY": "test-secret-key-that-is-long-enough",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "PAGES_DIR": str(pages_dir),
@@ -72,6 +73,8 @@ def make_app(database_url: str, pages_dir: Path):
         return app
 
     yield make
+    for app in built:
+        app.extensions["exposures"].stop()  # a writer thread must not touch the next test's rows
     for index, app in enumerate(built):
         with app.app_context():
             db.session.remove()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
@@ -520,6 +523,96 @@ def test_daily_counter_matches_exposures_of_many_parallel_visitors(app):
     assert len(exposures) == 30
     counted = {c.variant: c.visitors for c in rows(app, DailyExposures)}
     assert counted == dict(Counter(e.variant for e in exposures))
+
+
+# --- writing behind the request (EXPOSURE_WRITER, the default outside tests) ----------------
+
+
+def wait_for(app, model, want: int) -> int:
+    """Rows of ``model`` once there are ``want`` of them, or what there is after 10 s."""
+    deadline = time.monotonic() + 10
+    while (found := count(app, model)) < want and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return found
+
+
+def test_writer_thread_records_each_new_visitor_once_with_daily_counts(make_app):
+    app = make_app(EXPOSURE_WRITER=True)
+    visitors = [browser(app) for _ in range(25)]
+    start = threading.Barrier(len(visitors))
+
+    def views(client) -> None:
+        start.wait()
+        for _ in range(3):  # repeats in flight before the first is written: still one row
+            assert client.get("/ab").status_code == 200
+
+    threads = [threading.Thread(target=views, args=(c,)) for c in visitors]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wait_for(app, Exposure, 25) == 25
+    exposures = rows(app, Exposure)
+    assert len({e.visitor_key for e in exposures}) == 25
+    counted = {c.variant: c.visitors for c in rows(app, DailyExposures)}
+    assert counted == dict(Counter(e.variant for e in exposures))
+
+
+def test_writer_keeps_one_row_when_workers_race_for_a_visitor(make_app):
+    first, second = make_app(EXPOSURE_WRITER=True), make_app(EXPOSURE_WRITER=True)
+    for app in (first, second):
+        client = browser(app)
+        with client.session_transaction() as session:
+            session["vid"] = "the-same-visitor"
+        client.get("/ab")
+    for app in (first, second):
+        assert app.extensions["exposures"].flush()
+    assert count(first, Exposure) == 1
+    [counter] = rows(first, DailyExposures)
+    assert counter.visitors == 1
+
+
+def test_signup_is_attributed_from_the_exposure_the_thread_wrote(make_app):
+    app = make_app(EXPOSURE_WRITER=True)
+    client = browser(app)
+    shown = variant_shown(client.get("/ab"))
+    assert app.extensions["exposures"].flush()
+    sign_up(client, "ab", email="quick@example.com")
+    [signup] = rows(app, Signup)
+    assert signup.variant == shown
+
+
+def test_one_broken_exposure_does_not_lose_the_others(make_app, caplog):
+    app = make_app(EXPOSURE_WRITER=True)
+    writer = app.extensions["exposures"]
+    broken = {column.name: None for column in Exposure.__table__.columns if column.name != "id"}
+    for _ in range(3):
+        browser(app).get("/ab")
+    writer.add(broken)  # NULL page: the database refuses this row, and only this row
+    browser(app).get("/ab")
+    assert writer.flush()
+    assert wait_for(app, Exposure, 4) == 4
+    assert "could not be written and is dropped" in caplog.text
+
+
+def test_queued_exposures_are_written_when_the_process_exits(make_app, database_url, pages_dir):
+    """A worker that gunicorn stops (restart, scale down) writes what it had queued."""
+    app = make_app()  # the tables
+    script = f"""
+from kit import create_app
+app = create_app({{
+    "SECRET_KEY": "test-secret-key-that-is-long-enough", "OUTBOX_WORKER": False,
+    "SQLALCHEMY_DATABASE_URI": {database_url!r}, "PAGES_DIR": {str(pages_dir)!r},
+}})
+for _ in range(40):
+    client = app.test_client()
+    client.environ_base["HTTP_USER_AGENT"] = {BROWSER_UA!r}
+    assert client.get("/ab").status_code == 200
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60, cwd=ROOT)
+    assert count(app, Exposure) == 40
+    with app.app_context():
+        assert db.session.scalar(select(func.sum(DailyExposures.visitors))) == 40
 
 
 # --- the demo page ------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError
 from flask_wtf.csrf import CSRFProtect
+from itsdangerous import BadSignature
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -41,11 +43,16 @@ migrate = Migrate()
 csrf = CSRFProtect()
 
 
+OPENED_COOKIES = 10_000
+
+
 class VisitorSessionInterface(SecureCookieSessionInterface):
     """The signed session cookie, except for bots and previews, which get no cookie at all."""
 
     def __init__(self) -> None:
         self.serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
+        # Cookies already checked: (serializer, cookie) -> (signed at, values). Bounded.
+        self.opened: dict[tuple, tuple[float, dict[str, Any]]] = {}
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         """Flask's serializer, built once per key instead of on every request and response."""
@@ -55,11 +62,35 @@ class VisitorSessionInterface(SecureCookieSessionInterface):
         return self.serializers[keys]
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        """The visitor's cookie, minus any value of a shape the kit didn't write."""
-        session = super().open_session(app, request)
-        if session:
-            security.drop_malformed_values(session)
-        return session
+        """The visitor's cookie, minus any value of a shape the kit didn't write.
+
+        A returning visitor sends the very same cookie on every view, so its checked values
+        are kept (per process, for the cookie's lifetime): later views skip the signature
+        check and the decoding, which are most of the cost of a repeat view.
+        """
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if not cookie:
+            return self.session_class()
+        max_age = app.permanent_session_lifetime.total_seconds()
+        known = self.opened.get((serializer, cookie))
+        if known is None or time.time() - known[0] > max_age:
+            try:
+                values, signed_at = serializer.loads(
+                    cookie, max_age=int(max_age), return_timestamp=True
+                )
+            except BadSignature:
+                return self.session_class()
+            security.drop_malformed_values(values)
+            if len(self.opened) >= OPENED_COOKIES:
+                self.opened.clear()
+            known = self.opened[(serializer, cookie)] = (signed_at.timestamp(), values)
+        # The session is the visitor's to change; the kept values must stay as checked.
+        return self.session_class(
+            {k: v.copy() if isinstance(v, dict | list) else v for k, v in known[1].items()}
+        )
 
     def should_set_cookie(self, app: Flask, session: Any) -> bool:
         if g.get("no_cookie"):

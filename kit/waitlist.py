@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -237,14 +238,29 @@ def fresh_page(visit: Visit) -> tuple:
         if len(cache) >= _CACHE_SIZE:
             cache.clear()  # many Host names (or a flood of them): start over, stay small
         # The page object is kept with its HTML so its id() cannot be reused by another page.
-        cached = cache[key] = (visit.page, _page_html(visit, form, "", **slots))
-    html = cached[1]
-    if f"{_SLOT}:csrf" in html:
-        html = html.replace(f"{_SLOT}:csrf", csrf_token())
-    html = html.replace(f"{_SLOT}:rendered", _signer().sign(visit.page.slug).decode())
-    for name, value in per_request.items():
-        html = html.replace(f"{_SLOT}:ctx:{name}", escape(value))
-    return html, 200
+        # The HTML is kept split around its slots: text, slot, text, slot, ..., text.
+        html = _page_html(visit, form, "", **slots)
+        cached = cache[key] = (visit.page, re.split(f"({_SLOT}:[a-z_:]+)", html))
+    values = {f"{_SLOT}:ctx:{name}": str(escape(value)) for name, value in per_request.items()}
+    values[f"{_SLOT}:rendered"] = _rendered_now(visit.page.slug)
+    parts = cached[1]
+    if f"{_SLOT}:csrf" in parts:
+        values[f"{_SLOT}:csrf"] = csrf_token()
+    return "".join([values[part] if i % 2 else part for i, part in enumerate(parts)]), 200
+
+
+_RENDERED: dict[tuple[str, str, int], str] = {}
+
+
+def _rendered_now(slug: str) -> str:
+    """The signed render time for a fresh form: the same string all second, so signed once."""
+    key = (current_app.config["SECRET_KEY"], slug, int(time.time()))
+    signed = _RENDERED.get(key)
+    if signed is None:
+        if len(_RENDERED) > 64:
+            _RENDERED.clear()
+        signed = _RENDERED[key] = _signer().sign(slug).decode()
+    return signed
 
 
 def _page_html(visit: Visit, form: SignupForm, notice: str, **extra: str) -> str:

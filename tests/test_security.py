@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import time
+from datetime import timedelta
 
+import flask
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select
@@ -186,3 +189,43 @@ def test_status_link_requests_are_limited_so_nobody_floods_an_inbox(make_app):
         answer = client.post("/plain/status", data={"csrf_token": csrf, "email": "a@example.com"})
         statuses.append(answer.status_code)
     assert statuses == [200, 200, 429]
+
+
+# --- the visitor cookie, opened once per process ------------------------------------------
+
+
+def _opened(app, cookie: str):
+    with app.test_request_context("/", headers={"Cookie": f"session={cookie}"}):
+        return app.session_interface.open_session(app, flask.request)
+
+
+def test_a_cookie_seen_before_still_expires_after_its_lifetime(make_app):
+    app = make_app(PERMANENT_SESSION_LIFETIME=timedelta(seconds=1))
+    client = browser(app)
+    client.get("/ab")
+    cookie = client.get_cookie("session").value
+    assert "vid" in _opened(app, cookie)
+    time.sleep(2.1)
+    assert "vid" not in _opened(app, cookie)
+
+
+def test_one_requests_changes_never_reach_another_sent_the_same_cookie(app):
+    client = browser(app)
+    client.get("/plain")
+    cookie = client.get_cookie("session").value
+    first = _opened(app, cookie)
+    first["seen"].append("ab:headline-1")
+    first["mine"] = {"plain": 1}
+    second = _opened(app, cookie)
+    assert second["seen"] == ["plain:"] and "mine" not in second
+
+
+def test_forged_cookie_is_refused_however_often_it_comes(app):
+    client = browser(app)
+    client.get("/plain")
+    good = client.get_cookie("session").value
+    payload, signature = good.rsplit(".", 1)
+    forged = f"{payload}.{'A' * len(signature)}"
+    for _ in range(2):
+        assert "vid" in _opened(app, good)
+        assert "vid" not in _opened(app, forged)

@@ -262,6 +262,7 @@ def bench_kit(label: str, database_url: str, port: int, options, cookies_for_hel
             raise SystemExit(f"the kit did not serve /demo ({status})")
         cookies = returning_cookies(port, "/demo")
         cookies_for_hello.extend(cookies)
+        time.sleep(1)  # the workers' writer threads store those visitors' exposures
         before = exposure_count(database_url)
         result = load(f"kit /demo, {label}", port, "/demo", cookies, options, server)
     written = exposure_count(database_url) - before  # after the workers wrote their queues

@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -114,6 +115,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _finish_config(app)
 
     db.init_app(app)
+    app.teardown_appcontext_funcs.remove(db._teardown_session)
+    app.teardown_appcontext(_end_database_session)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     app.session_interface = VisitorSessionInterface()
@@ -178,6 +181,17 @@ def _finish_config(app: Flask) -> None:
         problems = production_problems(app.config)
         if problems:
             raise ConfigError("refusing to start in production:\n  " + "\n  ".join(problems))
+
+
+def _end_database_session(error: BaseException | None) -> None:
+    """Flask-SQLAlchemy's teardown, except that a connection which died since the view used it
+    (a database restart) is dropped instead of turning a finished answer into a 500."""
+    try:
+        db.session.remove()
+    except SQLAlchemyError:
+        current_app.logger.warning("dropping a database connection that died during a request")
+        db.session().invalidate()
+        db.session.registry.clear()
 
 
 def healthz() -> tuple[dict[str, str], int]:

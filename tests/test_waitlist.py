@@ -10,6 +10,7 @@ from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
+from flask import request
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -278,3 +279,18 @@ def test_unreachable_database_still_shows_the_page_and_refuses_signups_with_a_50
     text = response.get_data(as_text=True)
     assert "nothing was saved" in text and "Traceback" not in text
     assert browser(app).get("/healthz").status_code == 503
+
+
+def test_connection_dying_before_the_request_ends_is_not_a_500(app, client):
+    """PostgreSQL restarting between a view's query and the end of its request (seen in
+    bench/faults.py): the answer stands, the dead connection is dropped, the next view works."""
+
+    @app.after_request
+    def connection_dies(response):
+        if request.path == "/healthz":
+            db.session.connection().connection.dbapi_connection.close()
+        return response
+
+    assert client.get("/healthz").status_code == 200
+    assert sign_up(client, email="after@example.com").status_code == 302
+    assert [row.email for row in signups(app)] == ["after@example.com"]

@@ -2,8 +2,8 @@
 
 A new visitor's page view should cost little more than a returning one's. With
 ``EXPOSURE_WRITER`` on (the default), the view only queues the row; a background thread of
-each web process writes whatever has queued up in one statement and one commit (a handful of
-rows under load, one when traffic is light, a few milliseconds later). The unique constraint
+each web process writes whatever has queued up in one statement and one commit, a tenth of a
+second later (dozens of rows under load, one when traffic is light). The unique constraint
 still keeps one row per visitor when two workers race. A signup is attributed from the row,
 and a signup form is only accepted ``MIN_SUBMIT_SECONDS`` after the page was shown, long
 after the row is written. What a process has queued is written when it exits; a ``kill -9``
@@ -36,13 +36,11 @@ RETRY_SECONDS = (0.5, 1, 2, 5)
 GATHER_SECONDS = 0.1  # after the first row of a batch, wait this long for more to join it
 
 
-def write(rows: list[dict[str, Any]]) -> int:
+def write(rows: list[dict[str, Any]]) -> None:
     """Insert the exposures that are new, add them to the daily counters; commit once.
 
-    Returns how many rows were new (the others were already there: a race or a repeat).
+    Rows already there (a race between workers, a repeat) are skipped and not counted.
     """
-    if not rows:
-        return 0
     with db.engine.begin() as connection:
         insert = dialect_insert(connection.dialect.name)
         table = Exposure.__table__
@@ -65,7 +63,6 @@ def write(rows: list[dict[str, Any]]) -> int:
                     for (p, e, v, d), n in days.items()
                 ],
             )
-    return len(added)
 
 
 class ExposureWriter:

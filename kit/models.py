@@ -81,7 +81,7 @@ class Exposure(db.Model):
 class DailyExposures(db.Model):
     """Exposed visitors per page, experiment, variant and UTC day, counted as they arrive.
 
-    Written in the same transaction as each new exposure row, so it always agrees with them;
+    Written in the same transaction as the exposure rows it counts, so it always agrees with them;
     the dashboard reads totals and charts from these few hundred rows instead of counting
     millions of exposures on every view.
     """

@@ -173,7 +173,7 @@ def _seconds_since_render(form: SignupForm, slug: str) -> float | None:
 def render_page(visit: Visit, form: SignupForm, status: int = 200, notice: str = "") -> tuple:
     """Render the landing page with its form (fresh, or carrying the visitor's input and errors)."""
     if _seconds_since_render(form, visit.page.slug) is None:
-        form.rendered.data = _signer().sign(visit.page.slug).decode()
+        form.rendered.data = _rendered_now(visit.page.slug)
     return _page_html(visit, form, notice), status
 
 

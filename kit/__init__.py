@@ -56,10 +56,20 @@ class VisitorSessionInterface(SecureCookieSessionInterface):
         self.opened: dict[tuple, tuple[float, dict[str, Any]]] = {}
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        """Flask's serializer, built once per key instead of on every request and response."""
-        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        """Flask's serializer (a ``CompactSerializer``), built once per key, not per request."""
+        if not app.secret_key:
+            return None
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)  # current last
         if keys not in self.serializers:
-            self.serializers[keys] = super().get_signing_serializer(app)
+            self.serializers[keys] = security.CompactSerializer(
+                list(keys),
+                salt=self.salt,
+                serializer=self.serializer,
+                signer_kwargs={
+                    "key_derivation": self.key_derivation,
+                    "digest_method": self.digest_method,
+                },
+            )
         return self.serializers[keys]
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:

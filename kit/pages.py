@@ -179,6 +179,11 @@ class Theme:
         metadata=_doc("Colour scheme; auto follows the visitor's device."),
     )
 
+    @property
+    def css(self) -> str:
+        """The page's inline style; the security policy allows exactly these texts by hash."""
+        return f":root{{--accent:{self.accent};--accent-text:{self.accent_text}}}"
+
 
 @dataclass(frozen=True)
 class Content:
@@ -329,6 +334,17 @@ class Page:
 
     def goal(self, name: str) -> Goal | None:
         return next((g for g in self.goals if g.name == name), None)
+
+    def contents(self) -> list[tuple[str, Content]]:
+        """The base content and each variant's, with the key prefix that names it in the file."""
+        return _contents(self.content, self.experiment)
+
+
+def _contents(content: Content, experiment: Experiment | None) -> list[tuple[str, Content]]:
+    variants = experiment.variants if experiment else ()
+    return [("", content)] + [
+        (f"experiment.variants[{i}].", v.content) for i, v in enumerate(variants)
+    ]
 
 
 @dataclass(frozen=True)
@@ -545,12 +561,7 @@ def _check_references(
     names = [g.name for g in goals]
     if len(set(names)) != len(names):
         errors.add("goals", f"goal names must be unique, got {names}")
-    contents = [("", content)]
-    if experiment:
-        contents += [
-            (f"experiment.variants[{i}].", v.content) for i, v in enumerate(experiment.variants)
-        ]
-    for prefix, c in contents:
+    for prefix, c in _contents(content, experiment):
         for i, tier in enumerate(c.pricing.tiers if c.pricing else ()):
             if tier.goal and tier.goal not in names:
                 errors.add(
@@ -576,14 +587,8 @@ def load_page_file(
 
 
 def _missing_static_files(page: Page, file: str, static_dir: Path) -> list[PageConfigError]:
-    contents = [("", page.content)]
-    if page.experiment:
-        contents += [
-            (f"experiment.variants[{i}].", v.content)
-            for i, v in enumerate(page.experiment.variants)
-        ]
     errors = []
-    for prefix, content in contents:
+    for prefix, content in page.contents():
         for key, name in (
             ("hero_image", content.hero_image),
             ("meta.image", content.meta.image),
@@ -678,6 +683,7 @@ class PageRegistry:
         self._signature: tuple = ()
         self.pages: dict[str, Page] = {}
         self.errors: list[PageConfigError] = []
+        self.inline_styles: tuple[str, ...] = ()
         self.reload()
 
     def _current_signature(self) -> tuple:
@@ -687,6 +693,8 @@ class PageRegistry:
     def reload(self) -> None:
         self._signature = self._current_signature()
         self.pages, self.errors = load_pages(self.pages_dir, self.static_dir)
+        themes = {c.theme.css for page in self.pages.values() for _, c in page.contents()}
+        self.inline_styles = tuple(sorted(themes))
 
     def _refresh(self) -> None:
         if self.auto_reload and self._current_signature() != self._signature:

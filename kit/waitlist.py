@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
 import time
@@ -21,10 +22,8 @@ from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
-from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature
 from itsdangerous import TimestampSigner
-from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
@@ -51,6 +50,7 @@ from .pages import PageRegistry
 from .referrals import credit
 from .referrals import find_referrer
 from .referrals import status_context
+from .security import CompactSerializer
 
 bp = Blueprint("waitlist", __name__)
 
@@ -180,44 +180,52 @@ def render_page(visit: Visit, form: SignupForm, status: int = 200, notice: str =
 # Stand-ins for the per-request values of a fresh page; the random part keeps page text from
 # ever matching them.
 _SLOT = f"slot-{secrets.token_hex(16)}"
+_CSRF_SLOT = f"{_SLOT}:csrf"
+_RENDERED_SLOT = f"{_SLOT}:rendered"
 _CACHE_SIZE = 256
 
 
 _SIGNED_CSRF: dict[str, tuple[float, str]] = {}
+_CSRF_SERIALIZERS: dict[str | bytes, CompactSerializer] = {}
 CSRF_REUSE_SECONDS = 600
 
 
 def csrf_token() -> str:
     """The visitor's signed CSRF token, re-signed at most every ten minutes.
 
-    Signing is a large share of a returning visitor's page view; a token signed a few minutes
-    ago is as good as a fresh one (it is accepted for WTF_CSRF_TIME_LIMIT, six hours).
+    The same token Flask-WTF's ``generate_csrf`` makes (and its ``validate_csrf`` checks), with
+    the serializer built once and no zlib. Signing is a large share of a returning visitor's
+    page view; a token signed a few minutes ago is as good as a fresh one (it is accepted for
+    WTF_CSRF_TIME_LIMIT, six hours).
     """
     raw = session.get("csrf_token")
     cached = _SIGNED_CSRF.get(raw) if isinstance(raw, str) else None
     limit = current_app.config.get("WTF_CSRF_TIME_LIMIT") or CSRF_REUSE_SECONDS * 10
     if cached is not None and time.time() - cached[0] < min(CSRF_REUSE_SECONDS, limit / 10):
         return cached[1]
-    token = generate_csrf()
+    if not isinstance(raw, str):
+        raw = session["csrf_token"] = hashlib.sha1(os.urandom(64)).hexdigest()
+    secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+    serializer = _CSRF_SERIALIZERS.get(secret)
+    if serializer is None:
+        serializer = _CSRF_SERIALIZERS[secret] = CompactSerializer(secret, salt="wtf-csrf-token")
+    token = g.csrf_token = serializer.dumps(raw)  # g: where Flask-WTF's forms look for it
     if len(_SIGNED_CSRF) > 10_000:
         _SIGNED_CSRF.clear()  # bounded: many visitors in ten minutes simply re-sign
-    _SIGNED_CSRF[session["csrf_token"]] = (time.time(), token)
+    _SIGNED_CSRF[raw] = (time.time(), token)
     return token
 
 
 def fresh_page(visit: Visit) -> tuple:
     """The page with an empty form, rendered once per page, variant and site address.
 
-    Every visitor gets the same HTML except the CSRF token, the signed render time and the
-    text values of context processors (a CSP nonce, say), so later requests only fill those
-    in: the same output as ``render_page``, for a fraction of the work.
+    Every visitor gets the same HTML except the CSRF token and the signed render time, so
+    later requests only fill those in: the same output as ``render_page``, for a fraction of
+    the work. (Nothing else in a page may differ between requests; the style's CSP is a hash.)
     """
     if current_app.debug or session.get("_flashes"):
         # Templates and static files may change under a developer; flashes are per visitor.
         return render_page(visit, SignupForm.for_page(visit.content.form, formdata=None))
-    context: dict = {}
-    current_app.update_template_context(context)
-    per_request = {k: v for k, v in context.items() if isinstance(v, str) and v}
     cache = current_app.extensions.setdefault("fresh_pages", {})
     key = (
         id(visit.page),
@@ -226,26 +234,23 @@ def fresh_page(visit: Visit) -> tuple:
         request.scheme,
         request.host,
         request.root_path,
-        tuple(per_request),
     )
     cached = cache.get(key)
     if cached is None or cached[0] is not visit.page:
         form = SignupForm.for_page(visit.content.form, formdata=None)
         if "csrf_token" in form:
-            form.csrf_token.current_token = f"{_SLOT}:csrf"
-        form.rendered.data = f"{_SLOT}:rendered"
-        slots = {name: f"{_SLOT}:ctx:{name}" for name in per_request}
+            form.csrf_token.current_token = _CSRF_SLOT
+        form.rendered.data = _RENDERED_SLOT
         if len(cache) >= _CACHE_SIZE:
             cache.clear()  # many Host names (or a flood of them): start over, stay small
         # The page object is kept with its HTML so its id() cannot be reused by another page.
         # The HTML is kept split around its slots: text, slot, text, slot, ..., text.
-        html = _page_html(visit, form, "", **slots)
-        cached = cache[key] = (visit.page, re.split(f"({_SLOT}:[a-z_:]+)", html))
-    values = {f"{_SLOT}:ctx:{name}": str(escape(value)) for name, value in per_request.items()}
-    values[f"{_SLOT}:rendered"] = _rendered_now(visit.page.slug)
+        html = _page_html(visit, form, "")
+        cached = cache[key] = (visit.page, re.split(f"({_SLOT}:[a-z]+)", html))
+    values = {_RENDERED_SLOT: _rendered_now(visit.page.slug)}
     parts = cached[1]
-    if f"{_SLOT}:csrf" in parts:
-        values[f"{_SLOT}:csrf"] = csrf_token()
+    if _CSRF_SLOT in parts:
+        values[_CSRF_SLOT] = csrf_token()
     return "".join([values[part] if i % 2 else part for i, part in enumerate(parts)]), 200
 
 
@@ -263,7 +268,7 @@ def _rendered_now(slug: str) -> str:
     return signed
 
 
-def _page_html(visit: Visit, form: SignupForm, notice: str, **extra: str) -> str:
+def _page_html(visit: Visit, form: SignupForm, notice: str) -> str:
     page = visit.page
     goals = {
         goal.name: url_for("waitlist.goal", slug=page.slug, name=goal.name) for goal in page.goals
@@ -281,7 +286,6 @@ def _page_html(visit: Visit, form: SignupForm, notice: str, **extra: str) -> str
         action=url_for("waitlist.signup", slug=page.slug),
         canonical=visit.content.meta.canonical_url
         or url_for("waitlist.show", slug=page.slug, _external=True),
-        **extra,
     )
 
 

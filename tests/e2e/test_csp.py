@@ -18,7 +18,7 @@ def test_pages_load_with_nothing_blocked_by_the_policy(page):
     complaints = csp_complaints(page)
     for path in ["/demo", "/demo?variant=b", "/go/demo/buy-team", "/demo/already", "/nope"]:
         page.goto(path)
-        # The nonced inline <style> applied: the page's accent colour is in effect.
+        # The inline <style>, allowed by its hash, applied: the page's accent colour is in effect.
         accent = page.evaluate(
             "getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()"
         )

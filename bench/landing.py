@@ -18,7 +18,9 @@ the very same requests. The client shares the machine's CPUs with the server, li
 single-box benchmark, so compare the ratio, not the absolute numbers, across machines.
 
 The bare app is measured right before and right after the kit, and its two runs are pooled.
-Prints requests/s for each target and the ratio kit/bare (the goal is at least 70 %).
+Prints requests/s for each target and the ratio kit/bare (the goal is at least 70 %), and
+for scale the ratio of bench/floor_app.py: a Flask page that does only the cookie, the
+assignment and the CSRF token, the least any page meeting the goal's requirements does.
 """
 
 from __future__ import annotations
@@ -270,6 +272,12 @@ def bench_kit(label: str, database_url: str, port: int, options, cookies_for_hel
     return result
 
 
+def bench_floor(port: int, options) -> Result:
+    with gunicorn("bench.floor_app:app", port, {"SECRET_KEY": secrets.token_hex(32)}) as server:
+        cookies = returning_cookies(port, "/demo")
+        return load("floor (cookie + CSRF only)", port, "/demo", cookies, options, server)
+
+
 def bench_hello(port: int, options, cookies: list[str]) -> Result:
     with gunicorn("bench.hello_app:app", port, {}) as server:
         return load("bare Flask hello", port, "/", cookies, options, server)
@@ -318,6 +326,7 @@ def main() -> None:
             finally:
                 if backend == "postgresql":
                     drop_kit_tables(url)
+            floor = bench_floor(options.port + offset, options)
             after = bench_hello(options.port, options, cookies)
             hello = Result(
                 "bare Flask hello",
@@ -326,11 +335,11 @@ def main() -> None:
                 before.seconds + after.seconds,
                 before.server_cpu + after.server_cpu,
             )
-            rows.append((backend, hello, kit))
+            rows.append((backend, hello, kit, floor))
 
     print()
     print(f"{'database':<11} {'bare hello req/s':>17} {'kit /demo req/s':>16} {'kit/bare':>9}")
-    for backend, hello, kit in rows:
+    for backend, hello, kit, floor in rows:
         ratio = kit.rate / hello.rate
         verdict = "ok" if ratio >= 0.7 else "below the 70 % goal"
         print(f"{backend:<11} {hello.rate:>17.0f} {kit.rate:>16.0f} {ratio:>8.0%}  {verdict}")
@@ -338,7 +347,11 @@ def main() -> None:
             f"{'':<11} server CPU per request: hello {hello.cpu_per_request:.0f} us, "
             f"kit {kit.cpu_per_request:.0f} us"
         )
-        for result in (hello, kit):
+        print(
+            f"{'':<11} floor (bench/floor_app.py: cookie, assignment, CSRF token; no database, "
+            f"template or headers): {floor.rate:.0f} req/s = {floor.rate / hello.rate:.0%}"
+        )
+        for result in (hello, kit, floor):
             if result.errors:
                 print(f"  {result.name}: {result.errors} failed requests")
 

@@ -193,10 +193,10 @@ CSRF_REUSE_SECONDS = 600
 def csrf_token() -> str:
     """The visitor's signed CSRF token, re-signed at most every ten minutes.
 
-    The same token Flask-WTF's ``generate_csrf`` makes (and its ``validate_csrf`` checks), with
-    the serializer built once and no zlib. Signing is a large share of a returning visitor's
-    page view; a token signed a few minutes ago is as good as a fresh one (it is accepted for
-    WTF_CSRF_TIME_LIMIT, six hours).
+    The same token Flask-WTF's ``generate_csrf`` makes (and its ``validate_csrf`` checks), from a
+    serializer built once and without zlib (``CompactSerializer``). Signing is a large share of
+    a returning visitor's page view; a token signed a few minutes ago is as good as a fresh one
+    (it is accepted for WTF_CSRF_TIME_LIMIT, six hours).
     """
     raw = session.get("csrf_token")
     cached = _SIGNED_CSRF.get(raw) if isinstance(raw, str) else None

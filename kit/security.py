@@ -128,7 +128,7 @@ def drop_malformed_values(values: dict[str, Any]) -> None:
 
 
 @lru_cache(maxsize=8)
-def content_security_policy(inline_styles: tuple[str, ...] = ()) -> str:
+def content_security_policy(inline_styles: tuple[str, ...]) -> str:
     """The policy: only our own files, no inline script at all, and only the inline styles the
     pages' themes write (``Theme.css``), allowed by their SHA-256. A hash instead of a nonce
     keeps every response of a page the same, so the page is rendered once, not per view."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import Blueprint
 from flask import abort
@@ -186,7 +187,6 @@ _CACHE_SIZE = 256
 
 
 _SIGNED_CSRF: dict[str, tuple[float, str]] = {}
-_CSRF_SERIALIZERS: dict[str | bytes, CompactSerializer] = {}
 CSRF_REUSE_SECONDS = 600
 
 
@@ -206,14 +206,17 @@ def csrf_token() -> str:
     if not isinstance(raw, str):
         raw = session["csrf_token"] = hashlib.sha1(os.urandom(64)).hexdigest()
     secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-    serializer = _CSRF_SERIALIZERS.get(secret)
-    if serializer is None:
-        serializer = _CSRF_SERIALIZERS[secret] = CompactSerializer(secret, salt="wtf-csrf-token")
-    token = g.csrf_token = serializer.dumps(raw)  # g: where Flask-WTF's forms look for it
+    token = g.csrf_token = _csrf_serializer(secret).dumps(raw)  # g: Flask-WTF's forms look here
     if len(_SIGNED_CSRF) > 10_000:
         _SIGNED_CSRF.clear()  # bounded: many visitors in ten minutes simply re-sign
     _SIGNED_CSRF[raw] = (time.time(), token)
     return token
+
+
+@lru_cache(maxsize=4)
+def _csrf_serializer(secret: str | bytes) -> CompactSerializer:
+    """Flask-WTF's token serializer (same salt), built once per key."""
+    return CompactSerializer(secret, salt="wtf-csrf-token")
 
 
 def fresh_page(visit: Visit) -> tuple:

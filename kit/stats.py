@@ -10,6 +10,14 @@ after every visitor without inflating false alarms (Ville's inequality). The cla
 (Wilson intervals, z-test or Fisher's exact test, Bayesian chances) are shown beside it as
 descriptions of the data, each labelled with its method. Every number is None — never NaN —
 when the data cannot support it; the verdict then says what is missing.
+
+Any counts a database can hold are accepted: an arm with no visitors, more conversions than
+visitors (rows from an older release), negative or huge numbers. Such an arm has no rate and
+no chances ("no data"), and no function here raises on it.
+
+The always-valid p-value shown is the running minimum over the experiment's daily looks (each
+look the cumulative counts at the end of a day), as Johari et al. define it; it is recomputed
+from stored counts, so it is the same whenever it is read, and a winner once named stays named.
 """
 
 from __future__ import annotations
@@ -25,16 +33,27 @@ TARGET_LIFT = 0.20  # the relative lift the sample-size guidance is for
 POWER = 0.80
 NORMAL = NormalDist()
 GRID_POINTS = 200  # per arm, for integrating the Beta posteriors
+FISHER_MAX_TABLES = 100_000
 
 
 @dataclass(frozen=True)
 class Arm:
-    """One variant's counts, and its configured traffic weight for the sample-ratio check."""
+    """One variant's counts, and its configured traffic weight for the sample-ratio check.
+
+    ``conversions`` are visitors who converted; ``signups``, when given, the signup rows behind
+    them (one visitor may sign up several addresses), shown beside them and never tested.
+    """
 
     name: str
     visitors: int
     conversions: int
     weight: float = 1.0
+    signups: int | None = None
+
+
+def usable(arm: Arm) -> bool:
+    """Counts a rate can be taken of: some visitors, and conversions between 0 and them."""
+    return arm.visitors > 0 and 0 <= arm.conversions <= arm.visitors
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,7 @@ class ArmResult:
     name: str
     visitors: int
     conversions: int
+    signups: int | None
     is_control: bool
     rate: float | None
     rate_interval: Interval | None
@@ -112,7 +132,7 @@ METHODS = {
 
 def wilson_interval(conversions: int, visitors: int, confidence: float = 0.95) -> Interval | None:
     """The Wilson score interval: sane at 0 % and 100 %, unlike the textbook Wald interval."""
-    if visitors <= 0:
+    if visitors <= 0 or not 0 <= conversions <= visitors:
         return None
     z = NORMAL.inv_cdf(0.5 + confidence / 2)
     p = conversions / visitors
@@ -137,7 +157,7 @@ def newcombe_interval(control: Arm, arm: Arm) -> Interval | None:
 
 def relative_interval(control: Arm, arm: Arm) -> Interval | None:
     """95 % interval of ``rate(arm) / rate(control) - 1`` from the log risk ratio (Katz)."""
-    if min(control.conversions, arm.conversions) <= 0 or min(control.visitors, arm.visitors) <= 0:
+    if not (usable(control) and usable(arm)) or min(control.conversions, arm.conversions) <= 0:
         return None
     ratio = (arm.conversions / arm.visitors) / (control.conversions / control.visitors)
     se = math.sqrt(
@@ -150,7 +170,7 @@ def relative_interval(control: Arm, arm: Arm) -> Interval | None:
 def z_test(control: Arm, arm: Arm) -> tuple[float, float] | None:
     """Pooled two-proportion z statistic and its two-sided p-value; None when undefined."""
     n1, n2 = control.visitors, arm.visitors
-    if n1 <= 0 or n2 <= 0:
+    if not (usable(control) and usable(arm)):
         return None
     pooled = (control.conversions + arm.conversions) / (n1 + n2)
     if pooled <= 0 or pooled >= 1:
@@ -165,12 +185,18 @@ def _log_choose(n: int, k: int) -> float:
 
 
 def fisher_exact(control: Arm, arm: Arm) -> float | None:
-    """Two-sided Fisher exact p-value of the 2x2 table (the rule scipy uses: tables no likelier)."""
+    """Two-sided Fisher exact p-value of the 2x2 table (the rule scipy uses: tables no likelier).
+
+    None for tables with more than ``FISHER_MAX_TABLES`` possible tables (huge counts), where
+    the z-test's approximation is excellent anyway.
+    """
     n1, n2 = control.visitors, arm.visitors
-    if n1 <= 0 or n2 <= 0:
+    if not (usable(control) and usable(arm)):
         return None
     converted = control.conversions + arm.conversions
     low, high = max(0, converted - n2), min(converted, n1)
+    if high - low > FISHER_MAX_TABLES:
+        return None
     total = _log_choose(n1 + n2, converted)
 
     def log_p(k: int) -> float:
@@ -204,7 +230,7 @@ def always_valid_p(control: Arm, arm: Arm) -> float | None:
     1/Λ ever drops below α is at most α (Ville's inequality), however often one looks.
     """
     n1, n2 = control.visitors, arm.visitors
-    if n1 <= 0 or n2 <= 0:
+    if not (usable(control) and usable(arm)):
         return None
     p1, p2 = control.conversions / n1, arm.conversions / n2
     pooled = (control.conversions + arm.conversions) / (n1 + n2)
@@ -272,7 +298,8 @@ def sample_ratio(arms: Sequence[Arm]) -> SampleRatio:
     """Chi-square test of the visitor split against the weights; p < 0.001 means "broken"."""
     total = sum(arm.visitors for arm in arms)
     weights = sum(arm.weight for arm in arms)
-    if len(arms) < 2 or total <= 0 or weights <= 0:
+    valid = all(arm.visitors >= 0 and arm.weight > 0 for arm in arms)
+    if len(arms) < 2 or total <= 0 or weights <= 0 or not valid:
         return SampleRatio(None, None, False)
     chi2 = 0.0
     for arm in arms:
@@ -322,8 +349,12 @@ def _log_beta_pdf(x: float, a: float, b: float, log_norm: float) -> float:
 
 
 def chance_to_be_best(arms: Sequence[Arm]) -> list[float] | None:
-    """P(each arm's true rate is the highest), Beta(1, 1) priors, integrated on a fine grid."""
-    if len(arms) < 2 or any(arm.visitors < 0 or arm.conversions < 0 for arm in arms):
+    """P(each arm's true rate is the highest), Beta(1, 1) priors, integrated on a fine grid.
+
+    None while any arm has no usable counts: an arm nobody has seen would get its chances from
+    the prior alone ("94 % chance to be best" for a variant with no visitors).
+    """
+    if len(arms) < 2 or not all(usable(arm) for arm in arms):
         return None
     grid = _posterior_grid(arms)
     densities, cdfs = [], []
@@ -365,7 +396,9 @@ def chance_to_beat(control: Arm, arm: Arm) -> float | None:
 # --- the report ---------------------------------------------------------------------------
 
 
-def _percent(value: float) -> str:
+def _percent(value: float | None) -> str:
+    if value is None:
+        return "–"
     return f"{value * 100:.0f}%" if 0.01 <= value <= 0.99 else f"{value * 100:.1f}%"
 
 
@@ -373,17 +406,57 @@ def _p(value: float) -> str:
     return "< 0.0001" if value < 0.0001 else f"{value:.4f}"
 
 
-def analyse(arms: Sequence[Arm], min_visitors: int = 100, alpha: float = ALPHA) -> Report:
-    """Everything the dashboard shows for one experiment; the first arm is the control."""
+@dataclass(frozen=True)
+class Sequential:
+    """A variant's always-valid p over all looks so far, and which way it pointed then."""
+
+    p: float | None  # the running minimum; None while no look could be tested
+    direction: int  # +1: the variant converted better than the control at that look, -1 worse
+
+
+def running_always_valid_p(looks: Sequence[Sequence[Arm]]) -> list[Sequential]:
+    """Per variant (every arm but the first), the smallest always-valid p over ``looks``.
+
+    A look is every arm's cumulative counts at one moment, in the same order (the dashboard
+    uses the end of each day, and now). Ville's inequality holds for the whole path, so the
+    minimum is as valid as any single reading, and it never rises: a verdict reached stays.
+    The direction is the one seen where the minimum was reached.
+    """
+    variants = len(looks[-1]) - 1 if looks else 0
+    best = [Sequential(None, 0) for _ in range(variants)]
+    for look in looks:
+        if len(look) != variants + 1:
+            continue
+        control = look[0]
+        for k, arm in enumerate(look[1:]):
+            p = always_valid_p(control, arm)
+            if p is not None and (best[k].p is None or p < best[k].p):
+                better = arm.conversions * control.visitors > control.conversions * arm.visitors
+                best[k] = Sequential(p, 1 if better else -1)
+    return best
+
+
+def analyse(
+    arms: Sequence[Arm],
+    min_visitors: int = 100,
+    alpha: float = ALPHA,
+    looks: Sequence[Sequence[Arm]] = (),
+) -> Report:
+    """Everything the dashboard shows for one experiment; the first arm is the control.
+
+    ``looks`` are earlier cumulative counts of the same arms (oldest first) for the running
+    minimum of the always-valid p; the current counts are always the last look.
+    """
     control = arms[0]
     best = chance_to_be_best(arms) if len(arms) > 1 else None
     results: list[dict] = []
     for index, arm in enumerate(arms):
-        rate = arm.conversions / arm.visitors if arm.visitors > 0 else None
+        rate = arm.conversions / arm.visitors if usable(arm) else None
         row = {
             "name": arm.name,
             "visitors": arm.visitors,
             "conversions": arm.conversions,
+            "signups": arm.signups,
             "is_control": index == 0,
             "rate": rate,
             "rate_interval": wilson_interval(arm.conversions, arm.visitors),
@@ -398,7 +471,7 @@ def analyse(arms: Sequence[Arm], min_visitors: int = 100, alpha: float = ALPHA) 
             "chance_to_beat_control": None,
             "chance_to_be_best": best[index] if best else None,
         }
-        if index > 0 and rate is not None and control.visitors > 0:
+        if index > 0 and rate is not None and usable(control):
             control_rate = control.conversions / control.visitors
             row["uplift_abs"] = rate - control_rate
             row["uplift_abs_interval"] = newcombe_interval(control, arm)
@@ -408,67 +481,90 @@ def analyse(arms: Sequence[Arm], min_visitors: int = 100, alpha: float = ALPHA) 
             if tested is not None:
                 row["z"] = tested[0]
             if tested is None or _small_counts(control, arm):
-                row["p_value"], row["test"] = fisher_exact(control, arm), "Fisher's exact test"
-            else:
+                exact = fisher_exact(control, arm)
+                if exact is not None:
+                    row["p_value"], row["test"] = exact, "Fisher's exact test"
+            if row["p_value"] is None and tested is not None:
                 row["p_value"], row["test"] = tested[1], "z-test"
-            row["always_valid_p"] = always_valid_p(control, arm)
             row["chance_to_beat_control"] = (
                 best[1] if len(arms) == 2 and best else chance_to_beat(control, arm)
             )
         results.append(row)
 
+    sequential = running_always_valid_p([*looks, arms])
+    for row, path in zip(results[1:], sequential, strict=True):
+        row["always_valid_p"] = path.p
     corrected = len(arms) > 2
     fixed = holm([r["p_value"] for r in results[1:]]) if corrected else None
-    sequential = [r["always_valid_p"] for r in results[1:]]
-    decisive = holm(sequential) if corrected else sequential
+    decisive = holm([path.p for path in sequential]) if corrected else [s.p for s in sequential]
     for k, row in enumerate(results[1:]):
         row["p_adjusted"] = fixed[k] if fixed is not None else row["p_value"]
     results[0]["p_adjusted"] = None
     report_arms = [ArmResult(**row) for row in results]
 
     srm = sample_ratio(arms)
-    enough = len(arms) > 0 and all(arm.visitors >= min_visitors for arm in arms)
+    enough = all(usable(arm) and arm.visitors >= min_visitors for arm in arms)
     rated = [r for r in report_arms if r.rate is not None]
     leader = max(rated, key=lambda r: r.rate).name if rated else None
     winner = None
     if enough and not srm.mismatch and len(arms) > 1:
-        winner = _winner(report_arms, decisive, alpha, leader)
+        directions = [path.direction for path in sequential]
+        winner = _winner(report_arms, decisive, directions, alpha)
     control_rate = report_arms[0].rate
     needed = sample_size_per_arm(control_rate) if control_rate else None
-    verdict = _verdict(report_arms, srm, enough, winner, leader, needed, min_visitors, corrected)
+    verdict = _verdict(
+        arms, report_arms, srm, enough, winner, needed, min_visitors, corrected
+    )
     return Report(report_arms, srm, enough, winner, leader, needed, corrected, verdict, METHODS)
 
 
 def _winner(
-    arms: list[ArmResult], decisive: list[float | None], alpha: float, leader: str | None
+    arms: list[ArmResult],
+    decisive: list[float | None],
+    directions: list[int],
+    alpha: float,
 ) -> str | None:
-    """The leader, if the sequential test separates it from the control; or the control, if
-    every variant is separated from it and worse."""
-    separated = {
-        arm.name: p is not None and p < alpha for arm, p in zip(arms[1:], decisive, strict=True)
-    }
-    control = arms[0]
-    if leader != control.name and separated.get(leader):
-        return leader
-    if leader == control.name and all(separated.values()):
-        return control.name
+    """The best of the variants the sequential test separated from the control as better; or
+    the control, if every variant is separated from it as worse. Directions are those of the
+    looks that separated them, so a later wobble of the rates does not undo a verdict."""
+    separated = [p is not None and p < alpha for p in decisive]
+    better = [
+        arm
+        for arm, apart, direction in zip(arms[1:], separated, directions, strict=True)
+        if apart and direction > 0
+    ]
+    if better:
+        return max(better, key=lambda arm: arm.rate or 0.0).name
+    if all(separated) and all(direction < 0 for direction in directions):
+        return arms[0].name
     return None
 
 
 def _verdict(
+    counts: Sequence[Arm],
     arms: list[ArmResult],
     srm: SampleRatio,
     enough: bool,
     winner: str | None,
-    leader: str | None,
     needed: int | None,
     min_visitors: int,
     corrected: bool,
 ) -> str:
     control = arms[0]
     fewest = min(arm.visitors for arm in arms)
+    broken = [arm for arm in counts if arm.visitors > 0 and not usable(arm)]
+    if broken:
+        names = ", ".join(
+            f"{arm.name or 'all visitors'} ({arm.conversions:,} from {arm.visitors:,} visitors)"
+            for arm in broken
+        )
+        return (
+            f"No data to judge: the stored counts do not add up for {names}. Conversions are "
+            f"visitors who signed up, so they cannot outnumber visitors; the database holds "
+            f"rows that do not match (old or hand-edited data)."
+        )
     if len(arms) == 1:
-        if control.visitors == 0:
+        if control.rate is None or control.rate_interval is None:
             return "No visitors yet."
         interval = control.rate_interval
         return (

@@ -512,9 +512,7 @@ def analyse(
         winner = _winner(report_arms, decisive, directions, alpha)
     control_rate = report_arms[0].rate
     needed = sample_size_per_arm(control_rate) if control_rate else None
-    verdict = _verdict(
-        arms, report_arms, srm, enough, winner, needed, min_visitors, corrected
-    )
+    verdict = _verdict(arms, report_arms, srm, enough, winner, needed, min_visitors, corrected)
     return Report(report_arms, srm, enough, winner, leader, needed, corrected, verdict, METHODS)
 
 

@@ -107,7 +107,8 @@ def stats_command(slug: str | None, experiment: str | None) -> None:
         for line in results.overview(pages, minimum):
             click.echo(
                 f"{line['page']:<24} {line['experiment'] or '-':<20} {line['status']:<16} "
-                f"visitors {line['visitors']:>9,}  signups {line['signups']:>7,}  "
+                f"visitors {line['visitors']:>9,}  converted {line['converted']:>7,}  "
+                f"signups {line['signups']:>7,}  "
                 f"conversion {results.percent(line['rate']):>6}  leader {line['leader'] or '-'}"
             )
         return

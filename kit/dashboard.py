@@ -6,7 +6,6 @@ kit/stats and all SQL in kit/results, so the page, the API and ``flask kit stats
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import time
 from collections.abc import Callable
@@ -26,10 +25,15 @@ from flask import request
 from flask import session
 from flask import stream_with_context
 from flask import url_for
-from werkzeug.security import check_password_hash
 
 from . import outbox
 from . import results
+from .auth import admin_password
+from .auth import is_admin
+from .auth import login_marker
+from .auth import mark_not_counted
+from .auth import marked_not_counted
+from .auth import password_matches
 from .charts import line_chart
 from .export import csv_lines
 from .forms import LoginForm
@@ -44,39 +48,7 @@ from .status import remove_signup
 bp = Blueprint("dashboard", __name__, url_prefix="/admin")
 api = Blueprint("api", __name__, url_prefix="/api")
 
-DEV_ADMIN_PASSWORD = "admin"  # only when FLASK_DEBUG is on and ADMIN_PASSWORD is not set
-HASH_PREFIXES = ("scrypt:", "pbkdf2:")
 SIGNUPS_PER_PAGE = 50
-
-
-def admin_password() -> str | None:
-    """The configured password (or werkzeug hash); a known one only in debug mode."""
-    configured = current_app.config.get("ADMIN_PASSWORD")
-    if configured:
-        return configured
-    return DEV_ADMIN_PASSWORD if current_app.debug else None
-
-
-def password_matches(typed: str, configured: str) -> bool:
-    if configured.startswith(HASH_PREFIXES):
-        return check_password_hash(configured, typed)
-    return hmac.compare_digest(typed.encode(), configured.encode())
-
-
-def _login_marker(configured: str) -> str:
-    """Kept in the session: changing ADMIN_PASSWORD or SECRET_KEY logs every admin out."""
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, b"admin:" + configured.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def is_admin() -> bool:
-    configured = admin_password()
-    if configured is None or not isinstance(session.get("admin"), str):
-        return False
-    fresh = (
-        time.time() - session.get("admin_at", 0) < current_app.config["ADMIN_SESSION_HOURS"] * 3600
-    )
-    return fresh and hmac.compare_digest(session["admin"], _login_marker(configured))
 
 
 @bp.before_request
@@ -110,7 +82,7 @@ def login() -> Any:
     if form.validate_on_submit():
         configured = admin_password()
         if password_matches(form.password.data, configured):
-            session["admin"] = _login_marker(configured)
+            session["admin"] = login_marker(configured)
             session["admin_at"] = int(time.time())
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors.append("That is not the admin password.")
@@ -158,7 +130,22 @@ def index() -> str:
         "admin/index.html",
         lines=results.overview(_pages(), _min_visitors()),
         failed=failed_deliveries(),
+        not_counted=marked_not_counted(),
     )
+
+
+@bp.post("/counting")
+def counting() -> Response:
+    """Mark this browser "don't count me" (kept after logout), or count it again."""
+    not_counted = request.form.get("count") != "yes"
+    response = redirect(url_for("dashboard.index"))
+    mark_not_counted(response, not_counted)
+    flash(
+        "This browser's visits to your pages are no longer counted, even when logged out."
+        if not_counted
+        else "This browser's visits are counted again (except while you are logged in)."
+    )
+    return response
 
 
 @bp.get("/<slug>")
@@ -167,7 +154,7 @@ def page_view(slug: str) -> str:
     experiment = _experiment(page)
     outcome = results.page_results(page, experiment, _min_visitors())
     arms = [arm.name for arm in outcome.report.arms]
-    days = results.daily(page, experiment, arms)
+    days = outcome.days
     referred, all_signups = referral_share(slug)
     return render_template(
         "admin/page.html",
@@ -295,7 +282,6 @@ def api_page(slug: str) -> dict:
     page = _page_or_404(slug)
     experiment = _experiment(page)
     outcome = results.page_results(page, experiment, _min_visitors())
-    arms = [arm.name for arm in outcome.report.arms]
     return {
         "page": slug,
         "experiment": experiment,
@@ -304,10 +290,7 @@ def api_page(slug: str) -> dict:
         "unattributed_signups": outcome.unattributed,
         "results": asdict(outcome.report),
         "goals": {goal.name: asdict(goal.report) for goal in outcome.goals},
-        "daily": [
-            {**asdict(row), "day": row.day.isoformat()}
-            for row in results.daily(page, experiment, arms)
-        ],
+        "daily": [{**asdict(row), "day": row.day.isoformat()} for row in outcome.days],
     }
 
 

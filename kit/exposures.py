@@ -4,9 +4,9 @@ A new visitor's page view should cost little more than a returning one's. With
 ``EXPOSURE_WRITER`` on (the default), the view only queues the row; a background thread of
 each web process writes whatever has queued up in one statement and one commit, a tenth of a
 second later (dozens of rows under load, one when traffic is light). The unique constraint
-still keeps one row per visitor when two workers race. A signup is attributed from the row,
-and a signup form is only accepted ``MIN_SUBMIT_SECONDS`` after the page was shown, long
-after the row is written. What a process has queued is written when it exits; a ``kill -9``
+still keeps one row per visitor when two workers race. A signup or goal click that comes before
+the thread has written the visitor's row writes it itself (``ensure``), so attribution never
+depends on timing. What a process has queued is written when it exits; a ``kill -9``
 or a long database outage can lose the last moments' exposures (never a signup).
 """
 
@@ -21,6 +21,9 @@ from typing import Any
 
 from flask import Flask
 from flask import current_app
+from sqlalchemy import Connection
+from sqlalchemy import Row
+from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,33 +39,59 @@ RETRY_SECONDS = (0.5, 1, 2, 5)
 GATHER_SECONDS = 0.1  # after the first row of a batch, wait this long for more to join it
 
 
-def write(rows: list[dict[str, Any]]) -> None:
-    """Insert the exposures that are new, add them to the daily counters; commit once.
+def insert(connection: Connection, rows: list[dict[str, Any]]) -> list[Row]:
+    """Insert the exposures that are new and add them to the daily counters, in the caller's
+    transaction; return the rows that went in (id, variant). Rows already there (a race
+    between workers, a repeat) are skipped and not counted."""
+    insert_into = dialect_insert(connection.dialect.name)
+    table = Exposure.__table__
+    added = connection.execute(
+        insert_into(table)
+        .on_conflict_do_nothing()
+        .returning(
+            table.c.id, table.c.page, table.c.experiment, table.c.variant, table.c.first_seen
+        ),
+        rows,
+    ).all()
+    days = Counter((r.page, r.experiment, r.variant, r.first_seen.date()) for r in added)
+    if days:
+        counter = DailyExposures.__table__
+        upsert = insert_into(counter)
+        connection.execute(
+            upsert.on_conflict_do_update(
+                index_elements=["page", "experiment", "variant", "day"],
+                set_={"visitors": counter.c.visitors + upsert.excluded.visitors},
+            ),
+            # In key order: two writers upserting the same days never wait for each other in turn.
+            [
+                {"page": p, "experiment": e, "variant": v, "day": d, "visitors": n}
+                for (p, e, v, d), n in sorted(days.items())
+            ],
+        )
+    return added
 
-    Rows already there (a race between workers, a repeat) are skipped and not counted.
-    """
+
+def write(rows: list[dict[str, Any]]) -> None:
+    """Write a batch in a transaction of its own (the writer thread, ``kit`` commands)."""
     with db.engine.begin() as connection:
-        insert = dialect_insert(connection.dialect.name)
-        table = Exposure.__table__
-        added = connection.execute(
-            insert(table)
-            .on_conflict_do_nothing()
-            .returning(table.c.page, table.c.experiment, table.c.variant, table.c.first_seen),
-            rows,
-        ).all()
-        days = Counter((r.page, r.experiment, r.variant, r.first_seen.date()) for r in added)
-        if days:
-            counter = DailyExposures.__table__
-            connection.execute(
-                insert(counter).on_conflict_do_update(
-                    index_elements=["page", "experiment", "variant", "day"],
-                    set_={"visitors": counter.c.visitors + insert(counter).excluded.visitors},
-                ),
-                [
-                    {"page": p, "experiment": e, "variant": v, "day": d, "visitors": n}
-                    for (p, e, v, d), n in days.items()
-                ],
-            )
+        insert(connection, rows)
+
+
+def ensure(row: dict[str, Any]) -> tuple[int, str]:
+    """The visitor's exposure (id, variant), written now in the session's transaction if the
+    writer thread has not written it yet: a signup or a click is credited the same whether it
+    comes a minute or a millisecond after the page view."""
+    table = Exposure.__table__
+    find = select(table.c.id, table.c.variant).where(
+        table.c.page == row["page"],
+        table.c.experiment == row["experiment"],
+        table.c.visitor_key == row["visitor_key"],
+    )
+    connection = db.session.connection()
+    found = connection.execute(find).first() or next(iter(insert(connection, [row])), None)
+    # Neither there nor inserted: another worker's writer wrote it in between; it is there now.
+    found = found or connection.execute(find).one()
+    return found.id, found.variant
 
 
 class ExposureWriter:

@@ -115,6 +115,9 @@ class Signup(db.Model):
     consented_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     experiment: Mapped[str | None] = mapped_column(String(64))
     variant: Mapped[str | None] = mapped_column(String(64))  # None: unattributed
+    # The browser it came from (the exposures' hash of the cookie id): one browser signing up
+    # several addresses is one visitor, and never its own referrer.
+    visitor_key: Mapped[str | None] = mapped_column(String(64))
     exposure_id: Mapped[int | None] = mapped_column(ForeignKey("exposure.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Referrals: the public code in share links, who referred this person, whom they brought.

@@ -70,6 +70,7 @@ class PageResults:
     unattributed: int  # signups with no exposure on record (cookies blocked, direct POST)
     unconfirmed: int  # double opt-in: signed up, not confirmed yet (not counted above)
     goals: list[GoalResult]
+    days: list[DailyRow]  # per day and variant, for the charts
 
 
 @dataclass(frozen=True)
@@ -103,119 +104,177 @@ def status_of(page: Page, experiment: str) -> str:
     return f"winner: {page.experiment.winner}" if page.experiment.winner else "running"
 
 
-def _by_variant(query: Select) -> dict[str, int]:
-    return {variant: count for variant, count in db.session.execute(query)}
+PerDay = dict[tuple[date, str], int]
+MAX_CALENDAR_DAYS = 1000  # a longer span (odd dates in old data) charts only days with data
 
 
-def _arms(page: Page, experiment: str, conversions: dict[str, int]) -> list[Arm]:
-    """Arms in the page file's order (control first) with their weights; past ones by name."""
-    visitors = _by_variant(
-        select(DailyExposures.variant, func.sum(DailyExposures.visitors))
-        .where(DailyExposures.page == page.slug, DailyExposures.experiment == experiment)
-        .group_by(DailyExposures.variant)
+def _per_day(query: Select) -> PerDay:
+    """``{(day, variant): count}`` from rows of (day, variant, count)."""
+    # SQLite's date() gives text, PostgreSQL's a date: read both as a date.
+    counts: PerDay = {}
+    for day, variant, n in db.session.execute(query):
+        key = (date.fromisoformat(str(day)[:10]), variant)
+        counts[key] = counts.get(key, 0) + (n or 0)
+    return counts
+
+
+def _totals(per_day: PerDay) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for (_, variant), n in per_day.items():
+        totals[variant] = totals.get(variant, 0) + n
+    return totals
+
+
+def _visitors_per_day(page: Page, experiment: str) -> PerDay:
+    return _per_day(
+        select(DailyExposures.day, DailyExposures.variant, DailyExposures.visitors).where(
+            DailyExposures.page == page.slug, DailyExposures.experiment == experiment
+        )
     )
-    if page.experiment is not None and page.experiment.key == experiment:
-        weights = {v.name: v.weight for v in page.experiment.variants}
-    else:
-        # A past experiment: its weights are no longer in the file; assume an even split.
-        weights = {name: 1.0 for name in sorted(visitors) or [""]}
-    return [
-        Arm(name, visitors.get(name, 0), conversions.get(name, 0), weight)
-        for name, weight in weights.items()
-    ]
 
 
-def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
-    """Per-variant statistics, the verdict and the goal (fake door) results of one experiment."""
-    signups = _by_variant(
+def _converted_per_day(page: Page, experiment: str) -> PerDay:
+    """Exposed visitors of each variant who signed up (confirmed), on the day of their first
+    signup: one browser signing up five addresses is one conversion, by this query's shape."""
+    first = (
+        select(Signup.exposure_id, func.min(Signup.created_at).label("at"))
+        .where(Signup.page == page.slug, Signup.experiment == experiment, CONFIRMED)
+        .where(Signup.exposure_id.is_not(None))
+        .group_by(Signup.exposure_id)
+        .subquery()
+    )
+    return _per_day(
+        select(func.date(first.c.at), Exposure.variant, func.count())
+        .select_from(first)
+        .join(Exposure, Exposure.id == first.c.exposure_id)
+        .where(Exposure.page == page.slug, Exposure.experiment == experiment)
+        .group_by(func.date(first.c.at), Exposure.variant)
+    )
+
+
+def _clicked_per_day(page: Page, experiment: str) -> dict[str, PerDay]:
+    """Per goal: exposed visitors of each variant who clicked it, on the day they did."""
+    clicks: dict[str, PerDay] = {}
+    query = (
+        select(GoalClick.goal, func.date(GoalClick.created_at), Exposure.variant, func.count())
+        .join(
+            Exposure,
+            (Exposure.page == GoalClick.page)
+            & (Exposure.experiment == GoalClick.experiment)
+            & (Exposure.visitor_key == GoalClick.visitor_key),
+        )
+        .where(GoalClick.page == page.slug, GoalClick.experiment == experiment)
+        .group_by(GoalClick.goal, func.date(GoalClick.created_at), Exposure.variant)
+    )
+    for goal, day, variant, n in db.session.execute(query):
+        per_day = clicks.setdefault(goal, {})
+        key = (date.fromisoformat(str(day)[:10]), variant)
+        per_day[key] = per_day.get(key, 0) + n
+    return clicks
+
+
+def _signup_rows(page: Page, experiment: str) -> dict[str, int]:
+    """Confirmed signup rows per variant: more than its conversions when browsers sign up twice."""
+    query = (
         select(Signup.variant, func.count())
         .where(Signup.page == page.slug, Signup.experiment == experiment, CONFIRMED)
         .group_by(Signup.variant)
     )
+    return {variant: n for variant, n in db.session.execute(query) if variant is not None}
+
+
+def _weights(page: Page, experiment: str, visitors: dict[str, int]) -> dict[str, float]:
+    """Arms in the page file's order (control first) with their weights; past ones by name."""
+    if page.experiment is not None and page.experiment.key == experiment:
+        return {v.name: v.weight for v in page.experiment.variants}
+    # A past experiment: its weights are no longer in the file; assume an even split.
+    return {name: 1.0 for name in sorted(visitors) or [""]}
+
+
+def _calendar(days: set[date]) -> list[date]:
+    """Every day from the first to the last with data (days without data included)."""
+    if not days:
+        return []
+    first, last = min(days), max(days)
+    if (last - first).days > MAX_CALENDAR_DAYS:
+        return sorted(days)
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _looks(arms: list[Arm], visitors: PerDay, conversions: PerDay) -> list[list[Arm]]:
+    """The arms' cumulative counts at the end of each day: the looks of the sequential test."""
+    days = _calendar({day for day, _ in visitors} | {day for day, _ in conversions})
+    totals = {arm.name: [0, 0] for arm in arms}
+    looks = []
+    for day in days:
+        for arm in arms:
+            totals[arm.name][0] += visitors.get((day, arm.name), 0)
+            totals[arm.name][1] += conversions.get((day, arm.name), 0)
+        looks.append([Arm(a.name, *totals[a.name], a.weight) for a in arms])
+    return looks
+
+
+def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
+    """Per-variant statistics, the verdict and the goal (fake door) results of one experiment."""
+    visitors = _visitors_per_day(page, experiment)
+    converted = _converted_per_day(page, experiment)
+    seen, joined, rows = _totals(visitors), _totals(converted), _signup_rows(page, experiment)
+    arms = [
+        Arm(name, seen.get(name, 0), joined.get(name, 0), weight, rows.get(name, 0))
+        for name, weight in _weights(page, experiment, seen).items()
+    ]
     unattributed = db.session.scalar(
         select(func.count()).where(Signup.page == page.slug, Signup.variant.is_(None), CONFIRMED)
     )
     unconfirmed = db.session.scalar(
         select(func.count()).where(Signup.page == page.slug, Signup.confirmed_at.is_(None))
     )
-    arms = _arms(page, experiment, signups)
-    clicks: dict[str, dict[str, int]] = {}
-    for goal, variant, count in db.session.execute(
-        select(GoalClick.goal, GoalClick.variant, func.count())
-        .where(GoalClick.page == page.slug, GoalClick.experiment == experiment)
-        .group_by(GoalClick.goal, GoalClick.variant)
-    ):
-        clicks.setdefault(goal, {})[variant] = count
+    clicks = _clicked_per_day(page, experiment)
     goal_names = [g.name for g in page.goals] + sorted(set(clicks) - {g.name for g in page.goals})
     labels = {g.name: g.label for g in page.goals}
-    goals = [
-        GoalResult(
-            name,
-            labels.get(name, name),
-            analyse(
-                [
-                    Arm(a.name, a.visitors, clicks.get(name, {}).get(a.name, 0), a.weight)
-                    for a in arms
-                ],
-                min_visitors,
-            ),
-        )
-        for name in goal_names
-    ]
+    goals = []
+    for name in goal_names:
+        per_day = clicks.get(name, {})
+        clicked = _totals(per_day)
+        goal_arms = [Arm(a.name, a.visitors, clicked.get(a.name, 0), a.weight) for a in arms]
+        report = analyse(goal_arms, min_visitors, looks=_looks(goal_arms, visitors, per_day))
+        goals.append(GoalResult(name, labels.get(name, name), report))
     return PageResults(
         page=page,
         experiment=experiment,
         status=status_of(page, experiment),
         current=experiment == current_experiment(page),
-        report=analyse(arms, min_visitors),
+        report=analyse(arms, min_visitors, looks=_looks(arms, visitors, converted)),
         unattributed=unattributed,
         unconfirmed=unconfirmed,
         goals=goals,
+        days=_daily_rows(arms, visitors, converted),
     )
 
 
-def daily(page: Page, experiment: str, arms: list[str]) -> list[DailyRow]:
-    """Visitors and signups per UTC day and variant, with running totals for the chart."""
-    visitors = _per_day(
-        select(DailyExposures.day, DailyExposures.variant, DailyExposures.visitors).where(
-            DailyExposures.page == page.slug, DailyExposures.experiment == experiment
-        )
-    )
-    signups = _per_day(
-        select(func.date(Signup.created_at), Signup.variant, func.count())
-        .where(Signup.page == page.slug, Signup.experiment == experiment, CONFIRMED)
-        .group_by(func.date(Signup.created_at), Signup.variant)
-    )
-    days = sorted({day for day, _ in visitors} | {day for day, _ in signups})
-    if not days:
-        return []
+def _daily_rows(arms: list[Arm], visitors: PerDay, converted: PerDay) -> list[DailyRow]:
+    """Visitors and converted visitors per UTC day and variant, with running totals (charts)."""
     rows = []
-    totals = {name: [0, 0] for name in arms}
-    day = days[0]
-    while day <= days[-1]:
-        for name in arms:
-            seen, joined = visitors.get((day, name), 0), signups.get((day, name), 0)
-            totals[name][0] += seen
-            totals[name][1] += joined
-            cumulative_visitors, cumulative_signups = totals[name]
-            rate = cumulative_signups / cumulative_visitors if cumulative_visitors else None
-            rows.append(
-                DailyRow(day, name, seen, joined, cumulative_visitors, cumulative_signups, rate)
+    totals = {arm.name: [0, 0] for arm in arms}
+    for day in _calendar({day for day, _ in visitors} | {day for day, _ in converted}):
+        for arm in arms:
+            seen, joined = visitors.get((day, arm.name), 0), converted.get((day, arm.name), 0)
+            totals[arm.name][0] += seen
+            totals[arm.name][1] += joined
+            cumulative_visitors, cumulative_signups = totals[arm.name]
+            rate = (
+                cumulative_signups / cumulative_visitors
+                if 0 <= cumulative_signups <= cumulative_visitors and cumulative_visitors > 0
+                else None
             )
-        day += timedelta(days=1)
+            rows.append(
+                DailyRow(day, arm.name, seen, joined, cumulative_visitors, cumulative_signups, rate)
+            )
     return rows
 
 
-def _per_day(query: Select) -> dict[tuple[date, str], int]:
-    # SQLite's date() gives text, PostgreSQL's a date: read both as a date.
-    return {
-        (date.fromisoformat(str(day)[:10]), variant): n
-        for day, variant, n in db.session.execute(query)
-    }
-
-
 def sources(page: Page, experiment: str, dimension: str) -> list[SourceRow]:
-    """Visitors, signups and conversion by one traffic source dimension (biggest first)."""
+    """Visitors, converted visitors and conversion by one traffic source dimension."""
     column = getattr(Exposure, dimension)
     visitors = dict(
         db.session.execute(
@@ -226,10 +285,11 @@ def sources(page: Page, experiment: str, dimension: str) -> list[SourceRow]:
     )
     signups = dict(
         db.session.execute(
-            select(column, func.count())
+            select(column, func.count(func.distinct(Exposure.id)))
             .select_from(Signup)
             .join(Exposure, Signup.exposure_id == Exposure.id)
             .where(Signup.page == page.slug, Signup.experiment == experiment, CONFIRMED)
+            .where(Exposure.page == page.slug, Exposure.experiment == experiment)
             .group_by(column)
         ).all()
     )
@@ -242,7 +302,7 @@ def sources(page: Page, experiment: str, dimension: str) -> list[SourceRow]:
                 value if value is not None else "(none)",
                 seen,
                 joined,
-                joined / seen if seen else None,
+                joined / seen if interval else None,
                 interval.low if interval else None,
                 interval.high if interval else None,
             )
@@ -260,6 +320,7 @@ def overview(pages: dict[str, Page], min_visitors: int) -> list[dict[str, Any]]:
         report = results.report
         visitors = sum(arm.visitors for arm in report.arms)
         conversions = sum(arm.conversions for arm in report.arms)
+        rows = sum(arm.signups or 0 for arm in report.arms)
         lines.append(
             {
                 "page": slug,
@@ -267,8 +328,9 @@ def overview(pages: dict[str, Page], min_visitors: int) -> list[dict[str, Any]]:
                 "experiment": experiment,
                 "status": results.status,
                 "visitors": visitors,
-                "signups": conversions + results.unattributed,
-                "rate": conversions / visitors if visitors else None,
+                "converted": conversions,
+                "signups": rows + results.unattributed,
+                "rate": conversions / visitors if 0 <= conversions <= visitors > 0 else None,
                 "leader": report.leader,
                 "winner": report.winner,
             }
@@ -301,7 +363,7 @@ def p_text(value: float | None) -> str:
 def variant_rows(report: Report) -> tuple[list[str], list[list[Any]]]:
     """The per-variant table as plain cells: the CSV export and ``flask kit stats`` share it."""
     header = [
-        "variant", "visitors", "signups", "rate", "rate_low", "rate_high",
+        "variant", "visitors", "converted", "signups", "rate", "rate_low", "rate_high",
         "uplift_abs", "uplift_abs_low", "uplift_abs_high",
         "uplift_rel", "uplift_rel_low", "uplift_rel_high",
         "z", "p_value", "test", "p_adjusted", "always_valid_p",
@@ -314,6 +376,7 @@ def variant_rows(report: Report) -> tuple[list[str], list[list[Any]]]:
                 arm.name,
                 arm.visitors,
                 arm.conversions,
+                arm.signups,
                 arm.rate,
                 *_bounds(arm.rate_interval),
                 arm.uplift_abs,
@@ -417,8 +480,9 @@ def _escape_like(text: str) -> str:
 
 def text_table(report: Report) -> str:
     """The per-variant numbers as an aligned plain-text table for the terminal."""
-    header = ["variant", "visitors", "signups", "rate (95% CI)", "uplift rel (95% CI)", "p", "test",
-              "always-valid p", "P(beat control)", "P(best)"]  # fmt: skip
+    header = ["variant", "visitors", "converted", "signups", "rate (95% CI)",
+              "uplift rel (95% CI)", "p", "test", "always-valid p", "P(beat control)",
+              "P(best)"]  # fmt: skip
     lines = [header]
     for arm in report.arms:
         rate = f"{percent(arm.rate)} ({interval_text(*_bounds(arm.rate_interval))})"
@@ -431,6 +495,7 @@ def text_table(report: Report) -> str:
                 arm.name or "all visitors",
                 f"{arm.visitors:,}",
                 f"{arm.conversions:,}",
+                "–" if arm.signups is None else f"{arm.signups:,}",
                 rate,
                 "baseline" if arm.is_control else uplift,
                 p_text(arm.p_adjusted if report.corrected else arm.p_value),

@@ -33,13 +33,13 @@ from . import exposures
 from . import notify
 from . import outbox
 from .assets import asset_url
+from .auth import is_founder
 from .experiments import choose_variant
 from .experiments import device_class
 from .experiments import is_bot
 from .experiments import referrer_host
 from .experiments import utm_tags
 from .forms import SignupForm
-from .models import Exposure
 from .models import GoalClick
 from .models import Signup
 from .models import db
@@ -66,6 +66,7 @@ class Visit:
     variant: str  # "" when the page runs no experiment
     counted: bool
     preview: bool = False
+    founder: bool = False  # the founder's own browser: shown the page, never counted
 
 
 def pages() -> PageRegistry:
@@ -97,15 +98,19 @@ def visitor_key() -> str | None:
     return hashlib.sha256(vid.encode()).hexdigest()[:32] if vid else None
 
 
-def resolve_visit(page: Page) -> Visit:
-    """Decide which content this request sees: preview, bot/control, winner or assigned variant."""
+def resolve_visit(page: Page, preview: bool = True) -> Visit:
+    """Decide which content this request sees: preview, bot/control, winner or assigned variant.
+
+    ``preview=False`` ignores ``?variant=``: the visitor's own assignment, for attribution.
+    """
     experiment = page.experiment
     human = not is_bot(request.user_agent.string, request.method)
     if not human:
         g.no_cookie = True
     if experiment is None:
-        return Visit(page, page.content, "", "", counted=human)
-    wanted = request.args.get("variant")
+        founder = human and is_founder()
+        return Visit(page, page.content, "", "", counted=human and not founder, founder=founder)
+    wanted = request.args.get("variant") if preview else None
     if wanted is not None:
         variant = experiment.variant(wanted)
         if variant is None:
@@ -121,7 +126,9 @@ def resolve_visit(page: Page) -> Visit:
     name = choose_variant(
         [(v.name, v.weight) for v in experiment.variants], experiment.key, visitor_id()
     )
-    return Visit(page, experiment.variant(name).content, experiment.key, name, counted=True)
+    founder = is_founder()
+    content = experiment.variant(name).content
+    return Visit(page, content, experiment.key, name, counted=not founder, founder=founder)
 
 
 def record_exposure(visit: Visit) -> None:
@@ -129,24 +136,42 @@ def record_exposure(visit: Visit) -> None:
     if not visit.counted:
         return
     visitor_id()
-    marker = f"{visit.page.slug}:{visit.experiment}"
+    marker = _seen_marker(visit)
     seen = session.get("seen", [])
     if marker in seen:
         return
     # The unique constraint is the backstop when parallel first requests race.
-    exposures.record(
-        {
-            "page": visit.page.slug,
-            "experiment": visit.experiment,
-            "variant": visit.variant,
-            "visitor_key": visitor_key(),
-            "first_seen": utcnow(),
-            "referrer_host": referrer_host(request.referrer, request.host),
-            "device": device_class(request.user_agent.string),
-            **utm_tags(request.args),
-        }
-    )
+    exposures.record(_exposure_row(visit))
     session["seen"] = [*seen[-49:], marker]
+
+
+def _seen_marker(visit: Visit) -> str:
+    return f"{visit.page.slug}:{visit.experiment}"
+
+
+def _exposure_row(visit: Visit) -> dict:
+    return {
+        "page": visit.page.slug,
+        "experiment": visit.experiment,
+        "variant": visit.variant,
+        "visitor_key": visitor_key(),
+        "first_seen": utcnow(),
+        "referrer_host": referrer_host(request.referrer, request.host),
+        "device": device_class(request.user_agent.string),
+        **utm_tags(request.args),
+    }
+
+
+def exposure_of(visit: Visit) -> tuple[int, str] | None:
+    """The (id, variant) of this visitor's exposure, if the page was shown to them counted.
+
+    Written now if the writer thread has not got to it yet, so what happens next (a signup, a
+    click) is credited the same whatever the timing. A browser that was never shown the page
+    (no marker in its cookie: a direct post, cookies blocked) has no exposure.
+    """
+    if not visit.counted or _seen_marker(visit) not in session.get("seen", []):
+        return None
+    return exposures.ensure(_exposure_row(visit))
 
 
 def image_url(name: str, external: bool = False) -> str:
@@ -226,8 +251,9 @@ def fresh_page(visit: Visit) -> tuple:
     later requests only fill those in: the same output as ``render_page``, for a fraction of
     the work. (Nothing else in a page may differ between requests; the style's CSP is a hash.)
     """
-    if current_app.debug or session.get("_flashes"):
-        # Templates and static files may change under a developer; flashes are per visitor.
+    if current_app.debug or session.get("_flashes") or visit.founder:
+        # Templates and static files may change under a developer; flashes and the founder's
+        # "not counted" banner are per visitor.
         return render_page(visit, SignupForm.for_page(visit.content.form, formdata=None))
     cache = current_app.extensions.setdefault("fresh_pages", {})
     key = (
@@ -342,10 +368,13 @@ def signup(slug: str) -> Response | tuple:
     if "consent" in form:
         entry.consent_text = visit.content.form.consent
         entry.consented_at = utcnow()
-    _attribute(entry, page)
+    _attribute(entry, resolve_visit(page, preview=False))
+    entry.visitor_key = visitor_key()
     referrer = find_referrer(slug, session.get("ref", {}).get(slug))
+    if referrer is not None and referrer.visitor_key in (None, entry.visitor_key):
+        referrer = None  # one browser never refers itself, whatever addresses it uses
     if referrer is not None and session.get("mine", {}).get(slug) != referrer.id:
-        entry.referred_by_id = referrer.id  # not oneself: the referrer's own browser is known
+        entry.referred_by_id = referrer.id
     db.session.add(entry)
     try:
         db.session.flush()
@@ -390,25 +419,16 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _attribute(entry: Signup, page: Page) -> None:
-    """Credit the signup to the variant our own exposure record holds, never to form data."""
-    experiment = page.experiment
-    if experiment is not None and not experiment.running:
-        return  # counting stopped when the winner was chosen
-    key = visitor_key()
-    if key is None:
-        return
-    exposure = db.session.execute(
-        select(Exposure.id, Exposure.variant).where(
-            Exposure.page == page.slug,
-            Exposure.experiment == (experiment.key if experiment else ""),
-            Exposure.visitor_key == key,
-        )
-    ).first()
+def _attribute(entry: Signup, visit: Visit) -> None:
+    """Credit the signup to the variant our own exposure record holds, never to form data.
+
+    Not counted (no exposure, so unattributed): bots, previews, the founder's browser, and
+    every signup once a winner is set (counting stopped then).
+    """
+    exposure = exposure_of(visit)
     if exposure is not None:
-        entry.experiment = experiment.key if experiment else ""
-        entry.variant = exposure.variant
-        entry.exposure_id = exposure.id
+        entry.experiment = visit.experiment
+        entry.exposure_id, entry.variant = exposure
 
 
 @bp.get("/<slug>/thanks")
@@ -441,26 +461,18 @@ def goal(slug: str, name: str) -> Response | str:
     if target is None:
         abort(404)
     visit = resolve_visit(page)
-    key = visitor_key()
-    if visit.counted and key and (page.experiment is None or page.experiment.running):
-        exposure = db.session.scalar(
-            select(Exposure.variant).where(
-                Exposure.page == slug,
-                Exposure.experiment == visit.experiment,
-                Exposure.visitor_key == key,
-            )
+    exposure = exposure_of(visit)
+    if exposure is not None:
+        insert_ignore(
+            GoalClick,
+            page=slug,
+            experiment=visit.experiment,
+            variant=exposure[1],
+            goal=name,
+            visitor_key=visitor_key(),
+            created_at=utcnow(),
         )
-        if exposure is not None:
-            insert_ignore(
-                GoalClick,
-                page=slug,
-                experiment=visit.experiment,
-                variant=exposure,
-                goal=name,
-                visitor_key=key,
-                created_at=utcnow(),
-            )
-            db.session.commit()
+        db.session.commit()
     if target.url:
         return redirect(target.url)
     return render_template("coming_soon.html", page=page, content=visit.content, goal=target)

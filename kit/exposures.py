@@ -77,10 +77,10 @@ def write(rows: list[dict[str, Any]]) -> None:
         insert(connection, rows)
 
 
-def ensure(row: dict[str, Any]) -> tuple[int, str]:
+def ensure(row: dict[str, Any], write: bool = True) -> tuple[int, str] | None:
     """The visitor's exposure (id, variant), written now in the session's transaction if the
     writer thread has not written it yet: a signup or a click is credited the same whether it
-    comes a minute or a millisecond after the page view."""
+    comes a minute or a millisecond after the page view. ``write=False`` only looks it up."""
     table = Exposure.__table__
     find = select(table.c.id, table.c.variant).where(
         table.c.page == row["page"],
@@ -88,10 +88,12 @@ def ensure(row: dict[str, Any]) -> tuple[int, str]:
         table.c.visitor_key == row["visitor_key"],
     )
     connection = db.session.connection()
-    found = connection.execute(find).first() or next(iter(insert(connection, [row])), None)
-    # Neither there nor inserted: another worker's writer wrote it in between; it is there now.
-    found = found or connection.execute(find).one()
-    return found.id, found.variant
+    found = connection.execute(find).first()
+    if found is None and write:
+        found = next(iter(insert(connection, [row])), None)
+        # Not inserted: another worker's writer wrote it in between; it is there now.
+        found = found or connection.execute(find).one()
+    return (found.id, found.variant) if found is not None else None
 
 
 class ExposureWriter:

@@ -167,11 +167,12 @@ def exposure_of(visit: Visit) -> tuple[int, str] | None:
 
     Written now if the writer thread has not got to it yet, so what happens next (a signup, a
     click) is credited the same whatever the timing. A browser that was never shown the page
-    (no marker in its cookie: a direct post, cookies blocked) has no exposure.
+    (no marker in its cookie and no row: a direct post, cookies blocked) has no exposure.
     """
-    if not visit.counted or _seen_marker(visit) not in session.get("seen", []):
+    if not visit.counted:
         return None
-    return exposures.ensure(_exposure_row(visit))
+    shown = _seen_marker(visit) in session.get("seen", [])
+    return exposures.ensure(_exposure_row(visit), write=shown)
 
 
 def image_url(name: str, external: bool = False) -> str:
@@ -371,9 +372,7 @@ def signup(slug: str) -> Response | tuple:
     _attribute(entry, resolve_visit(page, preview=False))
     entry.visitor_key = visitor_key()
     referrer = find_referrer(slug, session.get("ref", {}).get(slug))
-    if referrer is not None and referrer.visitor_key in (None, entry.visitor_key):
-        referrer = None  # one browser never refers itself, whatever addresses it uses
-    if referrer is not None and session.get("mine", {}).get(slug) != referrer.id:
+    if referrer is not None and not _own_browser(referrer, entry):
         entry.referred_by_id = referrer.id
     db.session.add(entry)
     try:
@@ -389,6 +388,13 @@ def signup(slug: str) -> Response | tuple:
     outbox.wake()
     session["mine"] = {**session.get("mine", {}), slug: entry.id}
     return redirect(url_for("waitlist.thanks", slug=slug))
+
+
+def _own_browser(referrer: Signup, entry: Signup) -> bool:
+    """The referrer signed up from this very browser (whatever address it typed then or now):
+    by the visitor key both signups carry, or the signup the browser's cookie remembers."""
+    same_key = entry.visitor_key is not None and referrer.visitor_key == entry.visitor_key
+    return same_key or session.get("mine", {}).get(entry.page) == referrer.id
 
 
 def _already_on_list(page: Page, email_key: str) -> Response:

@@ -172,3 +172,16 @@ def test_one_browser_never_refers_itself_whatever_addresses_it_uses(app, address
     friend.get(f"/plain?ref={code}")
     assert sign_up(friend, email="friend@example.com").status_code == 302
     assert scalar(app, select(Signup.referrals).where(Signup.email_key == "a@example.com")) == 1
+
+
+def test_a_visitor_whose_cookie_forgot_the_page_is_still_credited_from_the_stored_row(app):
+    """The cookie keeps the last 50 pages seen; the exposure row on record still counts."""
+    visitor = browser(app)
+    page = visitor.get("/ab")
+    arm = variant_shown(page)
+    with visitor.session_transaction() as cookie:
+        cookie["seen"] = [f"other{n}:x" for n in range(50)]
+    data = {**form_fields(page.get_data(as_text=True)), "email": "old@example.com"}
+    assert visitor.post("/ab", data=data).status_code == 302
+    assert scalar(app, select(Signup.variant)) == arm
+    assert scalar(app, select(func.count()).select_from(Exposure)) == 1

@@ -26,6 +26,7 @@ from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import SecurityError
 from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -130,13 +131,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     app.session_interface = VisitorSessionInterface()
-    if app.config["PROXY_FIX_HOPS"]:
-        app.wsgi_app = ProxyFix(
-            app.wsgi_app,
-            x_for=app.config["PROXY_FIX_HOPS"],
-            x_proto=app.config["PROXY_FIX_HOPS"],
-            x_host=app.config["PROXY_FIX_HOPS"],
-        )
+    hops = app.config["PROXY_FIX_HOPS"]
+    if hops:
+        # X-Forwarded-Host only when asked for: absolute links come from BASE_URL anyway.
+        forwarded_host = hops if app.config["TRUST_FORWARDED_HOST"] else 0
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=forwarded_host)
 
     registry = PageRegistry(
         Path(app.config["PAGES_DIR"]), assets.STATIC_DIR, auto_reload=app.debug or app.testing
@@ -215,6 +214,9 @@ def healthz() -> tuple[dict[str, str], int]:
 
 
 def _http_error(error: HTTPException) -> Any:
+    if isinstance(error, SecurityError):
+        # A Host outside TRUSTED_HOSTS: no URL can be built for it, so no page either.
+        return "This site does not answer to that host name.", 400, {"Content-Type": "text/plain"}
     if request.path.startswith("/api/"):
         return {"error": error.description}, error.code
     return render_template("error.html", error=error), error.code

@@ -17,6 +17,8 @@ from flask import current_app
 from flask import send_from_directory
 from flask import url_for
 
+from .links import absolute_url
+
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 YEAR = 365 * 24 * 3600
 HASHED_RE = re.compile(r"^(?P<stem>.+)\.(?P<hash>[0-9a-f]{10})(?P<suffix>\.[A-Za-z0-9]+)$")
@@ -43,11 +45,12 @@ def fingerprint(filename: str) -> str | None:
 def asset_url(filename: str, external: bool = False) -> str:
     """URL of a static file with its content hash in the name."""
     digest = fingerprint(filename)
-    if digest is None:
-        return url_for("assets.static", filename=filename, _external=external)
-    stem, dot, suffix = filename.rpartition(".")
-    hashed = f"{stem}.{digest}.{suffix}" if dot else f"{filename}.{digest}"
-    return url_for("assets.static", filename=hashed, _external=external)
+    if digest is not None:
+        stem, dot, suffix = filename.rpartition(".")
+        filename = f"{stem}.{digest}.{suffix}" if dot else f"{filename}.{digest}"
+    if external:
+        return absolute_url("assets.static", filename=filename)
+    return url_for("assets.static", filename=filename)
 
 
 @bp.route("/static/<path:filename>", methods=["GET", "HEAD"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 DEV_SECRET_KEY = "dev-only-not-secret"
 
@@ -23,7 +24,14 @@ DEFAULTS: dict[str, Any] = {
     "PAGES_DIR": None,  # filled by create_app: <project>/pages
     "MIN_SUBMIT_SECONDS": 2.0,
     "EMAIL_CHECK_DELIVERABILITY": False,
-    "PROXY_FIX_HOPS": 1,
+    # The origin of every absolute link (e-mails, share links, canonical): never the Host header.
+    "BASE_URL": None,
+    # Host headers the app answers (Flask refuses others with 400); None: any.
+    "TRUSTED_HOSTS": None,
+    # Proxies in front whose X-Forwarded-For/-Proto are believed: 0, or 1 on a PaaS router
+    # (see proxy_hops); X-Forwarded-Host only with TRUST_FORWARDED_HOST.
+    "PROXY_FIX_HOPS": 0,
+    "TRUST_FORWARDED_HOST": False,
     "PREFERRED_URL_SCHEME": "http",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -72,6 +80,46 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in _TRUE
 
 
+def base_url(value: str) -> str:
+    """``https://example.com`` (a port is fine, a path is not), without the trailing slash."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError("write the site's address with its scheme, e.g. https://example.com")
+    if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
+        raise ConfigError("write only the origin, e.g. https://example.com (no path or query)")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def _hosts(value: str) -> list[str]:
+    return [host.strip().lower() for host in value.split(",") if host.strip()]
+
+
+# Variables a PaaS sets in every app container, so the app knows a router stands in front.
+PAAS_MARKERS = {
+    "DYNO": "Heroku",
+    "RENDER": "Render",
+    "FLY_APP_NAME": "Fly.io",
+    "RAILWAY_ENVIRONMENT": "Railway",
+}
+
+
+def proxy_hops(environ: Mapping[str, str]) -> tuple[int, str]:
+    """How many proxies to believe X-Forwarded-For/-Proto from, and why.
+
+    An explicit PROXY_FIX_HOPS wins; else 1 where a PaaS router is known to stand in front, else
+    0: without a proxy those headers come from the visitor and would let anyone pick the client
+    address the rate limits count by.
+    """
+    explicit = environ.get("PROXY_FIX_HOPS", "")
+    if explicit.strip():
+        return int(explicit), "PROXY_FIX_HOPS is set"
+    for name, platform in PAAS_MARKERS.items():
+        if environ.get(name):
+            return 1, f"{name} is set: running on {platform}, behind its router"
+    markers = ", ".join(PAAS_MARKERS)
+    return 0, f"no proxy known ({markers} unset): client addresses are the sockets' own"
+
+
 ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "SECRET_KEY": ("SECRET_KEY", str),
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
@@ -82,7 +130,10 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "PAGES_DIR": ("PAGES_DIR", str),
     "MIN_SUBMIT_SECONDS": ("MIN_SUBMIT_SECONDS", float),
     "EMAIL_CHECK_DELIVERABILITY": ("EMAIL_CHECK_DELIVERABILITY", _bool),
+    "BASE_URL": ("BASE_URL", base_url),
+    "TRUSTED_HOSTS": ("TRUSTED_HOSTS", _hosts),
     "PROXY_FIX_HOPS": ("PROXY_FIX_HOPS", int),
+    "TRUST_FORWARDED_HOST": ("TRUST_FORWARDED_HOST", _bool),
     "PREFERRED_URL_SCHEME": ("PREFERRED_URL_SCHEME", str),
     "MIN_VISITORS_FOR_VERDICT": ("MIN_VISITORS_FOR_VERDICT", int),
     "REDIS_URL": ("REDIS_URL", str),
@@ -122,8 +173,15 @@ def from_env(environ: Mapping[str, str]) -> dict[str, Any]:
             continue
         try:
             config[key] = parse(raw)
+        except ConfigError as error:
+            raise ConfigError(f"{name}={raw!r}: {error}") from None
         except ValueError:
             raise ConfigError(f"{name}={raw!r} is not a valid {parse.__name__} value") from None
+    hops = proxy_hops(environ)[0]
+    if hops:
+        config["PROXY_FIX_HOPS"] = hops
+    if str(config.get("BASE_URL", "")).startswith("https://"):
+        config.setdefault("PREFERRED_URL_SCHEME", "https")
     if "SQLALCHEMY_DATABASE_URI" in config:
         config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
             config["SQLALCHEMY_DATABASE_URI"]
@@ -151,4 +209,9 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
         )
     elif len(config["SECRET_KEY"]) < 16:
         problems.append("SECRET_KEY is too short: use at least 32 random characters")
+    if (config.get("MAIL_URL") or config.get("MAIL_API")) and not config.get("BASE_URL"):
+        problems.append(
+            "BASE_URL is not set, so links in e-mails would be built from the Host header a "
+            "visitor sends: set BASE_URL to your site's address, e.g. https://example.com"
+        )
     return problems

@@ -10,10 +10,10 @@ import uuid
 from typing import Any
 
 from flask import current_app
-from flask import url_for
 
 from . import mail
 from . import webhooks
+from .links import absolute_url
 from .models import Exposure
 from .models import Signup
 from .models import db
@@ -90,7 +90,7 @@ def queue_mail(template: str, subject: str, page: Page, entry: Signup, **context
 
 
 def queue_confirmation(page: Page, entry: Signup) -> None:
-    confirm = url_for("status.confirm", slug=entry.page, token=confirm_token(entry), _external=True)
+    confirm = absolute_url("status.confirm", slug=entry.page, token=confirm_token(entry))
     if queue_mail(
         "confirm", f"Please confirm: {page.content.title}", page, entry, confirm_url=confirm
     ):

@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import current_app
-from flask import url_for
 from itsdangerous import BadSignature
 from itsdangerous import SignatureExpired
 from itsdangerous import URLSafeSerializer
@@ -20,6 +19,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 
+from .links import absolute_url
 from .models import Signup
 from .models import db
 from .pages import Page
@@ -101,15 +101,15 @@ def referral_share(slug: str) -> tuple[int, int]:
 
 
 def status_url(entry: Signup) -> str:
-    return url_for("status.show", slug=entry.page, token=status_token(entry), _external=True)
+    return absolute_url("status.show", slug=entry.page, token=status_token(entry))
 
 
 def share_url(entry: Signup) -> str:
-    return url_for("waitlist.show", slug=entry.page, ref=entry.share_code, _external=True)
+    return absolute_url("waitlist.show", slug=entry.page, ref=entry.share_code)
 
 
 def remove_url(entry: Signup) -> str:
-    return url_for("status.remove", slug=entry.page, token=status_token(entry), _external=True)
+    return absolute_url("status.remove", slug=entry.page, token=status_token(entry))
 
 
 def status_context(page: Page, entry: Signup) -> dict[str, Any]:

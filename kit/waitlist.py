@@ -40,6 +40,7 @@ from .experiments import is_bot
 from .experiments import referrer_host
 from .experiments import utm_tags
 from .forms import SignupForm
+from .links import absolute_url
 from .models import GoalClick
 from .models import Signup
 from .models import db
@@ -314,8 +315,7 @@ def _page_html(visit: Visit, form: SignupForm, notice: str) -> str:
         notice=notice,
         goal_urls=goals,
         action=url_for("waitlist.signup", slug=page.slug),
-        canonical=visit.content.meta.canonical_url
-        or url_for("waitlist.show", slug=page.slug, _external=True),
+        canonical=visit.content.meta.canonical_url or absolute_url("waitlist.show", slug=page.slug),
     )
 
 

@@ -86,14 +86,15 @@ def test_a_variants_own_theme_is_allowed_and_no_other_inline_style(client, pages
     assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
 
 
-def test_hsts_only_when_the_proxy_says_https(client):
+def test_hsts_only_when_the_proxy_says_https(make_app):
+    client = browser(make_app(PROXY_FIX_HOPS=1))
     secure = client.get("/plain", headers={"X-Forwarded-Proto": "https"})
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
     assert "Strict-Transport-Security" not in client.get("/plain").headers
 
 
 def test_session_cookie_is_secure_when_served_over_https(make_app):
-    client = browser(make_app(PREFERRED_URL_SCHEME="https"))
+    client = browser(make_app(PREFERRED_URL_SCHEME="https", PROXY_FIX_HOPS=1))
     cookie = client.get("/plain", headers={"X-Forwarded-Proto": "https"}).headers["Set-Cookie"]
     assert "Secure" in cookie
     assert "HttpOnly" in cookie
@@ -126,7 +127,7 @@ def test_signup_limit_answers_with_a_friendly_429(make_app):
 
 def test_signup_limit_is_per_real_client_address(make_app):
     """Behind the PaaS router every request comes from the router; X-Forwarded-For tells apart."""
-    app = make_app(RATELIMIT_SIGNUP="2 per minute")
+    app = make_app(RATELIMIT_SIGNUP="2 per minute", PROXY_FIX_HOPS=1)
     for address in ("203.0.113.7", "198.51.100.23"):
         client = browser(app)
         client.environ_base["HTTP_X_FORWARDED_FOR"] = address

@@ -127,8 +127,14 @@ def _rate_limits(app: Flask) -> Iterator[Finding]:
             "unset RATELIMIT_ENABLED so signup and login are protected against floods",
         )
         return
+    if uri.startswith("memory://"):
+        yield Finding(
+            "rate limits count in memory, per worker: 2 workers let twice the limit through",
+            "unset RATELIMIT_STORAGE_URI (counters then live in the database) or set REDIS_URL",
+        )
+        return
     if not uri.startswith(("redis://", "rediss://")):
-        yield Finding("rate limits count in memory, per worker (set REDIS_URL to share them)")
+        yield Finding("rate limits count in the database, shared by every worker and instance")
         return
     limiter = app.extensions.get("rate_limiter")
     storage = getattr(limiter, "storage", None)

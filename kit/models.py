@@ -14,6 +14,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Date
 from sqlalchemy import DateTime
 from sqlalchemy import Engine
+from sqlalchemy import Float
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Insert
@@ -127,6 +128,8 @@ class Signup(db.Model):
     # Set at signup without double opt-in, else when the link in the e-mail is followed.
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     confirm_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The last status-link mail: at most one per CONFIRM_RESEND_MINUTES, whoever asks.
+    status_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # "Remove me": personal data wiped, the anonymous row kept so statistics don't shift.
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -168,6 +171,36 @@ class GoalClick(db.Model):
     goal: Mapped[str] = mapped_column(String(64))
     visitor_key: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RateLimit(db.Model):
+    """One rate-limit counter (a client address and a limit) for its current window.
+
+    Every worker and instance counts in the same row, so a limit holds for the whole site
+    without Redis (``kit/ratelimit_storage.py``).
+    """
+
+    __tablename__ = "rate_limit"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Float)  # Unix time the window ends
+
+
+class AdminSession(db.Model):
+    """A dashboard login: the browser holds a random token, the database its hash.
+
+    Logging out deletes the row, so a copied cookie stops working everywhere at once; a
+    password change ends every session (``password_marker`` no longer matches).
+    """
+
+    __tablename__ = "admin_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    password_marker: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 def insert_ignore(model: type[db.Model], **values: object) -> bool:

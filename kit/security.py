@@ -30,6 +30,7 @@ from limits import parse_many
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from . import ratelimit_storage
 from .config import ConfigError
 
 # Endpoint -> (config key of its limit, HTTP methods it applies to). Views that don't exist in
@@ -175,8 +176,10 @@ def _too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
 
 
 def storage_uri(config: dict[str, Any]) -> str:
-    """Where rate-limit counters live: RATELIMIT_STORAGE_URI, else REDIS_URL, else memory."""
-    return config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://"
+    """Where rate-limit counters live: RATELIMIT_STORAGE_URI, else REDIS_URL, else the app's
+    database (shared by every worker and instance; ``kit/ratelimit_storage.py``)."""
+    default = f"{ratelimit_storage.SCHEME}://"
+    return config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or default
 
 
 def _init_limiter(app: Flask) -> None:

@@ -1,10 +1,14 @@
-"""Real local servers for tests: an SMTP server (aiosmtpd) and an HTTP receiver."""
+"""Real local servers for tests: SMTP (aiosmtpd), an HTTP receiver, the app under gunicorn."""
 
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes
@@ -12,8 +16,12 @@ from email import policy
 from email.message import Message
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 
+import requests
 from aiosmtpd.controller import Controller
+
+ROOT = Path(__file__).parent.parent
 
 
 class Inbox:
@@ -108,3 +116,42 @@ def receiver(status: int = 200) -> Iterator[Receiver]:
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def gunicorn(database_url: str, log: Path, **env: str) -> Iterator[str]:
+    """The Procfile's release and web commands in production mode: migrate ``database_url``,
+    serve it with gunicorn (``gunicorn.conf.py``) and the extra ``env``; yields the base URL.
+    Everything gunicorn prints (its access log too) goes to ``log``."""
+    port = free_port()
+    environ = {
+        **os.environ,
+        "DATABASE_URL": database_url.replace("postgresql+psycopg://", "postgres://"),
+        "SECRET_KEY": "a-long-random-secret-value-0123456789",
+        "PORT": str(port),
+        **env,
+    }
+    environ.pop("FLASK_DEBUG", None)
+    bin_dir = Path(sys.executable).parent
+    flask = [bin_dir / "flask", "--app", "app", "db", "upgrade"]
+    release = subprocess.run(flask, cwd=ROOT, env=environ, capture_output=True, text=True)
+    assert release.returncode == 0, release.stderr
+    with log.open("w") as output:
+        web = subprocess.Popen(
+            [bin_dir / "gunicorn", "app:app"], cwd=ROOT, env=environ, stdout=output, stderr=output
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    requests.get(f"{base}/healthz", timeout=2)
+                    break
+                except requests.ConnectionError:
+                    assert web.poll() is None, log.read_text()
+                    assert time.monotonic() < deadline, "gunicorn did not start in 30 s"
+                    time.sleep(0.2)
+            yield base
+        finally:
+            web.terminate()
+            web.wait(timeout=10)

@@ -8,10 +8,12 @@ import os
 import re
 import secrets
 import time
+from collections import Counter
 from datetime import timedelta
 
 import flask
 import pytest
+import requests
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -19,8 +21,12 @@ from kit.config import ConfigError
 from kit.config import from_env
 from kit.models import Signup
 from kit.models import db
+from tests.conftest import BROWSER_UA
+from tests.conftest import TESTS_DIR
 from tests.conftest import browser
+from tests.conftest import form_fields
 from tests.conftest import sign_up
+from tests.servers import gunicorn
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
@@ -247,3 +253,32 @@ def test_forged_cookie_is_refused_however_often_it_comes(app):
     for _ in range(2):
         assert "vid" in _opened(app, good)
         assert "vid" not in _opened(app, forged)
+
+
+# --- limits shared by every worker, without Redis --------------------------------------------
+
+
+def _signup_attempt(base: str, n: int) -> int:
+    """A new browser on a new connection: load the page, send its form once."""
+    with requests.Session() as visitor:
+        visitor.headers["User-Agent"] = BROWSER_UA
+        page = visitor.get(f"{base}/plain").text
+        data = {**form_fields(page), "email": f"w{n}@example.com"}
+        return visitor.post(f"{base}/plain", data=data, allow_redirects=False).status_code
+
+
+def test_limits_hold_across_gunicorn_workers_without_redis(app, database_url, tmp_path):
+    """Two workers, "10 per minute", 22 signups from one address: at most 10 get through
+    (with counters per worker, 18 of 22 did)."""
+    with app.app_context():
+        db.drop_all()
+    env = {
+        "WEB_CONCURRENCY": "2",
+        "RATELIMIT_SIGNUP": "10 per minute",
+        "MIN_SUBMIT_SECONDS": "0",
+        "PAGES_DIR": str(TESTS_DIR / "pages"),
+        "REDIS_URL": "",  # none: the counters must live in the database
+    }
+    with gunicorn(database_url, tmp_path / "gunicorn.log", **env) as base:
+        statuses = Counter(_signup_attempt(base, n) for n in range(22))
+    assert statuses[302] == 10 and statuses[429] == 12, statuses

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hmac
 import re
-import time
 from collections.abc import Callable
 from dataclasses import asdict
 from functools import wraps
@@ -22,7 +21,6 @@ from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
-from flask import session
 from flask import stream_with_context
 from flask import url_for
 
@@ -30,7 +28,8 @@ from . import outbox
 from . import results
 from .auth import admin_password
 from .auth import is_admin
-from .auth import login_marker
+from .auth import log_in
+from .auth import log_out
 from .auth import mark_not_counted
 from .auth import marked_not_counted
 from .auth import password_matches
@@ -85,9 +84,9 @@ def login() -> Any:
     if form.validate_on_submit():
         configured = admin_password()
         if password_matches(form.password.data, configured):
-            session["admin"] = login_marker(configured)
-            session["admin_at"] = int(time.time())
-            return redirect(_safe_next(request.args.get("next")))
+            response = redirect(_safe_next(request.args.get("next")))
+            log_in(response)
+            return response
         form.password.errors.append("That is not the admin password.")
         return render_template("admin/login.html", form=form), 403
     status = 400 if form.errors else 200
@@ -96,10 +95,10 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Response:
-    session.pop("admin", None)
-    session.pop("admin_at", None)
     flash("You are logged out.")
-    return redirect(url_for("dashboard.login"))
+    response = redirect(url_for("dashboard.login"))
+    log_out(response)
+    return response
 
 
 def _pages() -> dict[str, Page]:

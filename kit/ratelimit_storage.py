@@ -4,15 +4,19 @@ Flask-Limiter's memory storage counts per worker process: with two workers, "10 
 let 18 of 22 signups through. Redis shares counters but is one more service to run, so
 without ``REDIS_URL`` the limits count in the ``rate_limit`` table instead: a fixed window per
 key, advanced by one atomic upsert (``INSERT … ON CONFLICT DO UPDATE … RETURNING``) on
-SQLite and PostgreSQL alike, in a transaction of its own.
+SQLite and PostgreSQL alike, in a transaction of its own. Keys name client addresses, so
+they are stored as an HMAC under SECRET_KEY: no IP address is ever written to the database.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import random
 import time
 from typing import Any
 
+from flask import current_app
 from limits.storage import Storage
 from sqlalchemy import case
 from sqlalchemy import delete
@@ -45,7 +49,7 @@ class DatabaseStorage(Storage):
         table = RateLimit.__table__
         with db.engine.begin() as connection:
             upsert = dialect_insert(connection.dialect.name)(table).values(
-                key=key, hits=amount, expires_at=now + expiry
+                key=_stored(key), hits=amount, expires_at=now + expiry
             )
             ended = table.c.expires_at <= now
             statement = upsert.on_conflict_do_update(
@@ -64,7 +68,9 @@ class DatabaseStorage(Storage):
 
     def get(self, key: str) -> int:
         table = RateLimit.__table__
-        query = select(table.c.hits).where(table.c.key == key, table.c.expires_at > time.time())
+        query = select(table.c.hits).where(
+            table.c.key == _stored(key), table.c.expires_at > time.time()
+        )
         with db.engine.connect() as connection:
             return connection.execute(query).scalar() or 0
 
@@ -72,7 +78,7 @@ class DatabaseStorage(Storage):
         table = RateLimit.__table__
         with db.engine.connect() as connection:
             expiry = connection.execute(
-                select(table.c.expires_at).where(table.c.key == key)
+                select(table.c.expires_at).where(table.c.key == _stored(key))
             ).scalar()
         return max(expiry or 0.0, time.time())
 
@@ -90,4 +96,10 @@ class DatabaseStorage(Storage):
 
     def clear(self, key: str) -> None:
         with db.engine.begin() as connection:
-            connection.execute(delete(RateLimit.__table__).where(RateLimit.key == key))
+            connection.execute(delete(RateLimit.__table__).where(RateLimit.key == _stored(key)))
+
+
+def _stored(key: str) -> str:
+    """The key as stored: an HMAC, so the client address in it can't be read back."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, key.encode(), hashlib.sha256).hexdigest()

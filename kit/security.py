@@ -71,8 +71,9 @@ SESSION_SHAPES = {
         isinstance(value, dict)
         and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
     ),
-    "admin": lambda value: isinstance(value, str),
-    "admin_at": lambda value: type(value) is int,
+    # Retired: the admin login moved to its own cookie (kit/auth.py); old values are dropped.
+    "admin": lambda value: False,
+    "admin_at": lambda value: False,
 }
 
 

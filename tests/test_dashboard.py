@@ -23,6 +23,7 @@ from kit.models import Exposure
 from kit.models import GoalClick
 from kit.models import Signup
 from kit.models import db
+from kit.models import utcnow
 from tests.conftest import browser
 from tests.conftest import form_fields
 from tests.conftest import sign_up
@@ -178,8 +179,8 @@ def test_login_expires_after_the_configured_hours(make_app, monkeypatch):
     app = make_app(ADMIN_SESSION_HOURS=1)
     client = logged_in(app)
     assert client.get("/admin/").status_code == 200
-    real_time = __import__("time").time
-    monkeypatch.setattr("kit.dashboard.time.time", lambda: real_time() + 3601)
+    later = utcnow() + timedelta(seconds=3601)
+    monkeypatch.setattr("kit.auth.utcnow", lambda: later)
     assert client.get("/admin/").status_code == 302
 
 

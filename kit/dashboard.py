@@ -61,8 +61,7 @@ def require_login() -> Any:
 
 @bp.after_request
 def private(response: Response) -> Response:
-    """Admin pages and exports are never stored by browsers or proxies."""
-    response.headers["Cache-Control"] = "no-store"
+    """Admin pages are never indexed (nor cached: kit/security.py's PRIVATE_BLUEPRINTS)."""
     response.headers["X-Robots-Tag"] = "noindex"
     return response
 

@@ -153,10 +153,17 @@ STATIC_HEADERS = (
 )
 
 
+# Pages that show a person's data (place, share code, status token, e-mail): never cached.
+PRIVATE_BLUEPRINTS = {"status", "dashboard", "api"}
+PRIVATE_ENDPOINTS = {"waitlist.thanks", "waitlist.signup"}
+
+
 def _security_headers(response: Response) -> Response:
     headers = response.headers
     present = {name.lower() for name in headers.keys()}
     missing = [(name, value) for name, value in STATIC_HEADERS if name.lower() not in present]
+    if request.blueprint in PRIVATE_BLUEPRINTS or request.endpoint in PRIVATE_ENDPOINTS:
+        headers["Cache-Control"] = "no-store"
     if "content-security-policy" not in present:
         styles = current_app.extensions["pages"].inline_styles
         missing.append(("Content-Security-Policy", content_security_policy(styles)))

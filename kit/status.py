@@ -151,5 +151,4 @@ def my_data(slug: str, token: str) -> Response:
     }
     response = current_app.json.response(data)
     response.headers["Content-Disposition"] = f'attachment; filename="{slug}-my-data.json"'
-    response.headers["Cache-Control"] = "no-store"
     return response

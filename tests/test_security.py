@@ -282,3 +282,41 @@ def test_limits_hold_across_gunicorn_workers_without_redis(app, database_url, tm
     with gunicorn(database_url, tmp_path / "gunicorn.log", **env) as base:
         statuses = Counter(_signup_attempt(base, n) for n in range(22))
     assert statuses[302] == 10 and statuses[429] == 12, statuses
+
+
+# --- nothing personal kept by caches or logs ----------------------------------------------
+
+
+def test_pages_with_a_persons_data_are_never_cached(app):
+    visitor = browser(app)
+    assert sign_up(visitor, email="ada@example.com").status_code == 302
+    thanks = visitor.get("/plain/thanks")
+    token = re.search(r"/plain/status/([^\"/]+)", thanks.get_data(as_text=True))[1]
+    private = [
+        thanks,
+        visitor.get(f"/plain/status/{token}"),
+        visitor.get(f"/plain/status/{token}/data.json"),
+        visitor.get(f"/plain/remove/{token}"),
+        visitor.get("/plain/status"),
+        visitor.post("/plain", data={"email": "not an address"}),  # the form back, with input
+    ]
+    for response in private:
+        assert response.headers["Cache-Control"] == "no-store", response.request.path
+    assert "no-store" not in visitor.get("/plain").headers.get("Cache-Control", "")
+
+
+def test_access_log_holds_no_status_confirm_or_remove_token(app, database_url, tmp_path):
+    """What gunicorn writes per request: path, Referer and redirect target, tokens cut out."""
+    with app.app_context():
+        db.drop_all()
+    log = tmp_path / "gunicorn.log"
+    secrets_seen = ["SeCrEt1.abc", "SeCrEt2.def", "SeCrEt3.ghi"]
+    env = {"PAGES_DIR": str(TESTS_DIR / "pages"), "WEB_CONCURRENCY": "1"}
+    with gunicorn(database_url, log, **env) as base:
+        requests.get(f"{base}/plain/status/{secrets_seen[0]}/data.json", timeout=5)
+        requests.get(f"{base}/plain/confirm/{secrets_seen[1]}", timeout=5)
+        referer = {"Referer": f"{base}/plain/remove/{secrets_seen[2]}"}
+        requests.get(f"{base}/healthz", headers=referer, timeout=5)
+    text = log.read_text()
+    assert "/plain/status/[token]/data.json" in text and "/plain/remove/[token]" in text
+    assert not any(secret in text for secret in secrets_seen)

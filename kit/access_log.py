@@ -1,0 +1,27 @@
+"""gunicorn's access log, without the private tokens of status, confirm and remove links.
+
+Whoever reads the logs (the PaaS, a log drain, a colleague) must not be able to open or
+delete a person's signup. The token is cut from every logged value: the request line, the
+path, the Referer (a page's own files are fetched with the status page as Referer) and
+response headers such as a redirect's Location. ``gunicorn.conf.py`` selects this logger.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+TOKEN_IN_PATH = re.compile(r"/(status|confirm|remove)/[^/?#\s\"]+")
+
+
+def redact(text: str) -> str:
+    """``/demo/status/<token>/data.json`` -> ``/demo/status/[token]/data.json``."""
+    return TOKEN_IN_PATH.sub(r"/\1/[token]", text)
+
+
+class RedactingLogger(Logger):
+    def atoms(self, resp: Any, req: Any, environ: dict, request_time: Any) -> dict[str, Any]:
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {key: redact(v) if isinstance(v, str) else v for key, v in atoms.items()}

@@ -179,7 +179,7 @@ def _serving_production(app: Flask) -> bool:
 def _finish_config(app: Flask) -> None:
     """Fill path defaults and refuse an unsafe production configuration."""
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
-        os.makedirs(app.instance_path, exist_ok=True)
+        # The folder is made when the database is first opened (models._sqlite_folder).
         path = Path(app.instance_path) / "waitlist.sqlite3"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     if not app.config["PAGES_DIR"]:

@@ -5,8 +5,10 @@ Each check returns Findings; the command prints them all, so one run lists every
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from alembic.runtime.migration import MigrationContext
@@ -15,6 +17,8 @@ from flask import Flask
 from sqlalchemy import text
 
 from .config import DEV_SECRET_KEY
+from .config import PAAS_MARKERS
+from .config import proxy_hops
 from .models import db
 
 MIN_SECRET_LENGTH = 32
@@ -37,7 +41,11 @@ class Finding:
 def diagnose(app: Flask) -> list[Finding]:
     """Run every check against this app's configuration, database and page files."""
     findings: list[Finding] = []
-    for check in (_secret_key, _admin_password, _https, _database, _pages, _rate_limits, _outbound):
+    checks = (
+        _secret_key, _admin_password, _https, _origin, _proxy, _database, _pages, _rate_limits,
+        _outbound,
+    )  # fmt: skip
+    for check in checks:
         findings.extend(check(app))
     return findings
 
@@ -81,8 +89,53 @@ def _https(app: Flask) -> Iterator[Finding]:
         yield Finding("HTTPS: secure cookies and https:// links")
 
 
+def _origin(app: Flask) -> Iterator[Finding]:
+    base = app.config.get("BASE_URL")
+    if not base:
+        yield Finding(
+            "BASE_URL is not set: links in e-mails, share links and canonical URLs follow the "
+            "Host header each visitor sends",
+            "set BASE_URL to your site's address, e.g. https://waitlist.example.com",
+        )
+        return
+    yield Finding(f"BASE_URL {base} starts every absolute link")
+    hosts = app.config.get("TRUSTED_HOSTS")
+    if hosts:
+        yield Finding(f"only these host names are answered: {', '.join(hosts)}")
+    else:
+        host = urlsplit(base).hostname
+        yield Finding(
+            f"TRUSTED_HOSTS is not set: any host name is answered (set TRUSTED_HOSTS={host} to "
+            "refuse others)"
+        )
+
+
+def _proxy(app: Flask) -> Iterator[Finding]:
+    hops = app.config.get("PROXY_FIX_HOPS") or 0
+    detected, why = proxy_hops(os.environ)
+    reason = why if hops == detected else "set in the configuration"
+    believed = f"from {hops} proxy hop(s)" if hops else "from nobody"
+    yield Finding(f"X-Forwarded-For/-Proto are believed {believed}: {reason}")
+
+
 def _database(app: Flask) -> Iterator[Finding]:
     url = db.engine.url.render_as_string(hide_password=True)
+    platform = next((p for name, p in PAAS_MARKERS.items() if os.environ.get(name)), None)
+    if db.engine.url.get_backend_name() == "sqlite":
+        if platform:
+            yield Finding(
+                f"DATABASE_URL is not set on {platform}: SQLite on the app's disk is wiped at "
+                "every deploy or restart, and the signups with it",
+                f"attach a PostgreSQL database to the app ({platform} then sets DATABASE_URL)",
+            )
+        path = db.engine.url.database
+        if path and path != ":memory:" and not Path(path).exists():
+            # Connecting would create the file: the doctor only looks.
+            yield Finding(
+                f"database file {path} does not exist yet",
+                "run `flask --app app db upgrade` to create it (the Procfile's release step)",
+            )
+            return
     try:
         with db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))

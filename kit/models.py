@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import sqlite3
 from datetime import UTC
@@ -228,6 +229,16 @@ def dialect_insert(dialect: str) -> Any:
 @lru_cache(maxsize=32)
 def _insert_ignore(table: Table, dialect: str) -> Insert:
     return dialect_insert(dialect)(table).on_conflict_do_nothing().returning(table.c.id)
+
+
+@event.listens_for(Engine, "do_connect")
+def _sqlite_folder(dialect: Any, conn_rec: Any, cargs: tuple, cparams: dict) -> None:
+    """Make a SQLite file's folder (``instance/`` by default) when the database is first
+    opened, not when the app is built: ``kit doctor`` and ``kit check`` create no files."""
+    if dialect.name == "sqlite" and cargs and cargs[0] not in ("", ":memory:"):
+        path = str(cargs[0])
+        if not path.startswith("file:"):
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
 
 
 @event.listens_for(Engine, "connect")

@@ -15,6 +15,7 @@ SOUND = {
     "SECRET_KEY": "b3f1c0a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3",
     "MAIL_URL": "smtp://mail.example.com:587",  # tests/pages/optin.toml asks for confirmation
     "MAIL_FROM": "hello@example.com",
+    "BASE_URL": "https://waitlist.example.com",
 }
 
 
@@ -52,7 +53,8 @@ def test_every_problem_is_listed_with_its_fix(make_app):
     assert "PROBLEM  database schema is at revision none" in output
     assert "flask --app app db upgrade" in output
     assert "PROBLEM  pages optin ask for e-mail confirmation, but no mail is set up" in output
-    assert "5 problem(s) to fix" in output
+    assert "PROBLEM  BASE_URL is not set" in output
+    assert "6 problem(s) to fix" in output
     assert "Traceback" not in output
 
 
@@ -74,6 +76,8 @@ def test_every_problem_is_listed_with_its_fix(make_app):
             "pages optin ask for e-mail confirmation, but no mail is set up",
         ),
         ({"RATELIMIT_ENABLED": False}, "rate limits are switched off"),
+        ({"BASE_URL": None}, "BASE_URL is not set"),
+        ({"RATELIMIT_STORAGE_URI": "memory://"}, "rate limits count in memory, per worker"),
         (
             {"REDIS_URL": "redis://127.0.0.1:9/0"},
             "rate-limit storage Redis at 127.0.0.1 is unreachable",
@@ -89,22 +93,60 @@ def test_weak_settings_are_problems(make_app, settings, expected):
     assert "1 problem(s) to fix" in result.output
 
 
-def test_unreachable_database_is_a_problem_not_a_crash(tmp_path, pages_dir):
-    app = create_app(
+def bare_app(pages_dir, database_uri: str):
+    """An app on a database nobody has touched (make_app would create its tables)."""
+    return create_app(
         {
             **SOUND,
             "TESTING": True,
             "ADMIN_PASSWORD": "correct horse battery staple",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing-dir/db.sqlite3",
+            "SQLALCHEMY_DATABASE_URI": database_uri,
             "PAGES_DIR": str(pages_dir),
         }
     )
+
+
+def test_unreachable_database_is_a_problem_not_a_crash(pages_dir):
+    app = bare_app(pages_dir, "postgresql+psycopg://nobody@127.0.0.1:9/none")
     result = doctor(app)
     with app.app_context():
         db.engine.dispose()
     assert result.exit_code == 1
     assert "is unreachable" in result.output
     assert "check DATABASE_URL" in result.output
+
+
+def test_doctor_creates_no_files(tmp_path, pages_dir):
+    """Looking must not create the SQLite file (or its folder) it reports as missing."""
+    folder = tmp_path / "instance"
+    app = bare_app(pages_dir, f"sqlite:///{folder}/waitlist.sqlite3")
+    result = doctor(app)
+    assert f"PROBLEM  database file {folder}/waitlist.sqlite3 does not exist yet" in result.output
+    assert "db upgrade" in result.output
+    assert not folder.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pages"]
+
+
+def test_sqlite_on_a_paas_is_a_problem(make_app, monkeypatch):
+    monkeypatch.setenv("DYNO", "web.1")
+    app = make_app(**SOUND, PROXY_FIX_HOPS=1)
+    migrate(app)
+    output = doctor(app).output
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        assert "PROBLEM  DATABASE_URL is not set on Heroku" in output
+        assert "attach a PostgreSQL database" in output
+    else:
+        assert "DATABASE_URL is not set" not in output
+    assert "believed from 1 proxy hop(s): DYNO is set: running on Heroku" in output
+
+
+def test_origin_and_proxy_decisions_are_shown(make_app):
+    app = make_app(**SOUND, TRUSTED_HOSTS=["waitlist.example.com"])
+    migrate(app)
+    output = doctor(app).output
+    assert "ok       BASE_URL https://waitlist.example.com starts every absolute link" in output
+    assert "only these host names are answered: waitlist.example.com" in output
+    assert "believed from nobody: no proxy known" in output
 
 
 @pytest.mark.skipif(

@@ -6,18 +6,26 @@ signup never waits for, or fails because of, a mail server or a webhook receiver
 
 from __future__ import annotations
 
+import json
 import uuid
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask import request
+from sqlalchemy import select
 
 from . import mail
 from . import webhooks
 from .links import absolute_url
 from .models import Exposure
+from .models import Outbox
 from .models import Signup
 from .models import db
 from .models import utcnow
+from .outbox import PREPARED_MAIL
 from .outbox import enqueue
 from .pages import Page
 from .referrals import confirm_token
@@ -58,9 +66,11 @@ def event(kind: str, entry: Signup, email: str | None = None) -> dict[str, Any]:
 
 
 def queue_webhooks(page: Page, kind: str, entry: Signup, email: str | None = None) -> None:
-    payload = event(kind, entry, email)
-    for url, fmt in webhooks.targets(page.waitlist.webhooks, current_app.config):
-        enqueue("webhook", kind, url, {"format": fmt, "event": payload})
+    targets = webhooks.targets(page.waitlist.webhooks, current_app.config)
+    if targets:  # no receiver, no event to build
+        payload = event(kind, entry, email)
+        for url, fmt in targets:
+            enqueue("webhook", kind, url, {"format": fmt, "event": payload})
 
 
 def queue_list_sync(action: str, entry: Signup, email: str) -> None:
@@ -72,7 +82,12 @@ def queue_mail(template: str, subject: str, page: Page, entry: Signup, **context
     """Queue one e-mail to the signup's address; False when no mail transport is set up."""
     if not mail.configured(current_app.config):
         return False
-    message = mail.render(
+    enqueue("mail", template, entry.email, _message(template, subject, page, entry, **context))
+    return True
+
+
+def _message(template: str, subject: str, page: Page, entry: Signup, **context: Any) -> dict:
+    return mail.render(
         template,
         to=entry.email,
         subject=subject,
@@ -85,16 +100,40 @@ def queue_mail(template: str, subject: str, page: Page, entry: Signup, **context
         remove_url=remove_url(entry),
         **context,
     )
-    enqueue("mail", template, entry.email, message)
-    return True
+
+
+def _due(last_sent: datetime | None) -> bool:
+    """At most one mail of a kind per address per CONFIRM_RESEND_MINUTES, whoever asks."""
+    wait = timedelta(minutes=current_app.config["CONFIRM_RESEND_MINUTES"])
+    return last_sent is None or utcnow() - _aware(last_sent) >= wait
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes (stored in UTC); PostgreSQL aware ones."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def queue_confirmation(page: Page, entry: Signup) -> None:
+    """The confirmation mail, unless one went to this address moments ago."""
+    if not _due(entry.confirm_sent_at):
+        return
     confirm = absolute_url("status.confirm", slug=entry.page, token=confirm_token(entry))
     if queue_mail(
         "confirm", f"Please confirm: {page.content.title}", page, entry, confirm_url=confirm
     ):
         entry.confirm_sent_at = utcnow()
+
+
+def queue_status_link(page: Page, entry: Signup) -> None:
+    """The private status link, unless one went to this address moments ago."""
+    if _due(entry.status_sent_at) and mail.configured(current_app.config):
+        enqueue("mail", "status_link", entry.email, _status_link_message(page, entry))
+        entry.status_sent_at = utcnow()
+
+
+def _status_link_message(page: Page, entry: Signup) -> dict[str, Any]:
+    subject = f"Your place on the list: {page.content.title}"
+    return _message("status_link", subject, page, entry)
 
 
 def on_created(page: Page, entry: Signup) -> None:
@@ -104,6 +143,54 @@ def on_created(page: Page, entry: Signup) -> None:
     else:
         queue_list_sync("subscribe", entry, entry.email)
         queue_mail("welcome", f"You're on the list: {page.content.title}", page, entry)
+
+
+STATUS_REQUEST = "status_request"
+
+
+def queue_status_request(page: Page, email: str) -> None:
+    """Someone asked for the status link of ``email``: queue the request as it is.
+
+    Whether the address is on the list is looked up when the outbox delivers it, so the
+    request does the same work, and takes the same time, for any address: its answer and
+    its timing tell nobody who is on the list.
+    """
+    origin = request.host_url.rstrip("/")  # links' origin without BASE_URL (development)
+    enqueue("mail", STATUS_REQUEST, email, {"page": page.slug, "origin": origin})
+
+
+def _prepare_status_link(row: Outbox) -> dict[str, Any] | None:
+    """The status-link mail for a queued request, or None: the address is not on the list,
+    or its status link went out moments ago."""
+    payload = json.loads(row.payload)
+    page = current_app.extensions["pages"].pages.get(payload.get("page"))
+    if page is None:
+        return None
+    entry = db.session.scalar(
+        select(Signup).where(
+            Signup.page == page.slug,
+            Signup.email_key == row.target.lower(),
+            Signup.deleted_at.is_(None),
+        )
+    )
+    if entry is None or not _due(entry.status_sent_at):
+        return None
+    entry.status_sent_at = utcnow()
+    base = current_app.config.get("BASE_URL") or payload.get("origin") or "http://localhost"
+    with current_app.test_request_context(base_url=base):
+        return _status_link_message(page, entry)
+
+
+PREPARED_MAIL[STATUS_REQUEST] = _prepare_status_link
+
+
+def on_repeated(page: Page, entry: Signup) -> None:
+    """Someone entered an address already on a double opt-in list: the owner, and only the
+    owner, hears of it by mail (the confirmation again, or their status link)."""
+    if entry.confirmed_at is None:
+        queue_confirmation(page, entry)
+    else:
+        queue_status_link(page, entry)
 
 
 def on_confirmed(page: Page, entry: Signup) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +34,11 @@ from .referrals import mask
 
 LEASE = timedelta(minutes=2)  # a claimed row is free again if its sender died
 MAX_BACKOFF = timedelta(hours=1)
+
+
+# Mail whose message is written at delivery, not in the request: event -> a function of the
+# row that returns the message, or None when there is nothing to send (kit/notify.py).
+PREPARED_MAIL: dict[str, Callable[[Outbox], dict[str, Any] | None]] = {}
 
 
 def enqueue(kind: str, event: str, target: str, payload: dict[str, Any]) -> None:
@@ -62,7 +68,11 @@ def claim(limit: int = 20) -> list[int]:
 
 def _send(row: Outbox) -> None:
     payload = json.loads(row.payload)
-    if row.kind == "mail":
+    if row.kind == "mail" and row.event in PREPARED_MAIL:
+        message = PREPARED_MAIL[row.event](row)
+        if message is not None:
+            mail.send(message)
+    elif row.kind == "mail":
         mail.send(payload)
     elif row.kind == "webhook":
         webhooks.post(row.target, payload["format"], payload["event"], row.id)

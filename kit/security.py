@@ -55,9 +55,9 @@ def _is_str_list(value: Any) -> bool:
 
 
 def _is_signup_map(value: Any) -> bool:
-    # Row ids fit PostgreSQL's integer; a bigger number would be a database error, not a miss.
+    # Page -> the share code of the browser's own signup (never a row id: ids tell list size).
     return isinstance(value, dict) and all(
-        isinstance(k, str) and type(v) is int and 0 < v < 2**31 for k, v in value.items()
+        isinstance(k, str) and isinstance(v, str) and 0 < len(v) <= 16 for k, v in value.items()
     )
 
 

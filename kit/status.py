@@ -15,9 +15,9 @@ from flask import redirect
 from flask import render_template
 from flask import url_for
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from . import mail
 from . import notify
 from . import outbox
 from .forms import StatusRequestForm
@@ -52,16 +52,8 @@ def request_link(slug: str) -> Any:
     page = load_page(slug)
     form = StatusRequestForm()
     if form.validate_on_submit():
-        entry = db.session.scalar(
-            select(Signup).where(
-                Signup.page == slug,
-                Signup.email_key == form.email.data.lower(),
-                Signup.deleted_at.is_(None),
-            )
-        )
-        if entry is not None:
-            subject = f"Your place on the list: {page.content.title}"
-            notify.queue_mail("status_link", subject, page, entry)
+        if mail.configured(current_app.config):
+            notify.queue_status_request(page, form.email.data)
             db.session.commit()
             outbox.wake()
         return render_template("status_sent.html", page=page, content=page.content)

@@ -8,9 +8,6 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC
-from datetime import datetime
-from datetime import timedelta
 from functools import lru_cache
 
 from flask import Blueprint
@@ -26,7 +23,6 @@ from flask import url_for
 from itsdangerous import BadSignature
 from itsdangerous import TimestampSigner
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from . import exposures
@@ -44,6 +40,7 @@ from .links import absolute_url
 from .models import GoalClick
 from .models import Signup
 from .models import db
+from .models import dialect_insert
 from .models import insert_ignore
 from .models import utcnow
 from .pages import Content
@@ -374,55 +371,48 @@ def signup(slug: str) -> Response | tuple:
     referrer = find_referrer(slug, session.get("ref", {}).get(slug))
     if referrer is not None and not _own_browser(referrer, entry):
         entry.referred_by_id = referrer.id
-    db.session.add(entry)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # Already on the list (maybe by a parallel request): keep the one row, reveal nothing.
-        db.session.rollback()
-        return _already_on_list(page, entry.email_key)
-    if entry.referred_by_id and entry.confirmed_at is not None:
-        credit(entry.referred_by_id)
-    notify.on_created(page, entry)
+    # One statement whether or not the address is on the list (the database decides, also
+    # between parallel requests), then one read of the row: the same work either way.
+    added = _insert_if_new(entry)
+    row = db.session.scalar(
+        select(Signup).where(Signup.page == slug, Signup.email_key == entry.email_key)
+    )
+    if row is None:  # removed in between: as good as already handled
+        return redirect(url_for("waitlist.already", slug=slug))
+    if added:
+        if row.referred_by_id and row.confirmed_at is not None:
+            credit(row.referred_by_id)
+        notify.on_created(page, row)
+    elif page.waitlist.double_opt_in:
+        notify.on_repeated(page, row)
     db.session.commit()
     outbox.wake()
-    session["mine"] = {**session.get("mine", {}), slug: entry.id}
+    if page.waitlist.double_opt_in:
+        # New or already there, the same answer, cookie and page: "check your inbox".
+        return redirect(url_for("waitlist.thanks", slug=slug))
+    if added:
+        session["mine"] = {**session.get("mine", {}), slug: row.share_code}
+    elif session.get("mine", {}).get(slug) != row.share_code:
+        return redirect(url_for("waitlist.already", slug=slug))
     return redirect(url_for("waitlist.thanks", slug=slug))
+
+
+def _insert_if_new(entry: Signup) -> bool:
+    """Insert the signup unless its address is on the page's list; True when it went in."""
+    table = Signup.__table__
+    values = {column.key: getattr(entry, column.key) for column in table.columns}
+    values = {key: value for key, value in values.items() if value is not None}
+    connection = db.session.connection()
+    statement = dialect_insert(connection.dialect.name)(table).values(**values)
+    statement = statement.on_conflict_do_nothing(index_elements=["page", "email_key"])
+    return connection.execute(statement.returning(table.c.id)).first() is not None
 
 
 def _own_browser(referrer: Signup, entry: Signup) -> bool:
     """The referrer signed up from this very browser (whatever address it typed then or now):
     by the visitor key both signups carry, or the signup the browser's cookie remembers."""
     same_key = entry.visitor_key is not None and referrer.visitor_key == entry.visitor_key
-    return same_key or session.get("mine", {}).get(entry.page) == referrer.id
-
-
-def _already_on_list(page: Page, email_key: str) -> Response:
-    """The answer for an address already on the list, the same whoever typed it.
-
-    With double opt-in, an unconfirmed person gets the confirmation mail again (at most once
-    per CONFIRM_RESEND_MINUTES) and everyone sees the same "check your inbox" page.
-    """
-    existing = db.session.scalar(
-        select(Signup).where(Signup.page == page.slug, Signup.email_key == email_key)
-    )
-    if page.waitlist.double_opt_in:
-        if existing is not None and existing.confirmed_at is None:
-            wait = timedelta(minutes=current_app.config["CONFIRM_RESEND_MINUTES"])
-            sent = existing.confirm_sent_at
-            if sent is None or utcnow() - _aware(sent) >= wait:
-                notify.queue_confirmation(page, existing)
-                db.session.commit()
-                outbox.wake()
-        return redirect(url_for("waitlist.thanks", slug=page.slug))
-    if existing is not None and session.get("mine", {}).get(page.slug) == existing.id:
-        return redirect(url_for("waitlist.thanks", slug=page.slug))
-    return redirect(url_for("waitlist.already", slug=page.slug))
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes (stored in UTC); PostgreSQL aware ones."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return same_key or session.get("mine", {}).get(entry.page) == referrer.share_code
 
 
 def _attribute(entry: Signup, visit: Visit) -> None:
@@ -441,13 +431,13 @@ def _attribute(entry: Signup, visit: Visit) -> None:
 def thanks(slug: str) -> str:
     """Thank the visitor; only the browser that signed up sees its place in line."""
     page = load_page(slug)
-    mine = session.get("mine", {}).get(slug)
-    entry = db.session.get(Signup, mine) if mine else None
     if page.waitlist.double_opt_in:
         # New or repeated, the same answer: confirm from the inbox before anything is shown.
         return render_template("check_inbox.html", page=page, content=page.content)
     context = {}
-    if entry is not None and entry.deleted_at is None:
+    mine = session.get("mine", {}).get(slug)
+    entry = find_referrer(slug, mine)  # the browser's own signup, by its share code
+    if entry is not None:
         context = status_context(page, entry)
     return render_template("thanks.html", page=page, content=page.content, **context)
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import UTC
-from datetime import datetime
 from datetime import timedelta
 
 from flask import current_app
@@ -27,6 +25,7 @@ from werkzeug.security import check_password_hash
 from werkzeug.wrappers import Response
 
 from .models import AdminSession
+from .models import aware
 from .models import db
 from .models import utcnow
 
@@ -78,7 +77,7 @@ def _current_login() -> AdminSession | None:
         login = db.session.scalar(
             select(AdminSession).where(AdminSession.token_hash == _token_hash(token))
         )
-        valid = login is not None and _aware(login.expires_at) > utcnow()
+        valid = login is not None and aware(login.expires_at) > utcnow()
         if not valid or not hmac.compare_digest(login.password_marker, login_marker(configured)):
             login = None
     g.admin_login = login
@@ -126,11 +125,6 @@ def log_out(response: Response) -> None:
     response.delete_cookie(ADMIN_COOKIE, path=ADMIN_PATH, httponly=True, samesite="Strict")
     if request.cookies.get(NOT_COUNTED_COOKIE) == WHILE_LOGGED_IN:
         response.delete_cookie(NOT_COUNTED_COOKIE, httponly=True, samesite="Lax")
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes (stored in UTC); PostgreSQL aware ones."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def marked_not_counted() -> bool:

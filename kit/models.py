@@ -51,6 +51,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def aware(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime: SQLite hands back naive ones (stored in UTC),
+    PostgreSQL aware ones."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def new_share_code() -> str:
     """An unguessable, URL-safe code for share links (about 72 random bits)."""
     return secrets.token_urlsafe(9)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
@@ -23,6 +22,7 @@ from .links import absolute_url
 from .models import Exposure
 from .models import Outbox
 from .models import Signup
+from .models import aware
 from .models import db
 from .models import utcnow
 from .outbox import PREPARED_MAIL
@@ -105,12 +105,7 @@ def _message(template: str, subject: str, page: Page, entry: Signup, **context: 
 def _due(last_sent: datetime | None) -> bool:
     """At most one mail of a kind per address per CONFIRM_RESEND_MINUTES, whoever asks."""
     wait = timedelta(minutes=current_app.config["CONFIRM_RESEND_MINUTES"])
-    return last_sent is None or utcnow() - _aware(last_sent) >= wait
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes (stored in UTC); PostgreSQL aware ones."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return last_sent is None or utcnow() - aware(last_sent) >= wait
 
 
 def queue_confirmation(page: Page, entry: Signup) -> None:

@@ -28,6 +28,7 @@ from sqlalchemy import update
 from . import mail
 from . import webhooks
 from .models import Outbox
+from .models import aware
 from .models import db
 from .models import utcnow
 from .referrals import mask
@@ -110,7 +111,7 @@ def _failed(row: Outbox, error: str) -> None:
     row.attempts += 1
     row.last_error = error[:1000]
     give_up = timedelta(hours=current_app.config["OUTBOX_GIVE_UP_HOURS"])
-    if now - _aware(row.created_at) >= give_up:
+    if now - aware(row.created_at) >= give_up:
         row.status = "failed"
     else:
         base = timedelta(seconds=current_app.config["OUTBOX_RETRY_SECONDS"])
@@ -118,11 +119,6 @@ def _failed(row: Outbox, error: str) -> None:
         row.due_at = now + min(base * 2 ** (row.attempts - 1), MAX_BACKOFF)
     db.session.commit()
     current_app.logger.warning("delivery %s to %s failed: %s", row.id, row.target, error)
-
-
-def _aware(moment: Any) -> Any:
-    """SQLite hands back naive datetimes (stored in UTC); PostgreSQL aware ones."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
 
 
 def deliver_due(limit: int = 20) -> int:

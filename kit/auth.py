@@ -31,6 +31,8 @@ from .models import utcnow
 
 DEV_ADMIN_PASSWORD = "admin"  # only when FLASK_DEBUG is on and ADMIN_PASSWORD is not set
 HASH_PREFIXES = ("scrypt:", "pbkdf2:")
+ADMIN_COOKIE = "kit_admin"
+ADMIN_PATH = "/admin"  # the login cookie is sent to the dashboard only, never to landing pages
 # A plain marker, not a secret: a visitor who sets it only stops being counted themselves.
 NOT_COUNTED_COOKIE = "kit_not_counted"
 NOT_COUNTED_SECONDS = 2 * 365 * 24 * 3600
@@ -50,10 +52,6 @@ def password_matches(typed: str, configured: str) -> bool:
     if configured.startswith(HASH_PREFIXES):
         return check_password_hash(configured, typed)
     return hmac.compare_digest(typed.encode(), configured.encode())
-
-
-ADMIN_COOKIE = "kit_admin"
-ADMIN_PATH = "/admin"  # the login cookie is sent to the dashboard only, never to landing pages
 
 
 def login_marker(configured: str) -> str:

@@ -7,9 +7,14 @@ export FLASK_APP = app
 
 .PHONY: run test check docs clean
 
+# Running needs only the runtime packages; the test tools (scipy, Playwright...) come with `make test`.
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(BIN)/.installed-test: $(BIN)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
@@ -17,7 +22,7 @@ run: $(BIN)/.installed
 	FLASK_DEBUG=1 $(BIN)/flask db upgrade
 	FLASK_DEBUG=1 $(BIN)/flask run --port 5000
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

@@ -22,6 +22,8 @@ from typing import Any
 
 from flask import Flask
 from flask import current_app
+from flask import g
+from flask import has_app_context
 from sqlalchemy import select
 from sqlalchemy import update
 
@@ -45,21 +47,32 @@ PREPARED_MAIL: dict[str, Callable[[Outbox], dict[str, Any] | None]] = {}
 def enqueue(kind: str, event: str, target: str, payload: dict[str, Any]) -> None:
     """Queue a delivery in the current transaction (it goes out only if that commits)."""
     db.session.add(Outbox(kind=kind, event=event, target=target[:500], payload=json.dumps(payload)))
+    if has_app_context():
+        g.outbox_queued = True  # wake() has something to wake the deliverer for
 
 
 def claim(limit: int = 20) -> list[int]:
-    """Take up to ``limit`` due rows for this process; commits the claim."""
+    """Take up to ``limit`` due rows for this process; commits the claim.
+
+    Looks first and writes only when something is due: on SQLite a write takes the one write
+    lock, which a signup must never wait for because of an idle deliverer. The claiming UPDATE
+    re-checks that each row is still due, so two processes never claim the same row.
+    """
     now = utcnow()
-    due = (
+    is_due = Outbox.status.in_(("pending", "sending")), Outbox.due_at <= now
+    due = db.session.scalars(
         select(Outbox.id)
-        .where(Outbox.status.in_(("pending", "sending")), Outbox.due_at <= now)
+        .where(*is_due)
         .order_by(Outbox.due_at, Outbox.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
-    )
+    ).all()
+    if not due:
+        db.session.rollback()  # ends the read; nothing was written
+        return []
     claimed = db.session.scalars(
         update(Outbox)
-        .where(Outbox.id.in_(due))
+        .where(Outbox.id.in_(due), *is_due)
         .values(status="sending", due_at=now + LEASE)
         .returning(Outbox.id)
     ).all()
@@ -190,7 +203,10 @@ def init_app(app: Flask) -> None:
 
 
 def wake() -> None:
-    """Tell this process's deliverer there is something to send (no-op without one)."""
+    """Tell this process's deliverer there is something to send: only when this request
+    queued something (a signup with no mail or webhook set up wakes nothing)."""
+    if not g.pop("outbox_queued", False):
+        return
     deliverer = current_app.extensions.get("outbox")
     if deliverer is not None and current_app.config["OUTBOX_WORKER"]:
         deliverer.wake()

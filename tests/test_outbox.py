@@ -10,6 +10,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy import select
 from sqlalchemy import update
 
@@ -334,3 +335,37 @@ def test_a_broken_row_is_retried_later_and_does_not_stall_the_others(make_app):
     assert (broken.status, broken.attempts) == ("pending", 1)
     assert "JSONDecodeError" in broken.last_error
     assert sent.status == "done" and len(hook.requests) == 1
+
+
+# --- a signup does only the work that is configured ----------------------------------------
+
+
+def test_a_signup_with_nothing_to_send_wakes_no_deliverer(make_app):
+    app = make_app(OUTBOX_WORKER=True, OUTBOX_POLL_SECONDS=3600)
+    woken = []
+    app.extensions["outbox"].wake = lambda: woken.append(1)
+    assert sign_up(browser(app), email="quiet@example.com").status_code == 302
+    assert woken == []
+    with_mail = make_app(OUTBOX_WORKER=True, OUTBOX_POLL_SECONDS=3600, MAIL_URL="smtp://x:25",
+                         MAIL_FROM="hi@example.com")  # fmt: skip
+    with_mail.extensions["outbox"].wake = lambda: woken.append(1)
+    assert sign_up(browser(with_mail), email="mailed@example.com").status_code == 302
+    assert woken == [1]
+    for started in (app, with_mail):
+        started.extensions["outbox"].stop()  # it must not take a later test's rows
+
+
+def test_an_idle_deliverer_writes_nothing(app):
+    """With nothing due, a pass only reads: on SQLite it never takes the write lock."""
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement.split()[0].upper())
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert claim() == []
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+    assert statements and "UPDATE" not in statements

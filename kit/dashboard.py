@@ -24,6 +24,7 @@ from flask import request
 from flask import stream_with_context
 from flask import url_for
 
+from . import line
 from . import outbox
 from . import results
 from .auth import admin_password
@@ -220,6 +221,7 @@ def delete_signup(slug: str, signup_id: int) -> Response:
     entry = db.session.get(Signup, signup_id)
     if entry is None or entry.page != slug or entry.deleted_at is not None:
         abort(404, "That signup does not exist (or was removed already).")
+    line.ensure(page)
     remove_signup(page, entry)
     db.session.commit()
     outbox.wake()

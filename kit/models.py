@@ -111,6 +111,7 @@ class Signup(db.Model):
     __table_args__ = (
         UniqueConstraint("page", "email_key"),
         Index("ix_signup_page_created_at", "page", "created_at"),
+        Index("ix_signup_page_line_key", "page", "line_key", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -139,6 +140,10 @@ class Signup(db.Model):
     status_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # "Remove me": personal data wiped, the anonymous row kept so statistics don't shift.
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The place in line (kit/line.py): the number taken when joining it, and that number
+    # minus referral_bump per friend; None while not in line (unconfirmed, removed).
+    line_seq: Mapped[int | None] = mapped_column(Integer)
+    line_key: Mapped[int | None] = mapped_column(Integer)
 
 
 class Outbox(db.Model):
@@ -178,6 +183,27 @@ class GoalClick(db.Model):
     goal: Mapped[str] = mapped_column(String(64))
     visitor_key: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WaitlistLine(db.Model):
+    """Per page: the last number handed out in line, how many are in line, with which bump."""
+
+    __tablename__ = "waitlist_line"
+
+    page: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    live: Mapped[int] = mapped_column(Integer)
+    bump: Mapped[int] = mapped_column(Integer)
+
+
+class LineBucket(db.Model):
+    """How many people in a page's line have a key in one bucket of ``line.BUCKET`` numbers."""
+
+    __tablename__ = "line_bucket"
+
+    page: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    people: Mapped[int] = mapped_column(Integer)
 
 
 class RateLimit(db.Model):

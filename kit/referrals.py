@@ -1,7 +1,6 @@
-"""Referrals and the place in line: who brought whom, and who moves up for it.
+"""Referrals: who brought whom, share and status links, and what the person sees.
 
-Place in line: every person's number in signup order, minus ``referral_bump`` places per
-credited friend; ties go to whoever signed up first. Deleted people leave the line.
+The place in line itself is kept by kit/line.py.
 """
 
 from __future__ import annotations
@@ -17,36 +16,14 @@ from itsdangerous import URLSafeSerializer
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy import update
 
+from . import line
 from .links import absolute_url
 from .models import Signup
 from .models import db
 from .pages import Page
 
 CONFIRM_MAX_AGE = 14 * 24 * 3600  # a confirmation link works for two weeks
-
-
-def _line(slug: str, bump: int):
-    """Each live signup of the page with its sort key (signup order minus the bump)."""
-    order = func.row_number().over(order_by=Signup.id)
-    return (
-        select(Signup.id, (order - bump * Signup.referrals).label("key"))
-        .where(Signup.page == slug, Signup.deleted_at.is_(None))
-        .subquery()
-    )
-
-
-def position(entry: Signup, bump: int) -> int:
-    """The person's place in line (1 is first)."""
-    line = _line(entry.page, bump)
-    mine = select(line.c.key).where(line.c.id == entry.id).scalar_subquery()
-    ahead = db.session.scalar(
-        select(func.count()).where(
-            (line.c.key < mine) | ((line.c.key == mine) & (line.c.id < entry.id))
-        )
-    )
-    return ahead + 1
 
 
 def find_referrer(slug: str, code: object) -> Signup | None:
@@ -56,13 +33,6 @@ def find_referrer(slug: str, code: object) -> Signup | None:
         select(Signup).where(
             Signup.page == slug, Signup.share_code == code, Signup.deleted_at.is_(None)
         )
-    )
-
-
-def credit(referrer_id: int) -> None:
-    """One more friend for the referrer: an atomic increment, safe under parallel signups."""
-    db.session.execute(
-        update(Signup).where(Signup.id == referrer_id).values(referrals=Signup.referrals + 1)
     )
 
 
@@ -123,7 +93,8 @@ def status_context(page: Page, entry: Signup) -> dict[str, Any]:
     ]
     return {
         "entry": entry,
-        "place": position(entry, page.waitlist.referral_bump),
+        "place": line.position(page, entry),
+        "list_size": line.size(page),
         "share_url": share,
         "status_url": status_url(entry),
         "token": status_token(entry),

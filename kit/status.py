@@ -17,6 +17,7 @@ from flask import url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from . import line
 from . import mail
 from . import notify
 from . import outbox
@@ -25,7 +26,6 @@ from .models import Signup
 from .models import db
 from .models import utcnow
 from .pages import Page
-from .referrals import credit
 from .referrals import signup_from_confirm_token
 from .referrals import signup_from_status_token
 from .referrals import status_context
@@ -75,6 +75,7 @@ def confirm(slug: str, token: str) -> Response | tuple:
             else "This confirmation link is not valid. Please use the newest link we sent."
         )
         return render_template("error.html", error=None, message=message), 400
+    line.ensure(page)
     # Only the first confirmation counts; the UPDATE decides if two clicks race.
     first = db.session.execute(
         Signup.__table__.update()
@@ -83,8 +84,9 @@ def confirm(slug: str, token: str) -> Response | tuple:
     ).rowcount
     if first:
         db.session.refresh(entry)
+        line.join(page, entry)  # in line from now on
         if entry.referred_by_id:
-            credit(entry.referred_by_id)
+            line.credit(page, entry.referred_by_id)
         notify.on_confirmed(page, entry)
     db.session.commit()
     outbox.wake()
@@ -92,7 +94,10 @@ def confirm(slug: str, token: str) -> Response | tuple:
 
 
 def remove_signup(page: Page, entry: Signup) -> None:
-    """Wipe the person's data, keep the anonymous row (statistics stay put), tell receivers."""
+    """Wipe the person's data, keep the anonymous row (statistics stay put), tell receivers.
+
+    The caller has called ``line.ensure(page)`` (a rebuild commits)."""
+    line.leave(page, entry)
     email = entry.email
     notify.queue_webhooks(page, "signup.deleted", entry, email)
     notify.queue_list_sync("unsubscribe", entry, email)
@@ -112,6 +117,7 @@ def remove(slug: str, token: str) -> Any:
         return render_template("removed.html", page=page, content=page.content)
     form = FlaskForm()
     if form.validate_on_submit():
+        line.ensure(page)
         remove_signup(page, entry)
         db.session.commit()
         outbox.wake()

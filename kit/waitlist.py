@@ -26,6 +26,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from . import exposures
+from . import line
 from . import notify
 from . import outbox
 from .assets import asset_url
@@ -46,7 +47,6 @@ from .models import utcnow
 from .pages import Content
 from .pages import Page
 from .pages import PageRegistry
-from .referrals import credit
 from .referrals import find_referrer
 from .referrals import status_context
 from .security import CompactSerializer
@@ -371,6 +371,7 @@ def signup(slug: str) -> Response | tuple:
     referrer = find_referrer(slug, session.get("ref", {}).get(slug))
     if referrer is not None and not _own_browser(referrer, entry):
         entry.referred_by_id = referrer.id
+    line.ensure(page)  # before this request writes anything: a first build commits
     # One statement whether or not the address is on the list (the database decides, also
     # between parallel requests), then one read of the row: the same work either way.
     added = _insert_if_new(entry)
@@ -380,8 +381,10 @@ def signup(slug: str) -> Response | tuple:
     if row is None:  # removed in between: as good as already handled
         return redirect(url_for("waitlist.already", slug=slug))
     if added:
-        if row.referred_by_id and row.confirmed_at is not None:
-            credit(row.referred_by_id)
+        if row.confirmed_at is not None:  # without double opt-in: in line at once
+            line.join(page, row)
+            if row.referred_by_id:
+                line.credit(page, row.referred_by_id)
         notify.on_created(page, row)
     elif page.waitlist.double_opt_in:
         notify.on_repeated(page, row)

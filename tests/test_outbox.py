@@ -88,7 +88,7 @@ def test_double_opt_in_mail_link_confirms_the_signup(optin_app):
     assert "html" in {part.get_content_subtype() for part in message.walk()}
 
     status = browser(optin_app).get(link_in(message, "confirm"), follow_redirects=True)
-    assert "You are <strong>#1</strong> on the list" in status.get_data(as_text=True)
+    assert "You are <strong>#1</strong> of 1 on the list" in status.get_data(as_text=True)
     assert signup_row(optin_app, "ada@example.com").confirmed_at is not None
 
 

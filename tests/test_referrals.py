@@ -50,7 +50,7 @@ def test_thank_you_page_shows_place_share_link_and_private_status_link(app):
     ada = join(app, "ada@example.com")
     text = thanks_text(ada)
     code = signup(app, "ada@example.com").share_code
-    assert "You are <strong>#1</strong> on the list" in text
+    assert "You are <strong>#1</strong> of 1 on the list" in text
     assert f"http://localhost/plain?ref={code}" in text
     assert "twitter.com/intent/tweet" in text and "linkedin.com/sharing" in text
     assert "mailto:?subject=" in text

@@ -53,7 +53,7 @@ def test_signup_redirects_to_thanks_with_position(app, client):
     assert response.status_code == 302
     assert response.headers["Location"] == "/plain/thanks"
     thanks = client.get("/plain/thanks").get_data(as_text=True)
-    assert "#1</strong> on the list" in thanks
+    assert "#1</strong> of 1 on the list" in thanks
     [row] = signups(app)
     assert (row.email, row.email_key, row.name, row.answer) == (
         "Ada@example.com",

@@ -1,0 +1,220 @@
+"""The place in line: a number per person, kept up to date, and counted in a few rows.
+
+The rule: everyone on the list gets the next number when they join it (when they confirm, on
+double opt-in pages: unconfirmed signups neither hold nor take a place); each friend who joins
+through their link counts as if they had joined ``referral_bump`` numbers earlier. The line is
+sorted by that number (the key), the earlier joiner first on a tie. People who leave the list
+leave the line; nobody's number changes when someone else comes or goes.
+
+Counting the people ahead of someone must not read the whole list (a million signups): keys
+are grouped in buckets of ``BUCKET`` consecutive numbers whose sizes are kept in
+``line_bucket``, so a place is the sum of the buckets before the person's (about n / BUCKET
+small rows) plus a count inside their own bucket (at most BUCKET index entries). The list size
+is the counter in ``waitlist_line``. Both are changed in the same transaction as the signup,
+confirmation, referral or removal that changes them. A change of ``referral_bump`` (or a page
+whose line was never built, after an upgrade) rebuilds the page's keys once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Connection
+from sqlalchemy import case
+from sqlalchemy import func
+from sqlalchemy import literal_column
+from sqlalchemy import select
+from sqlalchemy import update
+
+from .models import LineBucket
+from .models import Signup
+from .models import WaitlistLine
+from .models import db
+from .models import dialect_insert
+from .pages import Page
+
+BUCKET = 1024
+LIVE = (Signup.deleted_at.is_(None), Signup.confirmed_at.is_not(None))
+
+def bucket_of(key: int) -> int:
+    return key // BUCKET
+
+
+def _bucket_sql(key: Any) -> Any:
+    """``key // BUCKET`` (floor, also below zero) in SQL: SQL's integer division truncates,
+    so a negative key is divided as a positive one. The width is written into the statement
+    as an integer."""
+    width = literal_column(str(int(BUCKET)))
+    return case((key >= 0, key // width), else_=-((-key + width - 1) // width))
+
+
+def _connection() -> Connection:
+    return db.session.connection()
+
+
+def _move(page: str, key: int, change: int) -> None:
+    """Add ``change`` people to the bucket of ``key``."""
+    table = LineBucket.__table__
+    upsert = dialect_insert(_connection().dialect.name)(table).values(
+        page=page, bucket=bucket_of(key), people=change
+    )
+    _connection().execute(
+        upsert.on_conflict_do_update(
+            index_elements=["page", "bucket"], set_={"people": table.c.people + change}
+        )
+    )
+
+
+def ensure(page: Page) -> None:
+    """Build the page's line if it was never built or ``referral_bump`` changed since."""
+    bump = page.waitlist.referral_bump
+    built = current_app.extensions.setdefault("lines_built", set())  # checked by this process
+    if (page.slug, bump) in built:
+        return
+    line = db.session.get(WaitlistLine, page.slug)
+    if line is None or line.bump != bump:
+        rebuild(page.slug, bump)
+    built.add((page.slug, bump))
+
+
+def rebuild(slug: str, bump: int) -> None:
+    """Number everyone on the list who has no number yet (in the order they joined), key
+    everyone with the bump, and recount the buckets and the list size. Commits."""
+    table, buckets, lines = Signup.__table__, LineBucket.__table__, WaitlistLine.__table__
+    connection = _connection()
+    insert = dialect_insert(connection.dialect.name)
+    connection.execute(
+        insert(lines).values(page=slug, seq=0, live=0, bump=bump).on_conflict_do_nothing()
+    )
+    # Serialises with signups of the page, which update the same row first.
+    connection.execute(update(lines).where(lines.c.page == slug).values(bump=bump))
+    last = connection.execute(
+        select(func.coalesce(func.max(table.c.line_seq), 0)).where(table.c.page == slug)
+    ).scalar_one()
+    unnumbered = (
+        select(
+            table.c.id,
+            (last + func.row_number().over(order_by=(table.c.confirmed_at, table.c.id))).label(
+                "seq"
+            ),
+        )
+        .where(table.c.page == slug, table.c.line_seq.is_(None), *LIVE)
+        .subquery()
+    )
+    connection.execute(
+        update(table).where(table.c.id == unnumbered.c.id).values(line_seq=unnumbered.c.seq)
+    )
+    live = (table.c.page == slug, *LIVE)
+    connection.execute(
+        update(table)
+        .where(table.c.page == slug)
+        .values(
+            line_key=case(
+                (Signup.deleted_at.is_(None) & Signup.confirmed_at.is_not(None),
+                 table.c.line_seq - bump * table.c.referrals),
+                else_=None,
+            )
+        )
+    )  # fmt: skip
+    connection.execute(buckets.delete().where(buckets.c.page == slug))
+    bucket = _bucket_sql(table.c.line_key)
+    connection.execute(
+        buckets.insert().from_select(
+            ["page", "bucket", "people"],
+            select(table.c.page, bucket, func.count()).where(*live).group_by(table.c.page, bucket),
+        )
+    )
+    size, seq = connection.execute(
+        select(func.count(), func.coalesce(func.max(table.c.line_seq), 0)).where(*live)
+    ).one()
+    connection.execute(update(lines).where(lines.c.page == slug).values(live=size, seq=seq))
+    db.session.commit()
+
+
+def join(page: Page, entry: Signup) -> None:
+    """The person takes the next number: at signup, or at confirmation with double opt-in.
+
+    Like ``credit`` and ``leave``, part of the caller's transaction; the view calls
+    ``ensure(page)`` first (a rebuild commits, so it must come before the view's own writes).
+    """
+    lines = WaitlistLine.__table__
+    seq = _connection().execute(
+        update(lines)
+        .where(lines.c.page == page.slug)
+        .values(seq=lines.c.seq + 1, live=lines.c.live + 1)
+        .returning(lines.c.seq)
+    ).scalar_one()
+    key = seq - page.waitlist.referral_bump * (entry.referrals or 0)
+    _connection().execute(
+        update(Signup.__table__)
+        .where(Signup.id == entry.id)
+        .values(line_seq=seq, line_key=key)
+    )
+    entry.line_seq, entry.line_key = seq, key
+    _move(page.slug, key, 1)
+
+
+def credit(page: Page, referrer_id: int) -> None:
+    """One more friend: the referrer's key moves ``referral_bump`` earlier (atomically)."""
+    bump = page.waitlist.referral_bump
+    table = Signup.__table__
+    key = _connection().execute(
+        update(table)
+        .where(table.c.id == referrer_id)
+        .values(referrals=table.c.referrals + 1, line_key=table.c.line_key - bump)
+        .returning(table.c.line_key)
+    ).scalar()
+    if key is not None and bucket_of(key) != bucket_of(key + bump):
+        _move(page.slug, key + bump, -1)
+        _move(page.slug, key, 1)
+
+
+def leave(page: Page, entry: Signup) -> None:
+    """The person left the list (removed): out of the line, the list one shorter."""
+    if entry.line_key is None:
+        return
+    _move(page.slug, entry.line_key, -1)
+    lines = WaitlistLine.__table__
+    _connection().execute(
+        update(lines).where(lines.c.page == page.slug).values(live=lines.c.live - 1)
+    )
+    entry.line_key = None
+
+
+def position(page: Page, entry: Signup) -> int | None:
+    """The person's place (1 is first), or None while they are not in line (unconfirmed)."""
+    ensure(page)
+    key = entry.line_key
+    if key is None or entry.deleted_at is not None:
+        return None
+    ahead_buckets = db.session.scalar(
+        select(func.coalesce(func.sum(LineBucket.people), 0)).where(
+            LineBucket.page == page.slug, LineBucket.bucket < bucket_of(key)
+        )
+    )
+    ahead_here = db.session.scalar(
+        select(func.count()).where(
+            Signup.page == page.slug,
+            Signup.line_key >= bucket_of(key) * BUCKET,
+            (Signup.line_key < key) | ((Signup.line_key == key) & (Signup.id < entry.id)),
+        )
+    )
+    return ahead_buckets + ahead_here + 1
+
+
+def size(page: Page) -> int:
+    """How many people are in line (a kept counter, not a count of the table)."""
+    ensure(page)
+    line = db.session.get(WaitlistLine, page.slug)
+    return line.live if line is not None else 0
+
+
+def reference_places(people: list[dict[str, Any]], bump: int) -> dict[Any, int]:
+    """The rule in plain Python, for tests: ``people`` in joining order, each with ``id`` and
+    ``referrals``; returns each one's place."""
+    keyed = sorted(
+        (number - bump * person["referrals"], person["id"])
+        for number, person in enumerate(people, start=1)
+    )
+    return {person_id: place for place, (_, person_id) in enumerate(keyed, start=1)}

@@ -37,6 +37,7 @@ from .pages import Page
 BUCKET = 1024
 LIVE = (Signup.deleted_at.is_(None), Signup.confirmed_at.is_not(None))
 
+
 def bucket_of(key: int) -> int:
     return key // BUCKET
 
@@ -139,17 +140,19 @@ def join(page: Page, entry: Signup) -> None:
     ``ensure(page)`` first (a rebuild commits, so it must come before the view's own writes).
     """
     lines = WaitlistLine.__table__
-    seq = _connection().execute(
-        update(lines)
-        .where(lines.c.page == page.slug)
-        .values(seq=lines.c.seq + 1, live=lines.c.live + 1)
-        .returning(lines.c.seq)
-    ).scalar_one()
+    seq = (
+        _connection()
+        .execute(
+            update(lines)
+            .where(lines.c.page == page.slug)
+            .values(seq=lines.c.seq + 1, live=lines.c.live + 1)
+            .returning(lines.c.seq)
+        )
+        .scalar_one()
+    )
     key = seq - page.waitlist.referral_bump * (entry.referrals or 0)
     _connection().execute(
-        update(Signup.__table__)
-        .where(Signup.id == entry.id)
-        .values(line_seq=seq, line_key=key)
+        update(Signup.__table__).where(Signup.id == entry.id).values(line_seq=seq, line_key=key)
     )
     entry.line_seq, entry.line_key = seq, key
     _move(page.slug, key, 1)
@@ -159,12 +162,16 @@ def credit(page: Page, referrer_id: int) -> None:
     """One more friend: the referrer's key moves ``referral_bump`` earlier (atomically)."""
     bump = page.waitlist.referral_bump
     table = Signup.__table__
-    key = _connection().execute(
-        update(table)
-        .where(table.c.id == referrer_id)
-        .values(referrals=table.c.referrals + 1, line_key=table.c.line_key - bump)
-        .returning(table.c.line_key)
-    ).scalar()
+    key = (
+        _connection()
+        .execute(
+            update(table)
+            .where(table.c.id == referrer_id)
+            .values(referrals=table.c.referrals + 1, line_key=table.c.line_key - bump)
+            .returning(table.c.line_key)
+        )
+        .scalar()
+    )
     if key is not None and bucket_of(key) != bucket_of(key + bump):
         _move(page.slug, key + bump, -1)
         _move(page.slug, key, 1)

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
-from sqlalchemy import delete
 from sqlalchemy import Integer
+from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import literal
 from sqlalchemy import select

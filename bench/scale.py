@@ -1,0 +1,242 @@
+"""How the pages a waitlist of a million uses keep up as the list grows: 0, 100 k, 1 M signups.
+
+    .venv/bin/python bench/scale.py [--db sqlite|postgresql|both] [--sizes 0,100000,1000000]
+        [--runs 21] [--postgres-url postgresql://postgres@127.0.0.1:5432/test_bench]
+
+For each size it grows the demo page (pages/demo.toml) to that many signups, each with its
+exposure, every 20th referred by an earlier one, in a fresh SQLite file or a scratch
+PostgreSQL database (its kit tables are dropped, migrated afresh and dropped again), then
+times with Flask's test client (no network in the way; median and slowest of --runs):
+the thank-you page and the private status page of someone in the middle of the list, a
+signup POST, the per-page dashboard and the sources page. It also prints the time of the one
+rebuild of the line after the bulk load (what an upgrade from a release without kept places
+costs once) and the query plans of the place-in-line queries. Targets (issue 15): thank-you
+and status p50 < 10 ms at 1 M on both databases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+from flask_migrate import downgrade  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from kit import create_app  # noqa: E402
+from kit import line  # noqa: E402
+from kit.config import normalise_database_url  # noqa: E402
+from kit.models import DailyExposures  # noqa: E402
+from kit.models import Exposure  # noqa: E402
+from kit.models import Signup  # noqa: E402
+from kit.models import db  # noqa: E402
+from kit.referrals import status_token  # noqa: E402
+
+PASSWORD = "bench-password"
+BATCH = 20_000
+EXPERIMENT = "headline-test-1"
+UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0"
+
+
+def grow(start: int, stop: int) -> None:
+    """Add signups number ``start`` to ``stop`` (and their exposures) to the demo page."""
+    first = datetime.now(UTC) - timedelta(days=90)
+    for low in range(start, stop, BATCH):
+        high = min(stop, low + BATCH)
+        exposures, signups, days = [], [], {}
+        for n in range(low, high):
+            variant = "a" if n % 2 else "b"
+            seen = first + timedelta(seconds=n * 7)
+            days[variant, seen.date()] = days.get((variant, seen.date()), 0) + 1
+            exposures.append(
+                {"page": "demo", "experiment": EXPERIMENT, "variant": variant,
+                 "visitor_key": f"{n:032x}", "first_seen": seen,
+                 "utm_source": ("newsletter", "hn", None)[n % 3], "device": "desktop"}
+            )  # fmt: skip
+            signups.append(
+                {"page": "demo", "email": f"p{n}@example.com", "email_key": f"p{n}@example.com",
+                 "experiment": EXPERIMENT, "variant": variant, "visitor_key": f"{n:032x}",
+                 "created_at": seen, "confirmed_at": seen, "share_code": f"s{n}"}
+            )  # fmt: skip
+        ids = dict(
+            db.session.execute(
+                insert(Exposure).returning(Exposure.visitor_key, Exposure.id), exposures
+            ).all()
+        )
+        for row in signups:
+            row["exposure_id"] = ids.get(row["visitor_key"])
+        db.session.execute(insert(Signup), signups)
+        for (variant, day), count in days.items():
+            _add_daily(variant, day, count)
+        db.session.commit()
+    # Every 20th person was referred by someone who joined earlier.
+    db.session.execute(
+        text(
+            "UPDATE signup SET referrals = referrals + 1 WHERE page = 'demo' AND id IN "
+            "(SELECT id FROM signup WHERE page = 'demo' ORDER BY id LIMIT :n)"
+        ),
+        {"n": (stop - start) // 20},
+    )
+    db.session.commit()
+
+
+def _add_daily(variant: str, day, count: int) -> None:
+    row = db.session.scalar(
+        select(DailyExposures).where(
+            DailyExposures.page == "demo",
+            DailyExposures.experiment == EXPERIMENT,
+            DailyExposures.variant == variant,
+            DailyExposures.day == day,
+        )
+    )
+    if row is None:
+        db.session.add(DailyExposures(page="demo", experiment=EXPERIMENT, variant=variant,
+                                      day=day, visitors=count))  # fmt: skip
+    else:
+        row.visitors += count
+
+
+def analyse_tables() -> None:
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+
+
+def timed(call, runs: int) -> str:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return f"median {statistics.median(times):8.1f} ms, slowest {max(times):8.1f} ms"
+
+
+def sign_up(app, emails) -> None:
+    """A new visitor opens the demo page and joins (its form asks for consent)."""
+    client = app.test_client()
+    client.environ_base["HTTP_USER_AGENT"] = UA
+    html = client.get("/demo").get_data(as_text=True)
+    fields = dict(re.findall(r'name="(csrf_token|rendered)" type="hidden" value="([^"]*)"', html))
+    fields.update(email=next(emails), consent="y")
+    assert client.post("/demo", data=fields).status_code == 302
+
+
+def plans(page, entry) -> list[str]:
+    """The place-in-line queries' plans (EXPLAIN), with this person's numbers."""
+    key, bucket = entry.line_key, line.bucket_of(entry.line_key)
+    queries = [
+        f"SELECT sum(people) FROM line_bucket WHERE page = 'demo' AND bucket < {bucket}",
+        f"SELECT count(*) FROM signup WHERE page = 'demo' AND line_key >= {bucket * line.BUCKET}"
+        f" AND (line_key < {key} OR (line_key = {key} AND id < {entry.id}))",
+    ]
+    explain = "EXPLAIN QUERY PLAN " if db.engine.dialect.name == "sqlite" else "EXPLAIN "
+    out = []
+    for query in queries:
+        rows = db.session.execute(text(explain + query)).all()
+        out.append(" | ".join(str(row[-1]) for row in rows))
+    return out
+
+
+def run(database_url: str, sizes: list[int], runs: int) -> None:
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "ADMIN_PASSWORD": PASSWORD,
+            "SECRET_KEY": "bench-secret-key-that-is-long-enough",
+            "TESTING": True,
+            "OUTBOX_WORKER": False,
+            "EXPOSURE_WRITER": False,
+            "MIN_SUBMIT_SECONDS": 0,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        upgrade()
+    admin = app.test_client()
+    login = admin.get("/admin/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login)[1]
+    admin.post("/admin/login", data={"csrf_token": token, "password": PASSWORD})
+    have = 0
+    try:
+        for size in sizes:
+            with app.app_context():
+                grow(have, size)
+                analyse_tables()
+                page = app.extensions["pages"].pages["demo"]
+                # The bulk load bypassed the app, as rows from before an upgrade do: number
+                # them the way the first use after an upgrade does.
+                started = time.perf_counter()
+                line.rebuild(page.slug, page.waitlist.referral_bump)
+                build = (time.perf_counter() - started) * 1000
+                analyse_tables()
+            have = size
+            print(f"  {size:>9,} signups (the new ones numbered in {build:,.0f} ms)")
+            if size:
+                with app.app_context():
+                    middle = db.session.scalar(
+                        select(Signup).where(Signup.page == "demo", Signup.line_seq == size // 2)
+                    )
+                    status = f"/demo/status/{status_token(middle)}"
+                    for plan in plans(page, middle):
+                        print(f"    plan: {plan}")
+                visitor = app.test_client()
+                visitor.environ_base["HTTP_USER_AGENT"] = UA
+                with visitor.session_transaction() as cookie:
+                    cookie["mine"] = {"demo": middle.share_code}
+                for label, url in (("thank-you", "/demo/thanks"), ("status", status)):
+                    print(f"    {label:<10} {timed(partial(visitor.get, url), runs)}")
+            emails = (f"bench{size}-{n}@example.com" for n in range(runs))
+            poster = partial(sign_up, app, emails)
+            print(f"    {'signup':<10} {timed(poster, runs)}  (page view + POST)")
+            for label, url in (("dashboard", "/admin/demo"), ("sources", "/admin/demo/sources")):
+                print(f"    {label:<10} {timed(partial(admin.get, url), max(3, runs // 4))}")
+    finally:
+        with app.app_context():
+            downgrade(revision="base")
+            db.drop_all()
+            db.engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--sizes", default="0,100000,1000000")
+    parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+    )
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    if args.db in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            print("SQLite")
+            run(f"sqlite:///{tmp}/bench.sqlite3", sizes, args.runs)
+    if args.db in ("postgresql", "both"):
+        print("PostgreSQL")
+        run(normalise_database_url(args.postgres_url), sizes, args.runs)
+
+
+if __name__ == "__main__":
+    main()

@@ -263,7 +263,7 @@ class Waitlist:
         metadata=_doc("Ask every signup to confirm by e-mail; only confirmed ones count."),
     )
     referral_bump: int = field(
-        default=5, metadata=_doc("Places in line a person moves up per friend who joins.")
+        default=5, metadata=_doc("Each friend who joins counts as joining this many places earlier.")
     )
     rewards: tuple[Reward, ...] = field(default=(), metadata=_doc("Referral reward tiers."))
     share_text: str = field(

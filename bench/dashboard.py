@@ -34,6 +34,7 @@ from flask_migrate import downgrade  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
+from kit import conversions  # noqa: E402
 from kit import create_app  # noqa: E402
 from kit.config import normalise_database_url  # noqa: E402
 from kit.models import DailyExposures  # noqa: E402
@@ -109,6 +110,7 @@ def seed(exposures: int, signups: int, days: int = 90) -> None:
     ):
         _flush(model, rows)
     db.session.commit()
+    conversions.rebuild()  # what the app records with each confirmed signup
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("VACUUM ANALYZE")

@@ -38,6 +38,7 @@ from sqlalchemy import insert  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from kit import conversions  # noqa: E402
 from kit import create_app  # noqa: E402
 from kit import line  # noqa: E402
 from kit.config import normalise_database_url  # noqa: E402
@@ -93,6 +94,7 @@ def grow(start: int, stop: int) -> None:
         {"n": (stop - start) // 20},
     )
     db.session.commit()
+    conversions.rebuild()  # what the app records with each confirmed signup
 
 
 def _add_daily(variant: str, day, count: int) -> None:

@@ -105,6 +105,35 @@ class DailyExposures(db.Model):
     visitors: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class Conversion(db.Model):
+    """A visitor of an experiment who signed up (confirmed): one row per exposure, however
+    many addresses the browser used; written with the signup (or confirmation) that made it."""
+
+    __table_args__ = (UniqueConstraint("page", "experiment", "exposure_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page: Mapped[str] = mapped_column(String(64))
+    experiment: Mapped[str] = mapped_column(String(64))
+    variant: Mapped[str] = mapped_column(String(64))
+    exposure_id: Mapped[int] = mapped_column(Integer)
+    converted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DailyConversions(db.Model):
+    """Converted visitors per page, experiment, variant and UTC day, counted as they convert
+    (like DailyExposures): the dashboard reads these few rows, not the signups."""
+
+    __tablename__ = "daily_conversions"
+    __table_args__ = (UniqueConstraint("page", "experiment", "variant", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page: Mapped[str] = mapped_column(String(64))
+    experiment: Mapped[str] = mapped_column(String(64))
+    variant: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    visitors: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Signup(db.Model):
     """One person on one page's waitlist; ``email_key`` makes addresses unique per page."""
 

@@ -263,7 +263,8 @@ class Waitlist:
         metadata=_doc("Ask every signup to confirm by e-mail; only confirmed ones count."),
     )
     referral_bump: int = field(
-        default=5, metadata=_doc("Each friend who joins counts as joining this many places earlier.")
+        default=5,
+        metadata=_doc("Each friend who joins counts as joining this many places earlier."),
     )
     rewards: tuple[Reward, ...] = field(default=(), metadata=_doc("Referral reward tiers."))
     share_text: str = field(

@@ -17,6 +17,7 @@ from sqlalchemy import Select
 from sqlalchemy import func
 from sqlalchemy import select
 
+from .models import DailyConversions
 from .models import DailyExposures
 from .models import Exposure
 from .models import GoalClick
@@ -134,37 +135,25 @@ def _visitors_per_day(page: Page, experiment: str) -> PerDay:
 
 
 def _converted_per_day(page: Page, experiment: str) -> PerDay:
-    """Exposed visitors of each variant who signed up (confirmed), on the day of their first
-    signup: one browser signing up five addresses is one conversion, by this query's shape."""
-    first = (
-        select(Signup.exposure_id, func.min(Signup.created_at).label("at"))
-        .where(Signup.page == page.slug, Signup.experiment == experiment, CONFIRMED)
-        .where(Signup.exposure_id.is_not(None))
-        .group_by(Signup.exposure_id)
-        .subquery()
-    )
+    """Exposed visitors of each variant who signed up (confirmed), on the day they converted:
+    one browser signing up five addresses is one conversion (kit/conversions.py keeps one row
+    per visitor and these daily counters)."""
     return _per_day(
-        select(func.date(first.c.at), Exposure.variant, func.count())
-        .select_from(first)
-        .join(Exposure, Exposure.id == first.c.exposure_id)
-        .where(Exposure.page == page.slug, Exposure.experiment == experiment)
-        .group_by(func.date(first.c.at), Exposure.variant)
+        select(DailyConversions.day, DailyConversions.variant, DailyConversions.visitors).where(
+            DailyConversions.page == page.slug, DailyConversions.experiment == experiment
+        )
     )
 
 
 def _clicked_per_day(page: Page, experiment: str) -> dict[str, PerDay]:
-    """Per goal: exposed visitors of each variant who clicked it, on the day they did."""
+    """Per goal: visitors of each variant who clicked it, on the day they did (one row per
+    visitor and goal, a unique constraint; written only for exposed visitors, with the
+    exposure's variant)."""
     clicks: dict[str, PerDay] = {}
     query = (
-        select(GoalClick.goal, func.date(GoalClick.created_at), Exposure.variant, func.count())
-        .join(
-            Exposure,
-            (Exposure.page == GoalClick.page)
-            & (Exposure.experiment == GoalClick.experiment)
-            & (Exposure.visitor_key == GoalClick.visitor_key),
-        )
+        select(GoalClick.goal, func.date(GoalClick.created_at), GoalClick.variant, func.count())
         .where(GoalClick.page == page.slug, GoalClick.experiment == experiment)
-        .group_by(GoalClick.goal, func.date(GoalClick.created_at), Exposure.variant)
+        .group_by(GoalClick.goal, func.date(GoalClick.created_at), GoalClick.variant)
     )
     for goal, day, variant, n in db.session.execute(query):
         per_day = clicks.setdefault(goal, {})

@@ -17,6 +17,7 @@ from flask import url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from . import conversions
 from . import line
 from . import mail
 from . import notify
@@ -85,6 +86,7 @@ def confirm(slug: str, token: str) -> Response | tuple:
     if first:
         db.session.refresh(entry)
         line.join(page, entry)  # in line from now on
+        conversions.record(entry)
         if entry.referred_by_id:
             line.credit(page, entry.referred_by_id)
         notify.on_confirmed(page, entry)

@@ -25,6 +25,7 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from . import conversions
 from . import exposures
 from . import line
 from . import notify
@@ -381,8 +382,9 @@ def signup(slug: str) -> Response | tuple:
     if row is None:  # removed in between: as good as already handled
         return redirect(url_for("waitlist.already", slug=slug))
     if added:
-        if row.confirmed_at is not None:  # without double opt-in: in line at once
+        if row.confirmed_at is not None:  # without double opt-in: in line at once, counted
             line.join(page, row)
+            conversions.record(row)
             if row.referred_by_id:
                 line.credit(page, row.referred_by_id)
         notify.on_created(page, row)

@@ -18,6 +18,7 @@ from sqlalchemy import insert
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from kit import conversions
 from kit.models import DailyExposures
 from kit.models import Exposure
 from kit.models import GoalClick
@@ -92,6 +93,7 @@ def seed(app, counts, page="ab", experiment="headline-1", days=10, goal_clicks=N
             if rows:
                 db.session.execute(insert(model), rows)
         db.session.commit()
+        conversions.rebuild()  # what the app records with each confirmed signup
 
 
 def logged_in(app):

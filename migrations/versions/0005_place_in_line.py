@@ -1,10 +1,12 @@
-"""the place in line: numbers and keys per signup, bucket counts, the list size
+"""kept counts: the place in line (numbers, keys, buckets, list size) and conversions per
+visitor with their daily counters
 
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-26 08:00:00
 
-Existing lists are numbered on first use (kit/line.py rebuilds a page whose line is missing).
+Existing lists are numbered on first use (kit/line.py rebuilds a page whose line is missing);
+existing conversions are counted here, from the signups.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -37,7 +39,73 @@ def upgrade():
     )
 
 
+    op.create_table(
+        "conversion",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("page", sa.String(length=64), nullable=False),
+        sa.Column("experiment", sa.String(length=64), nullable=False),
+        sa.Column("variant", sa.String(length=64), nullable=False),
+        sa.Column("exposure_id", sa.Integer(), nullable=False),
+        sa.Column("converted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_conversion")),
+        sa.UniqueConstraint("page", "experiment", "exposure_id", name=op.f("uq_conversion_page")),
+    )
+    op.create_table(
+        "daily_conversions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("page", sa.String(length=64), nullable=False),
+        sa.Column("experiment", sa.String(length=64), nullable=False),
+        sa.Column("variant", sa.String(length=64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("visitors", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_daily_conversions")),
+        sa.UniqueConstraint(
+            "page", "experiment", "variant", "day", name=op.f("uq_daily_conversions_page")
+        ),
+    )
+    # A visitor converted with their first confirmed, attributed signup.
+    signup = sa.table(
+        "signup",
+        *(sa.column(name) for name in ("page", "experiment", "variant", "exposure_id")),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("confirmed_at", sa.DateTime(timezone=True)),
+    )
+    conversion = sa.table(
+        "conversion",
+        *(sa.column(name) for name in ("page", "experiment", "variant", "exposure_id")),
+        sa.column("converted_at", sa.DateTime(timezone=True)),
+    )
+    op.execute(
+        conversion.insert().from_select(
+            ["page", "experiment", "variant", "exposure_id", "converted_at"],
+            sa.select(
+                signup.c.page, signup.c.experiment, sa.func.min(signup.c.variant),
+                signup.c.exposure_id, sa.func.min(signup.c.created_at),
+            )
+            .where(signup.c.exposure_id.is_not(None), signup.c.variant.is_not(None))
+            .where(signup.c.experiment.is_not(None), signup.c.confirmed_at.is_not(None))
+            .group_by(signup.c.page, signup.c.experiment, signup.c.exposure_id),
+        )
+    )
+    daily = sa.table(
+        "daily_conversions",
+        *(sa.column(name) for name in ("page", "experiment", "variant", "day", "visitors")),
+    )
+    day = sa.func.date(conversion.c.converted_at)
+    op.execute(
+        daily.insert().from_select(
+            ["page", "experiment", "variant", "day", "visitors"],
+            sa.select(
+                conversion.c.page, conversion.c.experiment, conversion.c.variant, day,
+                sa.func.count(),
+            ).group_by(conversion.c.page, conversion.c.experiment, conversion.c.variant, day),
+        )
+    )
+
+
 def downgrade():
+    op.drop_table("daily_conversions")
+    op.drop_table("conversion")
     op.drop_table("line_bucket")
     op.drop_table("waitlist_line")
     with op.batch_alter_table("signup", schema=None) as batch_op:

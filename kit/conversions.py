@@ -1,0 +1,82 @@
+"""Who converted: a visitor's first confirmed signup in an experiment, recorded once.
+
+The unit of an experiment is the visitor. When a signup that is credited to an exposure
+becomes confirmed (at once without double opt-in), ``record`` inserts the visitor's
+``conversion`` row unless it is there already (the unique constraint decides, also between
+racing workers) and, only when it went in, adds one to the day's ``daily_conversions``
+counter, in the same transaction. A browser signing up five addresses is one conversion, and
+the dashboard counts conversions from the few counter rows instead of a million signups.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+
+from .models import Conversion
+from .models import DailyConversions
+from .models import Signup
+from .models import db
+from .models import dialect_insert
+from .models import utcnow
+
+
+def record(entry: Signup) -> None:
+    """Count the signup's visitor as converted, if it is attributed and not counted yet."""
+    if entry.exposure_id is None or entry.variant is None or entry.experiment is None:
+        return
+    connection = db.session.connection()
+    insert = dialect_insert(connection.dialect.name)
+    now = utcnow()
+    table = Conversion.__table__
+    added = connection.execute(
+        insert(table)
+        .values(page=entry.page, experiment=entry.experiment, variant=entry.variant,
+                exposure_id=entry.exposure_id, converted_at=now)
+        .on_conflict_do_nothing()
+        .returning(table.c.id)
+    ).first()  # fmt: skip
+    if added is None:
+        return
+    counter = DailyConversions.__table__
+    upsert = insert(counter).values(
+        page=entry.page, experiment=entry.experiment, variant=entry.variant, day=now.date(),
+        visitors=1,
+    )  # fmt: skip
+    connection.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["page", "experiment", "variant", "day"],
+            set_={"visitors": counter.c.visitors + 1},
+        )
+    )
+
+
+def rebuild() -> None:
+    """Recount every conversion from the signups (data loaded around the app: tests, benches).
+    A visitor converted when their first confirmed signup was made."""
+    db.session.execute(delete(DailyConversions))
+    db.session.execute(delete(Conversion))
+    first = (
+        select(
+            Signup.page, Signup.experiment, func.min(Signup.variant), Signup.exposure_id,
+            func.min(Signup.created_at),
+        )
+        .where(Signup.exposure_id.is_not(None), Signup.variant.is_not(None))
+        .where(Signup.experiment.is_not(None), Signup.confirmed_at.is_not(None))
+        .group_by(Signup.page, Signup.experiment, Signup.exposure_id)
+    )  # fmt: skip
+    db.session.execute(
+        Conversion.__table__.insert().from_select(
+            ["page", "experiment", "variant", "exposure_id", "converted_at"], first
+        )
+    )
+    day = func.date(Conversion.converted_at)
+    db.session.execute(
+        DailyConversions.__table__.insert().from_select(
+            ["page", "experiment", "variant", "day", "visitors"],
+            select(Conversion.page, Conversion.experiment, Conversion.variant, day, func.count())
+            .group_by(Conversion.page, Conversion.experiment, Conversion.variant, day),
+        )
+    )  # fmt: skip
+    db.session.commit()

@@ -171,6 +171,9 @@ def run(database_url: str, exposures: int, signups: int, runs: int) -> None:
                 goal = "  (goal < 300 ms)" if url == "/admin/demo" else ""
                 print(f"  {label:<26} median {median:7.1f} ms   slowest {worst:7.1f} ms{goal}")
         finally:
+            # This app's threads must not poll a database the next run has dropped.
+            app.extensions["outbox"].stop()
+            app.extensions["exposures"].stop()
             db.session.remove()
             downgrade(directory=str(PROJECT_DIR / "migrations"), revision="base")
 

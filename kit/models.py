@@ -28,6 +28,7 @@ from sqlalchemy import UniqueConstraint
 from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import mapped_column
 
 
@@ -86,7 +87,22 @@ class Exposure(db.Model):
     device: Mapped[str] = mapped_column(String(16), default="desktop")
 
 
-class DailyExposures(db.Model):
+class DailyCount:
+    """Visitors per page, experiment, variant and UTC day: the shape of a daily counter."""
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple:
+        return (UniqueConstraint("page", "experiment", "variant", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page: Mapped[str] = mapped_column(String(64))
+    experiment: Mapped[str] = mapped_column(String(64))
+    variant: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    visitors: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DailyExposures(DailyCount, db.Model):
     """Exposed visitors per page, experiment, variant and UTC day, counted as they arrive.
 
     Written in the same transaction as the exposure rows it counts, so it always agrees with them;
@@ -95,14 +111,6 @@ class DailyExposures(db.Model):
     """
 
     __tablename__ = "daily_exposures"
-    __table_args__ = (UniqueConstraint("page", "experiment", "variant", "day"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    page: Mapped[str] = mapped_column(String(64))
-    experiment: Mapped[str] = mapped_column(String(64))
-    variant: Mapped[str] = mapped_column(String(64))
-    day: Mapped[date] = mapped_column(Date)
-    visitors: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Conversion(db.Model):
@@ -119,19 +127,11 @@ class Conversion(db.Model):
     converted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class DailyConversions(db.Model):
+class DailyConversions(DailyCount, db.Model):
     """Converted visitors per page, experiment, variant and UTC day, counted as they convert
     (like DailyExposures): the dashboard reads these few rows, not the signups."""
 
     __tablename__ = "daily_conversions"
-    __table_args__ = (UniqueConstraint("page", "experiment", "variant", "day"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    page: Mapped[str] = mapped_column(String(64))
-    experiment: Mapped[str] = mapped_column(String(64))
-    variant: Mapped[str] = mapped_column(String(64))
-    day: Mapped[date] = mapped_column(Date)
-    visitors: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Signup(db.Model):

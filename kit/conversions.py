@@ -14,6 +14,7 @@ from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
 
+from . import sources
 from .models import Conversion
 from .models import DailyConversions
 from .models import Signup
@@ -50,11 +51,13 @@ def record(entry: Signup) -> None:
             set_={"visitors": counter.c.visitors + 1},
         )
     )
+    sources.converted(connection, entry.exposure_id, now.date())
 
 
 def rebuild() -> None:
-    """Recount every conversion from the signups (data loaded around the app: tests, benches).
-    A visitor converted when their first confirmed signup was made."""
+    """Recount every conversion from the signups (data loaded around the app: tests, benches),
+    then the source counts built on them. A visitor converted with their first confirmed
+    signup."""
     db.session.execute(delete(DailyConversions))
     db.session.execute(delete(Conversion))
     first = (
@@ -80,3 +83,4 @@ def rebuild() -> None:
         )
     )  # fmt: skip
     db.session.commit()
+    sources.rebuild()

@@ -28,6 +28,7 @@ from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import sources
 from .models import DailyExposures
 from .models import Exposure
 from .models import db
@@ -49,10 +50,11 @@ def insert(connection: Connection, rows: list[dict[str, Any]]) -> list[Row]:
         insert_into(table)
         .on_conflict_do_nothing()
         .returning(
-            table.c.id, table.c.page, table.c.experiment, table.c.variant, table.c.first_seen
+            table.c.id, table.c.page, table.c.experiment, table.c.variant, table.c.first_seen,
+            *(table.c[dimension] for dimension in sources.DIMENSIONS),
         ),
         rows,
-    ).all()
+    ).all()  # fmt: skip
     days = Counter((r.page, r.experiment, r.variant, r.first_seen.date()) for r in added)
     if days:
         counter = DailyExposures.__table__
@@ -68,6 +70,8 @@ def insert(connection: Connection, rows: list[dict[str, Any]]) -> list[Row]:
                 for (p, e, v, d), n in sorted(days.items())
             ],
         )
+    where = Counter(key for r in added for key in sources.keys(r, r.first_seen.date()))
+    sources.add(connection, where, "visitors")
     return added
 
 

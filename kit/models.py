@@ -113,6 +113,27 @@ class DailyExposures(DailyCount, db.Model):
     __tablename__ = "daily_exposures"
 
 
+class DailySource(db.Model):
+    """Per page, experiment, variant, UTC day and traffic source (one dimension's value):
+    visitors first seen there, and visitors who converted. Written with the exposures and
+    conversions it counts (kit/sources.py); the sources page reads these rows only."""
+
+    __tablename__ = "daily_sources"
+    __table_args__ = (
+        UniqueConstraint("page", "experiment", "variant", "day", "dimension", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page: Mapped[str] = mapped_column(String(64))
+    experiment: Mapped[str] = mapped_column(String(64))
+    variant: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    dimension: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(255))  # "" when the visit had none
+    visitors: Mapped[int] = mapped_column(Integer, default=0)
+    converted: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Conversion(db.Model):
     """A visitor of an experiment who signed up (confirmed): one row per exposure, however
     many addresses the browser used; written with the signup (or confirmation) that made it."""

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from .models import DailyConversions
 from .models import DailyExposures
+from .models import DailySource
 from .models import Exposure
 from .models import GoalClick
 from .models import Signup
@@ -263,25 +264,19 @@ def _daily_rows(arms: list[Arm], visitors: PerDay, converted: PerDay) -> list[Da
 
 
 def sources(page: Page, experiment: str, dimension: str) -> list[SourceRow]:
-    """Visitors, converted visitors and conversion by one traffic source dimension."""
-    column = getattr(Exposure, dimension)
-    visitors = dict(
-        db.session.execute(
-            select(column, func.count())
-            .where(Exposure.page == page.slug, Exposure.experiment == experiment)
-            .group_by(column)
-        ).all()
-    )
-    signups = dict(
-        db.session.execute(
-            select(column, func.count(func.distinct(Exposure.id)))
-            .select_from(Signup)
-            .join(Exposure, Signup.exposure_id == Exposure.id)
-            .where(Signup.page == page.slug, Signup.experiment == experiment, CONFIRMED)
-            .where(Exposure.page == page.slug, Exposure.experiment == experiment)
-            .group_by(column)
-        ).all()
-    )
+    """Visitors, converted visitors and conversion by one traffic source dimension, summed
+    from the kept daily counts (kit/sources.py), biggest first."""
+    counts = db.session.execute(
+        select(DailySource.value, func.sum(DailySource.visitors), func.sum(DailySource.converted))
+        .where(
+            DailySource.page == page.slug,
+            DailySource.experiment == experiment,
+            DailySource.dimension == dimension,
+        )
+        .group_by(DailySource.value)
+    ).all()
+    visitors = {value or None: seen or 0 for value, seen, _ in counts}
+    signups = {value or None: joined or 0 for value, _, joined in counts}
     rows = []
     for value, seen in sorted(visitors.items(), key=lambda item: (-item[1], str(item[0]))):
         joined = signups.get(value, 0)

@@ -367,6 +367,7 @@ def test_sources_break_conversion_down(app):
             )
         )
         db.session.commit()
+        conversions.rebuild()
     text = text_of(logged_in(app).get("/admin/ab/sources"))
     assert "newsletter 50 1 2.0%" in text
     assert "news.ycombinator.com 34 0 0.0%" in text

@@ -1,5 +1,5 @@
-"""kept counts: the place in line (numbers, keys, buckets, list size) and conversions per
-visitor with their daily counters
+"""kept counts: the place in line (numbers, keys, buckets, list size), conversions per
+visitor with their daily counters, and visitors and conversions per source and day
 
 Revision ID: 0005
 Revises: 0004
@@ -15,6 +15,8 @@ revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
+
+DIMENSIONS = ("utm_source", "utm_medium", "utm_campaign", "referrer_host", "device")
 
 
 def upgrade():
@@ -103,7 +105,66 @@ def upgrade():
     )
 
 
+    op.create_table(
+        "daily_sources",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("page", sa.String(length=64), nullable=False),
+        sa.Column("experiment", sa.String(length=64), nullable=False),
+        sa.Column("variant", sa.String(length=64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("dimension", sa.String(length=16), nullable=False),
+        sa.Column("value", sa.String(length=255), nullable=False),
+        sa.Column("visitors", sa.Integer(), nullable=False),
+        sa.Column("converted", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_daily_sources")),
+        sa.UniqueConstraint(
+            "page", "experiment", "variant", "day", "dimension", "value",
+            name=op.f("uq_daily_sources_page"),
+        ),
+    )
+    # Visitors per first visit's source and day, converted visitors per conversion day.
+    exposure = sa.table(
+        "exposure",
+        *(sa.column(name) for name in ("id", "page", "experiment", "variant")),
+        sa.column("first_seen", sa.DateTime(timezone=True)),
+        *(sa.column(name) for name in DIMENSIONS),
+    )
+    parts = []
+    for dimension in DIMENSIONS:
+        value = sa.func.coalesce(exposure.c[dimension], "")
+        base = (exposure.c.page, exposure.c.experiment, exposure.c.variant)
+        parts.append(
+            sa.select(
+                *base, sa.func.date(exposure.c.first_seen).label("day"),
+                sa.literal(dimension).label("dimension"), value.label("value"),
+                sa.literal(1).label("visitors"), sa.literal(0).label("converted"),
+            )
+        )
+        parts.append(
+            sa.select(
+                *base, sa.func.date(conversion.c.converted_at).label("day"),
+                sa.literal(dimension).label("dimension"), value.label("value"),
+                sa.literal(0).label("visitors"), sa.literal(1).label("converted"),
+            ).join(conversion, conversion.c.exposure_id == exposure.c.id)
+        )
+    rows = sa.union_all(*parts).subquery()
+    group = [rows.c[name] for name in ("page", "experiment", "variant", "day", "dimension", "value")]
+    sources = sa.table(
+        "daily_sources",
+        *(sa.column(name) for name in
+          ("page", "experiment", "variant", "day", "dimension", "value", "visitors", "converted")),
+    )
+    op.execute(
+        sources.insert().from_select(
+            ["page", "experiment", "variant", "day", "dimension", "value", "visitors", "converted"],
+            sa.select(*group, sa.func.sum(rows.c.visitors), sa.func.sum(rows.c.converted))
+            .group_by(*group),
+        )
+    )
+
+
 def downgrade():
+    op.drop_table("daily_sources")
     op.drop_table("daily_conversions")
     op.drop_table("conversion")
     op.drop_table("line_bucket")

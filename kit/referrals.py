@@ -26,7 +26,8 @@ from .pages import Page
 CONFIRM_MAX_AGE = 14 * 24 * 3600  # a confirmation link works for two weeks
 
 
-def find_referrer(slug: str, code: object) -> Signup | None:
+def find_by_share_code(slug: str, code: object) -> Signup | None:
+    """The live signup of the page with this share code (a referrer, or the browser's own)."""
     if not isinstance(code, str) or not 0 < len(code) <= 16:
         return None
     return db.session.scalar(

@@ -7,6 +7,7 @@ millions of exposures and all show the same numbers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -28,6 +29,7 @@ from .pages import Page
 from .stats import Arm
 from .stats import Report
 from .stats import analyse
+from .stats import conversion_rate
 from .stats import wilson_interval
 
 # A signup counts as a conversion once confirmed (at once on pages without double opt-in).
@@ -110,11 +112,11 @@ PerDay = dict[tuple[date, str], int]
 MAX_CALENDAR_DAYS = 1000  # a longer span (odd dates in old data) charts only days with data
 
 
-def _per_day(query: Select) -> PerDay:
+def _per_day(rows: Iterable[Any]) -> PerDay:
     """``{(day, variant): count}`` from rows of (day, variant, count)."""
     # SQLite's date() gives text, PostgreSQL's a date: read both as a date.
     counts: PerDay = {}
-    for day, variant, n in db.session.execute(query):
+    for day, variant, n in rows:
         key = (date.fromisoformat(str(day)[:10]), variant)
         counts[key] = counts.get(key, 0) + (n or 0)
     return counts
@@ -129,8 +131,10 @@ def _totals(per_day: PerDay) -> dict[str, int]:
 
 def _visitors_per_day(page: Page, experiment: str) -> PerDay:
     return _per_day(
-        select(DailyExposures.day, DailyExposures.variant, DailyExposures.visitors).where(
-            DailyExposures.page == page.slug, DailyExposures.experiment == experiment
+        db.session.execute(
+            select(DailyExposures.day, DailyExposures.variant, DailyExposures.visitors).where(
+                DailyExposures.page == page.slug, DailyExposures.experiment == experiment
+            )
         )
     )
 
@@ -140,8 +144,10 @@ def _converted_per_day(page: Page, experiment: str) -> PerDay:
     one browser signing up five addresses is one conversion (kit/conversions.py keeps one row
     per visitor and these daily counters)."""
     return _per_day(
-        select(DailyConversions.day, DailyConversions.variant, DailyConversions.visitors).where(
-            DailyConversions.page == page.slug, DailyConversions.experiment == experiment
+        db.session.execute(
+            select(DailyConversions.day, DailyConversions.variant, DailyConversions.visitors).where(
+                DailyConversions.page == page.slug, DailyConversions.experiment == experiment
+            )
         )
     )
 
@@ -150,17 +156,15 @@ def _clicked_per_day(page: Page, experiment: str) -> dict[str, PerDay]:
     """Per goal: visitors of each variant who clicked it, on the day they did (one row per
     visitor and goal, a unique constraint; written only for exposed visitors, with the
     exposure's variant)."""
-    clicks: dict[str, PerDay] = {}
+    rows: dict[str, list[tuple]] = {}
     query = (
         select(GoalClick.goal, func.date(GoalClick.created_at), GoalClick.variant, func.count())
         .where(GoalClick.page == page.slug, GoalClick.experiment == experiment)
         .group_by(GoalClick.goal, func.date(GoalClick.created_at), GoalClick.variant)
     )
     for goal, day, variant, n in db.session.execute(query):
-        per_day = clicks.setdefault(goal, {})
-        key = (date.fromisoformat(str(day)[:10]), variant)
-        per_day[key] = per_day.get(key, 0) + n
-    return clicks
+        rows.setdefault(goal, []).append((day, variant, n))
+    return {goal: _per_day(goal_rows) for goal, goal_rows in rows.items()}
 
 
 def _signup_rows(page: Page, experiment: str) -> dict[str, int]:
@@ -191,17 +195,15 @@ def _calendar(days: set[date]) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _looks(arms: list[Arm], visitors: PerDay, conversions: PerDay) -> list[list[Arm]]:
-    """The arms' cumulative counts at the end of each day: the looks of the sequential test."""
-    days = _calendar({day for day, _ in visitors} | {day for day, _ in conversions})
-    totals = {arm.name: [0, 0] for arm in arms}
-    looks = []
-    for day in days:
-        for arm in arms:
-            totals[arm.name][0] += visitors.get((day, arm.name), 0)
-            totals[arm.name][1] += conversions.get((day, arm.name), 0)
-        looks.append([Arm(a.name, *totals[a.name], a.weight) for a in arms])
-    return looks
+def _looks(arms: list[Arm], days: list[DailyRow]) -> list[list[Arm]]:
+    """The arms' cumulative counts at the end of each day: the looks of the sequential test.
+    ``days`` holds one row per arm per day, in the arms' order (``_daily_rows``)."""
+    width = len(arms)
+    return [
+        [Arm(a.name, r.cumulative_visitors, r.cumulative_signups, a.weight)
+         for a, r in zip(arms, days[start : start + width], strict=True)]
+        for start in range(0, len(days), width)
+    ]  # fmt: skip
 
 
 def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
@@ -227,18 +229,20 @@ def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
         per_day = clicks.get(name, {})
         clicked = _totals(per_day)
         goal_arms = [Arm(a.name, a.visitors, clicked.get(a.name, 0), a.weight) for a in arms]
-        report = analyse(goal_arms, min_visitors, looks=_looks(goal_arms, visitors, per_day))
+        looks = _looks(goal_arms, _daily_rows(goal_arms, visitors, per_day))
+        report = analyse(goal_arms, min_visitors, looks=looks)
         goals.append(GoalResult(name, labels.get(name, name), report))
+    days = _daily_rows(arms, visitors, converted)
     return PageResults(
         page=page,
         experiment=experiment,
         status=status_of(page, experiment),
         current=experiment == current_experiment(page),
-        report=analyse(arms, min_visitors, looks=_looks(arms, visitors, converted)),
+        report=analyse(arms, min_visitors, looks=_looks(arms, days)),
         unattributed=unattributed,
         unconfirmed=unconfirmed,
         goals=goals,
-        days=_daily_rows(arms, visitors, converted),
+        days=days,
     )
 
 
@@ -252,11 +256,7 @@ def _daily_rows(arms: list[Arm], visitors: PerDay, converted: PerDay) -> list[Da
             totals[arm.name][0] += seen
             totals[arm.name][1] += joined
             cumulative_visitors, cumulative_signups = totals[arm.name]
-            rate = (
-                cumulative_signups / cumulative_visitors
-                if 0 <= cumulative_signups <= cumulative_visitors and cumulative_visitors > 0
-                else None
-            )
+            rate = conversion_rate(cumulative_signups, cumulative_visitors)
             rows.append(
                 DailyRow(day, arm.name, seen, joined, cumulative_visitors, cumulative_signups, rate)
             )
@@ -286,7 +286,7 @@ def sources(page: Page, experiment: str, dimension: str) -> list[SourceRow]:
                 value if value is not None else "(none)",
                 seen,
                 joined,
-                joined / seen if interval else None,
+                conversion_rate(joined, seen),
                 interval.low if interval else None,
                 interval.high if interval else None,
             )
@@ -314,7 +314,7 @@ def overview(pages: dict[str, Page], min_visitors: int) -> list[dict[str, Any]]:
                 "visitors": visitors,
                 "converted": conversions,
                 "signups": rows + results.unattributed,
-                "rate": conversions / visitors if 0 <= conversions <= visitors > 0 else None,
+                "rate": conversion_rate(conversions, visitors),
                 "leader": report.leader,
                 "winner": report.winner,
             }

@@ -97,9 +97,7 @@ def rebuild() -> None:
     db.session.execute(
         DailySource.__table__.insert().from_select(
             ["page", "experiment", "variant", "day", "dimension", "value", *COUNTS],
-            select(*group, func.sum(rows.c.visitors), func.sum(rows.c.converted)).group_by(
-                *group
-            ),
+            select(*group, func.sum(rows.c.visitors), func.sum(rows.c.converted)).group_by(*group),
         )
     )
     db.session.commit()

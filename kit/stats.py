@@ -51,9 +51,15 @@ class Arm:
     signups: int | None = None
 
 
+def conversion_rate(conversions: int, visitors: int) -> float | None:
+    """Conversions per visitor; None unless there are visitors and conversions between 0 and
+    them (counts a database can hold but a rate can't be taken of)."""
+    return conversions / visitors if visitors > 0 and 0 <= conversions <= visitors else None
+
+
 def usable(arm: Arm) -> bool:
-    """Counts a rate can be taken of: some visitors, and conversions between 0 and them."""
-    return arm.visitors > 0 and 0 <= arm.conversions <= arm.visitors
+    """Counts a rate can be taken of."""
+    return conversion_rate(arm.conversions, arm.visitors) is not None
 
 
 @dataclass(frozen=True)
@@ -449,9 +455,10 @@ def analyse(
     """
     control = arms[0]
     best = chance_to_be_best(arms) if len(arms) > 1 else None
+    control_rate = conversion_rate(control.conversions, control.visitors)
     results: list[dict] = []
     for index, arm in enumerate(arms):
-        rate = arm.conversions / arm.visitors if usable(arm) else None
+        rate = conversion_rate(arm.conversions, arm.visitors)
         row = {
             "name": arm.name,
             "visitors": arm.visitors,
@@ -471,8 +478,7 @@ def analyse(
             "chance_to_beat_control": None,
             "chance_to_be_best": best[index] if best else None,
         }
-        if index > 0 and rate is not None and usable(control):
-            control_rate = control.conversions / control.visitors
+        if index > 0 and rate is not None and control_rate is not None:
             row["uplift_abs"] = rate - control_rate
             row["uplift_abs_interval"] = newcombe_interval(control, arm)
             row["uplift_rel"] = rate / control_rate - 1 if control_rate > 0 else None
@@ -510,7 +516,6 @@ def analyse(
     if enough and not srm.mismatch and len(arms) > 1:
         directions = [path.direction for path in sequential]
         winner = _winner(report_arms, decisive, directions, alpha)
-    control_rate = report_arms[0].rate
     needed = sample_size_per_arm(control_rate) if control_rate else None
     verdict = _verdict(arms, report_arms, srm, enough, winner, needed, min_visitors, corrected)
     return Report(report_arms, srm, enough, winner, leader, needed, corrected, verdict, METHODS)

@@ -17,7 +17,6 @@ from flask import url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from . import conversions
 from . import line
 from . import mail
 from . import notify
@@ -31,6 +30,7 @@ from .referrals import signup_from_confirm_token
 from .referrals import signup_from_status_token
 from .referrals import status_context
 from .referrals import status_token
+from .waitlist import confirmed
 from .waitlist import load_page
 
 bp = Blueprint("status", __name__)
@@ -85,10 +85,7 @@ def confirm(slug: str, token: str) -> Response | tuple:
     ).rowcount
     if first:
         db.session.refresh(entry)
-        line.join(page, entry)  # in line from now on
-        conversions.record(entry)
-        if entry.referred_by_id:
-            line.credit(page, entry.referred_by_id)
+        confirmed(page, entry)
         notify.on_confirmed(page, entry)
     db.session.commit()
     outbox.wake()

@@ -48,7 +48,7 @@ from .models import utcnow
 from .pages import Content
 from .pages import Page
 from .pages import PageRegistry
-from .referrals import find_referrer
+from .referrals import find_by_share_code
 from .referrals import status_context
 from .security import CompactSerializer
 
@@ -369,7 +369,7 @@ def signup(slug: str) -> Response | tuple:
         entry.consented_at = utcnow()
     _attribute(entry, resolve_visit(page, preview=False))
     entry.visitor_key = visitor_key()
-    referrer = find_referrer(slug, session.get("ref", {}).get(slug))
+    referrer = find_by_share_code(slug, session.get("ref", {}).get(slug))
     if referrer is not None and not _own_browser(referrer, entry):
         entry.referred_by_id = referrer.id
     line.ensure(page)  # before this request writes anything: a first build commits
@@ -382,11 +382,8 @@ def signup(slug: str) -> Response | tuple:
     if row is None:  # removed in between: as good as already handled
         return redirect(url_for("waitlist.already", slug=slug))
     if added:
-        if row.confirmed_at is not None:  # without double opt-in: in line at once, counted
-            line.join(page, row)
-            conversions.record(row)
-            if row.referred_by_id:
-                line.credit(page, row.referred_by_id)
+        if row.confirmed_at is not None:  # without double opt-in: on the list at once
+            confirmed(page, row)
         notify.on_created(page, row)
     elif page.waitlist.double_opt_in:
         notify.on_repeated(page, row)
@@ -400,6 +397,16 @@ def signup(slug: str) -> Response | tuple:
     elif session.get("mine", {}).get(slug) != row.share_code:
         return redirect(url_for("waitlist.already", slug=slug))
     return redirect(url_for("waitlist.thanks", slug=slug))
+
+
+def confirmed(page: Page, entry: Signup) -> None:
+    """The signup is on the list now (at signup, or when the e-mail link is followed with
+    double opt-in): it takes its place in line, counts as its visitor's conversion and
+    credits its referrer. The view called ``line.ensure(page)`` before writing anything."""
+    line.join(page, entry)
+    conversions.record(entry)
+    if entry.referred_by_id:
+        line.credit(page, entry.referred_by_id)
 
 
 def _insert_if_new(entry: Signup) -> bool:
@@ -441,7 +448,7 @@ def thanks(slug: str) -> str:
         return render_template("check_inbox.html", page=page, content=page.content)
     context = {}
     mine = session.get("mine", {}).get(slug)
-    entry = find_referrer(slug, mine)  # the browser's own signup, by its share code
+    entry = find_by_share_code(slug, mine)  # the browser's own signup
     if entry is not None:
         context = status_context(page, entry)
     return render_template("thanks.html", page=page, content=page.content, **context)

@@ -102,9 +102,8 @@ def log_in(response: Response) -> None:
         )
     )
     db.session.commit()
-    secure = request.is_secure or current_app.config["SESSION_COOKIE_SECURE"]
     response.set_cookie(
-        ADMIN_COOKIE, token, path=ADMIN_PATH, httponly=True, samesite="Strict", secure=secure
+        ADMIN_COOKIE, token, path=ADMIN_PATH, httponly=True, samesite="Strict", secure=_secure()
     )
     # A new CSRF token for the new privileges: one read before logging in is no use after.
     session.pop("csrf_token", None)
@@ -144,7 +143,11 @@ def mark_not_counted(response: Response, not_counted: bool) -> None:
 
 def _set_not_counted(response: Response, value: str) -> None:
     lasting = {"max_age": NOT_COUNTED_SECONDS} if value == FOREVER else {}
-    secure = request.is_secure or current_app.config["SESSION_COOKIE_SECURE"]
     response.set_cookie(
-        NOT_COUNTED_COOKIE, value, httponly=True, samesite="Lax", secure=secure, **lasting
+        NOT_COUNTED_COOKIE, value, httponly=True, samesite="Lax", secure=_secure(), **lasting
     )
+
+
+def _secure() -> bool:
+    """Cookies marked Secure over HTTPS (as the session cookie is)."""
+    return request.is_secure or current_app.config["SESSION_COOKIE_SECURE"]

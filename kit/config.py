@@ -103,6 +103,11 @@ PAAS_MARKERS = {
 }
 
 
+def paas(environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """(variable, platform) of the PaaS this runs on, by the variable it sets; None if none."""
+    return next(((name, p) for name, p in PAAS_MARKERS.items() if environ.get(name)), None)
+
+
 def proxy_hops(environ: Mapping[str, str]) -> tuple[int, str]:
     """How many proxies to believe X-Forwarded-For/-Proto from, and why.
 
@@ -113,9 +118,9 @@ def proxy_hops(environ: Mapping[str, str]) -> tuple[int, str]:
     explicit = environ.get("PROXY_FIX_HOPS", "")
     if explicit.strip():
         return int(explicit), "PROXY_FIX_HOPS is set"
-    for name, platform in PAAS_MARKERS.items():
-        if environ.get(name):
-            return 1, f"{name} is set: running on {platform}, behind its router"
+    platform = paas(environ)
+    if platform is not None:
+        return 1, f"{platform[0]} is set: running on {platform[1]}, behind its router"
     markers = ", ".join(PAAS_MARKERS)
     return 0, f"no proxy known ({markers} unset): client addresses are the sockets' own"
 

@@ -17,9 +17,10 @@ from flask import Flask
 from sqlalchemy import text
 
 from .config import DEV_SECRET_KEY
-from .config import PAAS_MARKERS
+from .config import paas
 from .config import proxy_hops
 from .models import db
+from .security import storage_uri
 
 MIN_SECRET_LENGTH = 32
 MIN_PASSWORD_LENGTH = 12
@@ -120,9 +121,10 @@ def _proxy(app: Flask) -> Iterator[Finding]:
 
 def _database(app: Flask) -> Iterator[Finding]:
     url = db.engine.url.render_as_string(hide_password=True)
-    platform = next((p for name, p in PAAS_MARKERS.items() if os.environ.get(name)), None)
+    running_on = paas(os.environ)
     if db.engine.url.get_backend_name() == "sqlite":
-        if platform:
+        if running_on is not None:
+            platform = running_on[1]
             yield Finding(
                 f"DATABASE_URL is not set on {platform}: SQLite on the app's disk is wiped at "
                 "every deploy or restart, and the signups with it",
@@ -173,7 +175,7 @@ def _pages(app: Flask) -> Iterator[Finding]:
 
 
 def _rate_limits(app: Flask) -> Iterator[Finding]:
-    uri = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    uri = storage_uri(app.config)
     if not app.config.get("RATELIMIT_ENABLED", True):
         yield Finding(
             "rate limits are switched off (RATELIMIT_ENABLED=false)",

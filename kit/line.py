@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Connection
+from sqlalchemy import and_
 from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import literal_column
@@ -90,9 +91,10 @@ def rebuild(slug: str, bump: int) -> None:
     )
     # Serialises with signups of the page, which update the same row first.
     connection.execute(update(lines).where(lines.c.page == slug).values(bump=bump))
-    last = connection.execute(
-        select(func.coalesce(func.max(table.c.line_seq), 0)).where(table.c.page == slug)
-    ).scalar_one()
+    last_number = select(func.coalesce(func.max(table.c.line_seq), 0)).where(
+        table.c.page == slug
+    )  # of anyone who ever joined: numbers are never handed out twice
+    last = connection.execute(last_number).scalar_one()
     unnumbered = (
         select(
             table.c.id,
@@ -111,11 +113,8 @@ def rebuild(slug: str, bump: int) -> None:
         update(table)
         .where(table.c.page == slug)
         .values(
-            line_key=case(
-                (Signup.deleted_at.is_(None) & Signup.confirmed_at.is_not(None),
-                 table.c.line_seq - bump * table.c.referrals),
-                else_=None,
-            )
+            line_key=case((and_(*LIVE), table.c.line_seq - bump * table.c.referrals),
+                          else_=None)
         )
     )  # fmt: skip
     connection.execute(buckets.delete().where(buckets.c.page == slug))
@@ -126,9 +125,8 @@ def rebuild(slug: str, bump: int) -> None:
             select(table.c.page, bucket, func.count()).where(*live).group_by(table.c.page, bucket),
         )
     )
-    size, seq = connection.execute(
-        select(func.count(), func.coalesce(func.max(table.c.line_seq), 0)).where(*live)
-    ).one()
+    size = connection.execute(select(func.count()).where(*live)).scalar_one()
+    seq = connection.execute(last_number).scalar_one()
     connection.execute(update(lines).where(lines.c.page == slug).values(live=size, seq=seq))
     db.session.commit()
 

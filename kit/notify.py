@@ -121,14 +121,12 @@ def queue_confirmation(page: Page, entry: Signup) -> None:
 
 def queue_status_link(page: Page, entry: Signup) -> None:
     """The private status link, unless one went to this address moments ago."""
-    if _due(entry.status_sent_at) and mail.configured(current_app.config):
-        enqueue("mail", "status_link", entry.email, _status_link_message(page, entry))
+    if _due(entry.status_sent_at) and queue_mail("status_link", _status_subject(page), page, entry):
         entry.status_sent_at = utcnow()
 
 
-def _status_link_message(page: Page, entry: Signup) -> dict[str, Any]:
-    subject = f"Your place on the list: {page.content.title}"
-    return _message("status_link", subject, page, entry)
+def _status_subject(page: Page) -> str:
+    return f"Your place on the list: {page.content.title}"
 
 
 def on_created(page: Page, entry: Signup) -> None:
@@ -173,7 +171,7 @@ def _prepare_status_link(row: Outbox) -> dict[str, Any] | None:
     entry.status_sent_at = utcnow()
     base = current_app.config.get("BASE_URL") or payload.get("origin") or "http://localhost"
     with current_app.test_request_context(base_url=base):
-        return _status_link_message(page, entry)
+        return _message("status_link", _status_subject(page), page, entry)
 
 
 PREPARED_MAIL[STATUS_REQUEST] = _prepare_status_link

@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import random
 import time
-from typing import Any
 
 from flask import current_app
 from limits.storage import Storage
@@ -35,9 +34,6 @@ class DatabaseStorage(Storage):
     """A ``limits`` storage (fixed window) over the ``rate_limit`` table; ``database://``."""
 
     STORAGE_SCHEME = [SCHEME]
-
-    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: Any):
-        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
 
     @property
     def base_exceptions(self) -> type[Exception]:

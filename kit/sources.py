@@ -29,6 +29,7 @@ from .models import db
 from .models import dialect_insert
 
 DIMENSIONS = ("utm_source", "utm_medium", "utm_campaign", "referrer_host", "device")
+KEY = ("page", "experiment", "variant", "day", "dimension", "value")  # one counter row
 COUNTS = ("visitors", "converted")
 
 Key = tuple[str, str, str, date, str, str]  # page, experiment, variant, day, dimension, value
@@ -49,15 +50,14 @@ def add(connection: Connection, counts: Counter[Key], column: str) -> None:
     table = DailySource.__table__
     upsert = dialect_insert(connection.dialect.name)(table)
     statement = upsert.on_conflict_do_update(
-        index_elements=["page", "experiment", "variant", "day", "dimension", "value"],
+        index_elements=list(KEY),
         set_={column: table.c[column] + getattr(upsert.excluded, column)},
     )
     other = next(name for name in COUNTS if name != column)
     connection.execute(
         statement,
         [
-            dict(zip(("page", "experiment", "variant", "day", "dimension", "value"), key,
-                     strict=True), **{column: n, other: 0})
+            dict(zip(KEY, key, strict=True), **{column: n, other: 0})
             for key, n in sorted(counts.items())
         ],
     )  # fmt: skip
@@ -96,7 +96,7 @@ def rebuild() -> None:
              rows.c.value)  # fmt: skip
     db.session.execute(
         DailySource.__table__.insert().from_select(
-            ["page", "experiment", "variant", "day", "dimension", "value", *COUNTS],
+            [*KEY, *COUNTS],
             select(*group, func.sum(rows.c.visitors), func.sum(rows.c.converted)).group_by(*group),
         )
     )

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask import Request
 from flask import current_app
-from flask import g
 from flask import render_template
 from flask import request
-from flask.sessions import SecureCookieSession
-from flask.sessions import SecureCookieSessionInterface
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError
 from flask_wtf.csrf import CSRFProtect
-from itsdangerous import BadSignature
-from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import InterfaceError
@@ -31,6 +24,7 @@ from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import assets
+from . import fastpath
 from . import security
 from .config import DEFAULTS
 from .config import ConfigError
@@ -43,71 +37,6 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 migrate = Migrate()
 csrf = CSRFProtect()
-
-
-OPENED_COOKIES = 10_000
-
-
-class VisitorSessionInterface(SecureCookieSessionInterface):
-    """The signed session cookie, except for bots and previews, which get no cookie at all."""
-
-    def __init__(self) -> None:
-        self.serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
-        # Cookies already checked: (serializer, cookie) -> (signed at, values). Bounded.
-        self.opened: dict[tuple, tuple[float, dict[str, Any]]] = {}
-
-    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        """Flask's serializer (a ``CompactSerializer``), built once per key, not per request."""
-        if not app.secret_key:
-            return None
-        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)  # current last
-        if keys not in self.serializers:
-            self.serializers[keys] = security.CompactSerializer(
-                list(keys),
-                salt=self.salt,
-                serializer=self.serializer,
-                signer_kwargs={
-                    "key_derivation": self.key_derivation,
-                    "digest_method": self.digest_method,
-                },
-            )
-        return self.serializers[keys]
-
-    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        """The visitor's cookie, minus any value of a shape the kit didn't write.
-
-        A returning visitor sends the very same cookie on every view, so its checked values
-        are kept (per process, for the cookie's lifetime): later views skip the signature
-        check and the decoding, which are most of the cost of a repeat view.
-        """
-        serializer = self.get_signing_serializer(app)
-        if serializer is None:
-            return None
-        cookie = request.cookies.get(self.get_cookie_name(app))
-        if not cookie:
-            return self.session_class()
-        max_age = app.permanent_session_lifetime.total_seconds()
-        known = self.opened.get((serializer, cookie))
-        if known is None or time.time() - known[0] > max_age:
-            try:
-                values, signed_at = serializer.loads(
-                    cookie, max_age=int(max_age), return_timestamp=True
-                )
-            except BadSignature:
-                return self.session_class()
-            security.drop_malformed_values(values)
-            if len(self.opened) >= OPENED_COOKIES:
-                self.opened.clear()
-            known = self.opened[(serializer, cookie)] = (signed_at.timestamp(), values)
-        # The session is the visitor's to change; the kept values must stay as checked.
-        return self.session_class(
-            {k: v.copy() if isinstance(v, dict | list) else v for k, v in known[1].items()}
-        )
-
-    def should_set_cookie(self, app: Flask, session: Any) -> bool:
-        if g.get("no_cookie"):
-            return False
-        return super().should_set_cookie(app, session)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -130,7 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.teardown_appcontext(_end_database_session)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    app.session_interface = VisitorSessionInterface()
+    app.session_interface = fastpath.VisitorSessionInterface()
     hops = app.config["PROXY_FIX_HOPS"]
     if hops:
         # X-Forwarded-Host only when asked for: absolute links come from BASE_URL anyway.

@@ -70,6 +70,7 @@ DEFAULTS: dict[str, Any] = {
     "OUTBOX_GIVE_UP_HOURS": 48.0,
     # First exposures are written in batches by a thread per web process (kit/exposures.py).
     "EXPOSURE_WRITER": True,
+    "FAST_PATH": True,
 }
 
 # Environment variable -> (config key, parser). Only these names are read.
@@ -159,6 +160,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "BUTTONDOWN_API_URL": ("BUTTONDOWN_API_URL", str),
     "OUTBOX_WORKER": ("OUTBOX_WORKER", _bool),
     "EXPOSURE_WRITER": ("EXPOSURE_WRITER", _bool),
+    "FAST_PATH": ("FAST_PATH", _bool),
     "OUTBOX_POLL_SECONDS": ("OUTBOX_POLL_SECONDS", float),
     "OUTBOX_RETRY_SECONDS": ("OUTBOX_RETRY_SECONDS", float),
     "OUTBOX_GIVE_UP_HOURS": ("OUTBOX_GIVE_UP_HOURS", float),

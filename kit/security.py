@@ -10,7 +10,6 @@ import base64
 import hashlib
 import math
 import time
-import zlib
 from functools import lru_cache
 from functools import partial
 from typing import Any
@@ -23,9 +22,6 @@ from flask import request
 from flask_limiter import Limiter
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
-from itsdangerous import URLSafeTimedSerializer
-from itsdangerous.encoding import base64_encode
-from itsdangerous.url_safe import URLSafeSerializerMixin
 from limits import parse_many
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
@@ -75,27 +71,6 @@ SESSION_SHAPES = {
     "admin": lambda value: False,
     "admin_at": lambda value: False,
 }
-
-
-COMPRESS_ABOVE = 400  # bytes of JSON; below this zlib rarely shortens a cookie or token
-
-
-class CompactSerializer(URLSafeTimedSerializer):
-    """itsdangerous' signed URL-safe serializer, trying zlib only on payloads that can gain.
-
-    Setting zlib up costs more than the rest of signing (about 35 us), and a new visitor's
-    cookie or CSRF token (random ids) never shrinks. Plain and compressed payloads are read
-    alike, so cookies and tokens signed either way stay valid.
-    """
-
-    def dump_payload(self, obj: Any) -> bytes:
-        # The JSON itself, from the serializer below the URL-safe mixin (which compresses).
-        json = super(URLSafeSerializerMixin, self).dump_payload(obj)
-        if len(json) > COMPRESS_ABOVE:
-            compressed = zlib.compress(json)
-            if len(compressed) < len(json) - 1:
-                return b"." + base64_encode(compressed)
-        return base64_encode(json)
 
 
 def init_app(app: Flask) -> None:

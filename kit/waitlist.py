@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import re
 import secrets
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 
 from flask import Blueprint
 from flask import abort
@@ -21,12 +18,12 @@ from flask import request
 from flask import session
 from flask import url_for
 from itsdangerous import BadSignature
-from itsdangerous import TimestampSigner
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from . import conversions
 from . import exposures
+from . import fastpath
 from . import line
 from . import notify
 from . import outbox
@@ -50,7 +47,6 @@ from .pages import Page
 from .pages import PageRegistry
 from .referrals import find_by_share_code
 from .referrals import status_context
-from .security import CompactSerializer
 
 bp = Blueprint("waitlist", __name__)
 
@@ -181,14 +177,12 @@ def image_url(name: str, external: bool = False) -> str:
     return asset_url(name, external=external)
 
 
-def _signer() -> TimestampSigner:
-    return TimestampSigner(current_app.config["SECRET_KEY"], salt="signup-form-rendered")
-
-
 def _seconds_since_render(form: SignupForm, slug: str) -> float | None:
     """Seconds since the form was first shown, from its signed field; None if missing or forged."""
     try:
-        value, rendered_at = _signer().unsign(form.rendered.data or "", return_timestamp=True)
+        value, rendered_at = fastpath.render_time_signer().unsign(
+            form.rendered.data or "", return_timestamp=True
+        )
     except BadSignature:
         return None
     if value.decode() != slug:
@@ -199,102 +193,25 @@ def _seconds_since_render(form: SignupForm, slug: str) -> float | None:
 def render_page(visit: Visit, form: SignupForm, status: int = 200, notice: str = "") -> tuple:
     """Render the landing page with its form (fresh, or carrying the visitor's input and errors)."""
     if _seconds_since_render(form, visit.page.slug) is None:
-        form.rendered.data = _rendered_now(visit.page.slug)
+        form.rendered.data = fastpath.signed_render_time(visit.page.slug)
     return _page_html(visit, form, notice), status
 
 
-# Stand-ins for the per-request values of a fresh page; the random part keeps page text from
-# ever matching them.
-_SLOT = f"slot-{secrets.token_hex(16)}"
-_CSRF_SLOT = f"{_SLOT}:csrf"
-_RENDERED_SLOT = f"{_SLOT}:rendered"
-_CACHE_SIZE = 256
-
-
-_SIGNED_CSRF: dict[str, tuple[float, str]] = {}
-CSRF_REUSE_SECONDS = 600
-
-
-def csrf_token() -> str:
-    """The visitor's signed CSRF token, re-signed at most every ten minutes.
-
-    The same token Flask-WTF's ``generate_csrf`` makes (and its ``validate_csrf`` checks), from a
-    serializer built once and without zlib (``CompactSerializer``). Signing is a large share of
-    a returning visitor's page view; a token signed a few minutes ago is as good as a fresh one
-    (it is accepted for WTF_CSRF_TIME_LIMIT, six hours).
-    """
-    raw = session.get("csrf_token")
-    cached = _SIGNED_CSRF.get(raw) if isinstance(raw, str) else None
-    limit = current_app.config.get("WTF_CSRF_TIME_LIMIT") or CSRF_REUSE_SECONDS * 10
-    if cached is not None and time.time() - cached[0] < min(CSRF_REUSE_SECONDS, limit / 10):
-        return cached[1]
-    if not isinstance(raw, str):
-        raw = session["csrf_token"] = hashlib.sha1(os.urandom(64)).hexdigest()
-    secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-    token = g.csrf_token = _csrf_serializer(secret).dumps(raw)  # g: Flask-WTF's forms look here
-    if len(_SIGNED_CSRF) > 10_000:
-        _SIGNED_CSRF.clear()  # bounded: many visitors in ten minutes simply re-sign
-    _SIGNED_CSRF[raw] = (time.time(), token)
-    return token
-
-
-@lru_cache(maxsize=4)
-def _csrf_serializer(secret: str | bytes) -> CompactSerializer:
-    """Flask-WTF's token serializer (same salt), built once per key."""
-    return CompactSerializer(secret, salt="wtf-csrf-token")
-
-
 def fresh_page(visit: Visit) -> tuple:
-    """The page with an empty form, rendered once per page, variant and site address.
+    """The page with an empty form: rendered once and reused (``kit/fastpath.py``), except for
+    the founder, whose page carries the "not counted" banner."""
 
-    Every visitor gets the same HTML except the CSRF token and the signed render time, so
-    later requests only fill those in: the same output as ``render_page``, for a fraction of
-    the work. (Nothing else in a page may differ between requests; the style's CSP is a hash.)
-    """
-    if current_app.debug or session.get("_flashes") or visit.founder:
-        # Templates and static files may change under a developer; flashes and the founder's
-        # "not counted" banner are per visitor.
-        return render_page(visit, SignupForm.for_page(visit.content.form, formdata=None))
-    cache = current_app.extensions.setdefault("fresh_pages", {})
-    key = (
-        id(visit.page),
-        visit.variant,
-        visit.preview,
-        request.scheme,
-        request.host,
-        request.root_path,
-    )
-    cached = cache.get(key)
-    if cached is None or cached[0] is not visit.page:
+    def render(slots: bool) -> str:
         form = SignupForm.for_page(visit.content.form, formdata=None)
+        if not slots:
+            return render_page(visit, form)[0]
         if "csrf_token" in form:
-            form.csrf_token.current_token = _CSRF_SLOT
-        form.rendered.data = _RENDERED_SLOT
-        if len(cache) >= _CACHE_SIZE:
-            cache.clear()  # many Host names (or a flood of them): start over, stay small
-        # The page object is kept with its HTML so its id() cannot be reused by another page.
-        # The HTML is kept split around its slots: text, slot, text, slot, ..., text.
-        html = _page_html(visit, form, "")
-        cached = cache[key] = (visit.page, re.split(f"({_SLOT}:[a-z]+)", html))
-    values = {_RENDERED_SLOT: _rendered_now(visit.page.slug)}
-    parts = cached[1]
-    if _CSRF_SLOT in parts:
-        values[_CSRF_SLOT] = csrf_token()
-    return "".join([values[part] if i % 2 else part for i, part in enumerate(parts)]), 200
+            form.csrf_token.current_token = fastpath.CSRF_SLOT
+        form.rendered.data = fastpath.RENDERED_SLOT
+        return _page_html(visit, form, "")
 
-
-_RENDERED: dict[tuple[str, str, int], str] = {}
-
-
-def _rendered_now(slug: str) -> str:
-    """The signed render time for a fresh form: the same string all second, so signed once."""
-    key = (current_app.config["SECRET_KEY"], slug, int(time.time()))
-    signed = _RENDERED.get(key)
-    if signed is None:
-        if len(_RENDERED) > 64:
-            _RENDERED.clear()
-        signed = _RENDERED[key] = _signer().sign(slug).decode()
-    return signed
+    key = (visit.variant, visit.preview)
+    return fastpath.page(visit.page, key, render, personal=visit.founder), 200
 
 
 def _page_html(visit: Visit, form: SignupForm, notice: str) -> str:

@@ -48,7 +48,13 @@ def pages_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_app(database_url: str, pages_dir: Path):
+def fast_path() -> bool:
+    """The FAST_PATH setting of the apps a test builds; page tests override it to run both ways."""
+    return True
+
+
+@pytest.fixture
+def make_app(database_url: str, pages_dir: Path, fast_path: bool):
     """Build apps on the test database with fresh tables; extra config per call."""
     built: list[Flask] = []
 
@@ -63,6 +69,7 @@ def make_app(database_url: str, pages_dir: Path):
             "MIN_SUBMIT_SECONDS": 0,
             "ADMIN_PASSWORD": "correct horse battery staple",
             "API_TOKEN": "test-api-token",
+            "FAST_PATH": fast_path,
         }
         settings.update(config)
         app = create_app(settings)

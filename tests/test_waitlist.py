@@ -22,6 +22,12 @@ from tests.conftest import form_fields
 from tests.conftest import sign_up
 
 
+@pytest.fixture(params=[True, False], ids=["fast", "plain"])
+def fast_path(request: pytest.FixtureRequest) -> bool:
+    """Every test here runs with the fast path on and off (kit/fastpath.py)."""
+    return request.param
+
+
 def signups(app) -> list[Signup]:
     with app.app_context():
         return list(db.session.scalars(select(Signup).order_by(Signup.id)))

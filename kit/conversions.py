@@ -18,8 +18,9 @@ from . import sources
 from .models import Conversion
 from .models import DailyConversions
 from .models import Signup
+from .models import add_to_counters
 from .models import db
-from .models import dialect_insert
+from .models import insert_ignore
 from .models import utcnow
 
 
@@ -27,29 +28,14 @@ def record(entry: Signup) -> None:
     """Count the signup's visitor as converted, if it is attributed and not counted yet."""
     if entry.exposure_id is None or entry.variant is None or entry.experiment is None:
         return
-    connection = db.session.connection()
-    insert = dialect_insert(connection.dialect.name)
     now = utcnow()
-    table = Conversion.__table__
-    added = connection.execute(
-        insert(table)
-        .values(page=entry.page, experiment=entry.experiment, variant=entry.variant,
-                exposure_id=entry.exposure_id, converted_at=now)
-        .on_conflict_do_nothing()
-        .returning(table.c.id)
-    ).first()  # fmt: skip
-    if added is None:
+    where = {"page": entry.page, "experiment": entry.experiment, "variant": entry.variant}
+    if not insert_ignore(Conversion, **where, exposure_id=entry.exposure_id, converted_at=now):
         return
-    counter = DailyConversions.__table__
-    upsert = insert(counter).values(
-        page=entry.page, experiment=entry.experiment, variant=entry.variant, day=now.date(),
-        visitors=1,
-    )  # fmt: skip
-    connection.execute(
-        upsert.on_conflict_do_update(
-            index_elements=["page", "experiment", "variant", "day"],
-            set_={"visitors": counter.c.visitors + 1},
-        )
+    connection = db.session.connection()
+    counter = DailyConversions
+    add_to_counters(
+        connection, counter.__table__, counter.KEY, [{**where, "day": now.date(), "visitors": 1}]
     )
     sources.converted(connection, entry.exposure_id, now.date())
 

@@ -23,6 +23,7 @@ from flask import Flask
 from flask import current_app
 from sqlalchemy import Connection
 from sqlalchemy import Row
+from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
@@ -31,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import sources
 from .models import DailyExposures
 from .models import Exposure
+from .models import add_to_counters
 from .models import db
 from .models import dialect_insert
 
@@ -56,20 +58,12 @@ def insert(connection: Connection, rows: list[dict[str, Any]]) -> list[Row]:
         rows,
     ).all()  # fmt: skip
     days = Counter((r.page, r.experiment, r.variant, r.first_seen.date()) for r in added)
-    if days:
-        counter = DailyExposures.__table__
-        upsert = insert_into(counter)
-        connection.execute(
-            upsert.on_conflict_do_update(
-                index_elements=["page", "experiment", "variant", "day"],
-                set_={"visitors": counter.c.visitors + upsert.excluded.visitors},
-            ),
-            # In key order: two writers upserting the same days never wait for each other in turn.
-            [
-                {"page": p, "experiment": e, "variant": v, "day": d, "visitors": n}
-                for (p, e, v, d), n in sorted(days.items())
-            ],
-        )
+    add_to_counters(
+        connection,
+        DailyExposures.__table__,
+        DailyExposures.KEY,
+        [dict(zip(DailyExposures.KEY, key, strict=True), visitors=n) for key, n in days.items()],
+    )
     where = Counter(key for r in added for key in sources.keys(r, r.first_seen.date()))
     sources.add(connection, where, "visitors")
     return added
@@ -81,22 +75,25 @@ def write(rows: list[dict[str, Any]]) -> None:
         insert(connection, rows)
 
 
+# Built once: every signup and goal click looks up its visitor's exposure.
+FIND = select(Exposure.id, Exposure.variant).where(
+    Exposure.page == bindparam("page"),
+    Exposure.experiment == bindparam("experiment"),
+    Exposure.visitor_key == bindparam("visitor"),
+)
+
+
 def ensure(row: dict[str, Any], write: bool = True) -> tuple[int, str] | None:
     """The visitor's exposure (id, variant), written now in the session's transaction if the
     writer thread has not written it yet: a signup or a click is credited the same whether it
     comes a minute or a millisecond after the page view. ``write=False`` only looks it up."""
-    table = Exposure.__table__
-    find = select(table.c.id, table.c.variant).where(
-        table.c.page == row["page"],
-        table.c.experiment == row["experiment"],
-        table.c.visitor_key == row["visitor_key"],
-    )
     connection = db.session.connection()
-    found = connection.execute(find).first()
+    whose = {"page": row["page"], "experiment": row["experiment"], "visitor": row["visitor_key"]}
+    found = connection.execute(FIND, whose).first()
     if found is None and write:
         found = next(iter(insert(connection, [row])), None)
         # Not inserted: another worker's writer wrote it in between; it is there now.
-        found = found or connection.execute(find).one()
+        found = found or connection.execute(FIND, whose).one()
     return (found.id, found.variant) if found is not None else None
 
 

@@ -22,15 +22,18 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Connection
 from sqlalchemy import and_
+from sqlalchemy import bindparam
 from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import literal_column
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .models import LineBucket
 from .models import Signup
 from .models import WaitlistLine
+from .models import add_to_counters
 from .models import db
 from .models import dialect_insert
 from .pages import Page
@@ -55,17 +58,10 @@ def _connection() -> Connection:
     return db.session.connection()
 
 
-def _move(page: str, key: int, change: int) -> None:
-    """Add ``change`` people to the bucket of ``key``."""
-    table = LineBucket.__table__
-    upsert = dialect_insert(_connection().dialect.name)(table).values(
-        page=page, bucket=bucket_of(key), people=change
-    )
-    _connection().execute(
-        upsert.on_conflict_do_update(
-            index_elements=["page", "bucket"], set_={"people": table.c.people + change}
-        )
-    )
+def _move(page: str, *changes: tuple[int, int]) -> None:
+    """Add people to buckets: ``(key, change)`` adds ``change`` to the bucket of ``key``."""
+    rows = [{"page": page, "bucket": bucket_of(key), "people": n} for key, n in changes]
+    add_to_counters(_connection(), LineBucket.__table__, ("page", "bucket"), rows)
 
 
 def ensure(page: Page) -> None:
@@ -131,55 +127,57 @@ def rebuild(slug: str, bump: int) -> None:
     db.session.commit()
 
 
+# Built once: every signup (or confirmation) and every credited referral runs them.
+_LINES = WaitlistLine.__table__
+_SIGNUPS = Signup.__table__
+NEXT_NUMBER = (
+    update(_LINES)
+    .where(_LINES.c.page == bindparam("slug"))
+    .values(seq=_LINES.c.seq + 1, live=_LINES.c.live + 1)
+    .returning(_LINES.c.seq)
+)
+TAKE_NUMBER = (
+    update(_SIGNUPS)
+    .where(_SIGNUPS.c.id == bindparam("signup"))
+    .values(line_seq=bindparam("seq"), line_key=bindparam("key"))
+)
+ONE_MORE_FRIEND = (
+    update(_SIGNUPS)
+    .where(_SIGNUPS.c.id == bindparam("signup"))
+    .values(referrals=_SIGNUPS.c.referrals + 1, line_key=_SIGNUPS.c.line_key - bindparam("bump"))
+    .returning(_SIGNUPS.c.line_key)
+)
+
+
 def join(page: Page, entry: Signup) -> None:
     """The person takes the next number: at signup, or at confirmation with double opt-in.
 
     Like ``credit`` and ``leave``, part of the caller's transaction; the view calls
     ``ensure(page)`` first (a rebuild commits, so it must come before the view's own writes).
     """
-    lines = WaitlistLine.__table__
-    seq = (
-        _connection()
-        .execute(
-            update(lines)
-            .where(lines.c.page == page.slug)
-            .values(seq=lines.c.seq + 1, live=lines.c.live + 1)
-            .returning(lines.c.seq)
-        )
-        .scalar_one()
-    )
+    connection = _connection()
+    seq = connection.execute(NEXT_NUMBER, {"slug": page.slug}).scalar_one()
     key = seq - page.waitlist.referral_bump * (entry.referrals or 0)
-    _connection().execute(
-        update(Signup.__table__).where(Signup.id == entry.id).values(line_seq=seq, line_key=key)
-    )
-    entry.line_seq, entry.line_key = seq, key
-    _move(page.slug, key, 1)
+    connection.execute(TAKE_NUMBER, {"signup": entry.id, "seq": seq, "key": key})
+    # Written above: the entry holds them as saved, so the session has nothing to flush.
+    set_committed_value(entry, "line_seq", seq)
+    set_committed_value(entry, "line_key", key)
+    _move(page.slug, (key, 1))
 
 
 def credit(page: Page, referrer_id: int) -> None:
     """One more friend: the referrer's key moves ``referral_bump`` earlier (atomically)."""
     bump = page.waitlist.referral_bump
-    table = Signup.__table__
-    key = (
-        _connection()
-        .execute(
-            update(table)
-            .where(table.c.id == referrer_id)
-            .values(referrals=table.c.referrals + 1, line_key=table.c.line_key - bump)
-            .returning(table.c.line_key)
-        )
-        .scalar()
-    )
+    key = _connection().execute(ONE_MORE_FRIEND, {"signup": referrer_id, "bump": bump}).scalar()
     if key is not None and bucket_of(key) != bucket_of(key + bump):
-        _move(page.slug, key + bump, -1)
-        _move(page.slug, key, 1)
+        _move(page.slug, (key + bump, -1), (key, 1))
 
 
 def leave(page: Page, entry: Signup) -> None:
     """The person left the list (removed): out of the line, the list one shorter."""
     if entry.line_key is None:
         return
-    _move(page.slug, entry.line_key, -1)
+    _move(page.slug, (entry.line_key, -1))
     lines = WaitlistLine.__table__
     _connection().execute(
         update(lines).where(lines.c.page == page.slug).values(live=lines.c.live - 1)

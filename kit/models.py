@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import Connection
 from sqlalchemy import Date
 from sqlalchemy import DateTime
 from sqlalchemy import Engine
@@ -90,9 +91,11 @@ class Exposure(db.Model):
 class DailyCount:
     """Visitors per page, experiment, variant and UTC day: the shape of a daily counter."""
 
+    KEY = ("page", "experiment", "variant", "day")  # one counter row
+
     @declared_attr.directive
     def __table_args__(cls) -> tuple:
-        return (UniqueConstraint("page", "experiment", "variant", "day"),)
+        return (UniqueConstraint(*cls.KEY),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     page: Mapped[str] = mapped_column(String(64))
@@ -311,6 +314,31 @@ def dialect_insert(dialect: str) -> Any:
 @lru_cache(maxsize=32)
 def _insert_ignore(table: Table, dialect: str) -> Insert:
     return dialect_insert(dialect)(table).on_conflict_do_nothing().returning(table.c.id)
+
+
+def add_to_counters(
+    connection: Connection, table: Table, keys: tuple[str, ...], rows: list[dict[str, Any]]
+) -> None:
+    """Add each row's counts (its columns not in ``keys``) to the counter row its ``keys``
+    name, which is created at those counts if new; one statement, in the caller's
+    transaction. Rows go in key order, so two writers adding to the same counters never wait
+    for each other in turn."""
+    if not rows:
+        return
+    counts = tuple(column for column in rows[0] if column not in keys)
+    statement = _adder(table, keys, counts, connection.dialect.name)
+    rows = sorted(rows, key=lambda row: tuple(row[key] for key in keys))
+    connection.execute(statement, rows if len(rows) > 1 else rows[0])
+
+
+@lru_cache(maxsize=32)
+def _adder(table: Table, keys: tuple[str, ...], counts: tuple[str, ...], dialect: str) -> Insert:
+    """Built once per counter table (SQLAlchemy then reuses its compiled form too)."""
+    upsert = dialect_insert(dialect)(table)
+    return upsert.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={count: table.c[count] + upsert.excluded[count] for count in counts},
+    )
 
 
 @event.listens_for(Engine, "do_connect")

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import literal
@@ -25,8 +26,8 @@ from sqlalchemy import union_all
 from .models import Conversion
 from .models import DailySource
 from .models import Exposure
+from .models import add_to_counters
 from .models import db
-from .models import dialect_insert
 
 DIMENSIONS = ("utm_source", "utm_medium", "utm_campaign", "referrer_host", "device")
 KEY = ("page", "experiment", "variant", "day", "dimension", "value")  # one counter row
@@ -43,32 +44,24 @@ def keys(row: Any, day: date) -> Iterable[Key]:
 
 
 def add(connection: Connection, counts: Counter[Key], column: str) -> None:
-    """Add ``counts`` to the ``visitors`` or ``converted`` column, in key order (two writers
-    upserting the same rows never wait for each other in turn)."""
-    if not counts:
-        return
-    table = DailySource.__table__
-    upsert = dialect_insert(connection.dialect.name)(table)
-    statement = upsert.on_conflict_do_update(
-        index_elements=list(KEY),
-        set_={column: table.c[column] + getattr(upsert.excluded, column)},
-    )
+    """Add ``counts`` to the ``visitors`` or ``converted`` column."""
     other = next(name for name in COUNTS if name != column)
-    connection.execute(
-        statement,
-        [
-            dict(zip(KEY, key, strict=True), **{column: n, other: 0})
-            for key, n in sorted(counts.items())
-        ],
-    )  # fmt: skip
+    rows = [dict(zip(KEY, key, strict=True), **{column: n, other: 0}) for key, n in counts.items()]
+    add_to_counters(connection, DailySource.__table__, KEY, rows)
+
+
+# Built once: the view runs it on every conversion.
+SOURCES_OF = select(
+    Exposure.page,
+    Exposure.experiment,
+    Exposure.variant,
+    *(getattr(Exposure, d) for d in DIMENSIONS),
+).where(Exposure.id == bindparam("exposure_id"))
 
 
 def converted(connection: Connection, exposure_id: int, day: date) -> None:
     """One more converted visitor, under the sources of their first visit."""
-    exposure = connection.execute(
-        select(Exposure.page, Exposure.experiment, Exposure.variant,
-               *(getattr(Exposure, d) for d in DIMENSIONS)).where(Exposure.id == exposure_id)
-    ).first()  # fmt: skip
+    exposure = connection.execute(SOURCES_OF, {"exposure_id": exposure_id}).first()
     if exposure is not None:
         add(connection, Counter(keys(exposure, day)), "converted")
 

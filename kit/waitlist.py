@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flask import Blueprint
 from flask import abort
@@ -18,6 +19,8 @@ from flask import request
 from flask import session
 from flask import url_for
 from itsdangerous import BadSignature
+from sqlalchemy import Insert
+from sqlalchemy import bindparam
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -293,9 +296,7 @@ def signup(slug: str) -> Response | tuple:
     # One statement whether or not the address is on the list (the database decides, also
     # between parallel requests), then one read of the row: the same work either way.
     added = _insert_if_new(entry)
-    row = db.session.scalar(
-        select(Signup).where(Signup.page == slug, Signup.email_key == entry.email_key)
-    )
+    row = db.session.scalar(SIGNUP_OF, {"slug": slug, "email_key": entry.email_key})
     if row is None:  # removed in between: as good as already handled
         return redirect(url_for("waitlist.already", slug=slug))
     if added:
@@ -304,14 +305,15 @@ def signup(slug: str) -> Response | tuple:
         notify.on_created(page, row)
     elif page.waitlist.double_opt_in:
         notify.on_repeated(page, row)
+    share_code = row.share_code  # read before the commit, which expires what the row holds
     db.session.commit()
     outbox.wake()
     if page.waitlist.double_opt_in:
         # New or already there, the same answer, cookie and page: "check your inbox".
         return redirect(url_for("waitlist.thanks", slug=slug))
     if added:
-        session["mine"] = {**session.get("mine", {}), slug: row.share_code}
-    elif session.get("mine", {}).get(slug) != row.share_code:
+        session["mine"] = {**session.get("mine", {}), slug: share_code}
+    elif session.get("mine", {}).get(slug) != share_code:
         return redirect(url_for("waitlist.already", slug=slug))
     return redirect(url_for("waitlist.thanks", slug=slug))
 
@@ -332,9 +334,23 @@ def _insert_if_new(entry: Signup) -> bool:
     values = {column.key: getattr(entry, column.key) for column in table.columns}
     values = {key: value for key, value in values.items() if value is not None}
     connection = db.session.connection()
-    statement = dialect_insert(connection.dialect.name)(table).values(**values)
-    statement = statement.on_conflict_do_nothing(index_elements=["page", "email_key"])
-    return connection.execute(statement.returning(table.c.id)).first() is not None
+    return connection.execute(_new_signup(connection.dialect.name), values).first() is not None
+
+
+@lru_cache(maxsize=2)
+def _new_signup(dialect: str) -> Insert:
+    """Built once per database kind: every signup runs it."""
+    table = Signup.__table__
+    insert = dialect_insert(dialect)(table).on_conflict_do_nothing(
+        index_elements=["page", "email_key"]
+    )
+    return insert.returning(table.c.id)
+
+
+# Built once: every signup reads its row back.
+SIGNUP_OF = select(Signup).where(
+    Signup.page == bindparam("slug"), Signup.email_key == bindparam("email_key")
+)
 
 
 def _own_browser(referrer: Signup, entry: Signup) -> bool:

@@ -177,11 +177,13 @@ def leave(page: Page, entry: Signup) -> None:
     """The person left the list (removed): out of the line, the list one shorter."""
     if entry.line_key is None:
         return
-    _move(page.slug, (entry.line_key, -1))
+    # The list row first, then the bucket, as ``join`` does: a removal and a signup of the
+    # same page never hold one of the two each while waiting for the other.
     lines = WaitlistLine.__table__
     _connection().execute(
         update(lines).where(lines.c.page == page.slug).values(live=lines.c.live - 1)
     )
+    _move(page.slug, (entry.line_key, -1))
     entry.line_key = None
 
 

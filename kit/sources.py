@@ -13,9 +13,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy import Date
+from sqlalchemy import Insert
 from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import func
@@ -28,6 +31,7 @@ from .models import DailySource
 from .models import Exposure
 from .models import add_to_counters
 from .models import db
+from .models import dialect_insert
 
 DIMENSIONS = ("utm_source", "utm_medium", "utm_campaign", "referrer_host", "device")
 KEY = ("page", "experiment", "variant", "day", "dimension", "value")  # one counter row
@@ -50,20 +54,32 @@ def add(connection: Connection, counts: Counter[Key], column: str) -> None:
     add_to_counters(connection, DailySource.__table__, KEY, rows)
 
 
-# Built once: the view runs it on every conversion.
-SOURCES_OF = select(
-    Exposure.page,
-    Exposure.experiment,
-    Exposure.variant,
-    *(getattr(Exposure, d) for d in DIMENSIONS),
-).where(Exposure.id == bindparam("exposure_id"))
-
-
 def converted(connection: Connection, exposure_id: int, day: date) -> None:
-    """One more converted visitor, under the sources of their first visit."""
-    exposure = connection.execute(SOURCES_OF, {"exposure_id": exposure_id}).first()
-    if exposure is not None:
-        add(connection, Counter(keys(exposure, day)), "converted")
+    """One more converted visitor, under the sources of their first visit: one statement
+    that reads the exposure and adds to its counter rows."""
+    connection.execute(_converted(connection.dialect.name), {"exposure": exposure_id, "day": day})
+
+
+@lru_cache(maxsize=2)
+def _converted(dialect: str) -> Insert:
+    """Built once per database kind: every conversion runs it. The dimensions go in name
+    order, which is key order (see ``add_to_counters``)."""
+    exposure = Exposure.__table__
+    day = bindparam("day", type_=Date)
+    rows = union_all(
+        *(
+            select(exposure.c.page, exposure.c.experiment, exposure.c.variant, day,
+                   literal(dimension), func.coalesce(exposure.c[dimension], ""),
+                   literal(0), literal(1))
+            .where(exposure.c.id == bindparam("exposure"))
+            for dimension in sorted(DIMENSIONS)
+        )
+    )  # fmt: skip
+    table = DailySource.__table__
+    upsert = dialect_insert(dialect)(table).from_select([*KEY, *COUNTS], rows)
+    return upsert.on_conflict_do_update(
+        index_elements=list(KEY), set_={"converted": table.c.converted + 1}
+    )
 
 
 def rebuild() -> None:

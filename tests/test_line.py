@@ -4,6 +4,7 @@ counter give the same places as a plain reference implementation, whatever happe
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 from hypothesis import HealthCheck
@@ -22,6 +23,8 @@ from kit.models import Signup
 from kit.models import WaitlistLine
 from kit.models import db
 from kit.models import utcnow
+from tests.conftest import browser
+from tests.conftest import form_fields
 from tests.test_referrals import join
 from tests.test_referrals import place
 from tests.test_referrals import signup
@@ -186,3 +189,40 @@ def test_buckets_floor_below_zero_in_python_and_sql(app, key):
     with app.app_context():
         in_sql = db.session.scalar(select(line._bucket_sql(literal(key, Integer))))
     assert in_sql == line.bucket_of(key) == key // line.BUCKET
+
+
+def test_removals_and_signups_racing_on_one_page_all_succeed_and_the_count_holds(make_app):
+    """Two people leave while others join, from parallel requests: every request answers
+    (no deadlock between the list row and a bucket) and the kept counts match the rows."""
+    app = make_app(RATELIMIT_ENABLED=False)
+    leaving = [join(app, f"old{n}@example.com") for n in range(12)]
+    removals = []
+    for visitor in leaving:
+        token = re.search(r"/plain/status/([^\"/]+)", thanks_text(visitor))[1]
+        page = visitor.get(f"/plain/remove/{token}").get_data(as_text=True)
+        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+        removals.append((visitor, f"/plain/remove/{token}", {"csrf_token": csrf}))
+    joining = []
+    for n in range(12):
+        visitor = browser(app)
+        fields = form_fields(visitor.get("/plain").get_data(as_text=True))
+        joining.append((visitor, "/plain", {**fields, "email": f"new{n}@example.com"}))
+    statuses: list[int] = []
+
+    def send(requests: list) -> None:
+        for visitor, path, data in requests:
+            statuses.append(visitor.post(path, data=data).status_code)
+
+    threads = [threading.Thread(target=send, args=(part,)) for part in (removals, joining)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(set(statuses)) == [200, 302]
+    with app.app_context():
+        live = db.session.scalar(select(func.count()).where(Signup.page == "plain", *line.LIVE))
+        kept = db.session.get(WaitlistLine, "plain").live
+        in_buckets = db.session.scalar(
+            select(func.sum(LineBucket.people)).where(LineBucket.page == "plain")
+        )
+    assert live == kept == in_buckets == 12

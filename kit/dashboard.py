@@ -157,7 +157,7 @@ def page_view(slug: str) -> str:
     outcome = results.page_results(page, experiment, _min_visitors())
     arms = [arm.name for arm in outcome.report.arms]
     days = outcome.days
-    referred, all_signups = referral_share(slug)
+    referred, all_signups = referral_share(page)
     return render_template(
         "admin/page.html",
         outcome=outcome,

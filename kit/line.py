@@ -13,6 +13,11 @@ small rows) plus a count inside their own bucket (at most BUCKET index entries).
 is the counter in ``waitlist_line``. Both are changed in the same transaction as the signup,
 confirmation, referral or removal that changes them. A change of ``referral_bump`` (or a page
 whose line was never built, after an upgrade) rebuilds the page's keys once.
+
+The same row keeps the list's counts the dashboard shows (signup rows, how many await
+confirmation, came through a share link, or confirmed outside any experiment), changed by the
+same statement that hands out a number (``join``) or, for a signup that must first confirm,
+by ``waiting``.
 """
 
 from __future__ import annotations
@@ -123,17 +128,37 @@ def rebuild(slug: str, bump: int) -> None:
     )
     size = connection.execute(select(func.count()).where(*live)).scalar_one()
     seq = connection.execute(last_number).scalar_one()
-    connection.execute(update(lines).where(lines.c.page == slug).values(live=size, seq=seq))
+    mine = table.c.page == slug
+    counts = select(
+        func.count(),
+        func.count(case((table.c.confirmed_at.is_(None), 1))),
+        func.count(table.c.referred_by_id),
+        func.count(case((and_(table.c.confirmed_at.is_not(None), table.c.variant.is_(None)), 1))),
+    ).where(mine)
+    signups, unconfirmed, referred, unattributed = connection.execute(counts).one()
+    connection.execute(
+        update(lines)
+        .where(lines.c.page == slug)
+        .values(live=size, seq=seq, signups=signups, unconfirmed=unconfirmed,
+                referred=referred, unattributed=unattributed)
+    )  # fmt: skip
     db.session.commit()
 
 
 # Built once: every signup (or confirmation) and every credited referral runs them.
 _LINES = WaitlistLine.__table__
 _SIGNUPS = Signup.__table__
-NEXT_NUMBER = (
+COUNT = (
     update(_LINES)
     .where(_LINES.c.page == bindparam("slug"))
-    .values(seq=_LINES.c.seq + 1, live=_LINES.c.live + 1)
+    .values(
+        seq=_LINES.c.seq + bindparam("joined"),
+        live=_LINES.c.live + bindparam("joined"),
+        signups=_LINES.c.signups + bindparam("new_row"),
+        unconfirmed=_LINES.c.unconfirmed + bindparam("waiting"),
+        referred=_LINES.c.referred + bindparam("through_link"),
+        unattributed=_LINES.c.unattributed + bindparam("no_experiment"),
+    )
     .returning(_LINES.c.seq)
 )
 TAKE_NUMBER = (
@@ -149,20 +174,39 @@ ONE_MORE_FRIEND = (
 )
 
 
-def join(page: Page, entry: Signup) -> None:
-    """The person takes the next number: at signup, or at confirmation with double opt-in.
+def _count(page: Page, entry: Signup, added: bool, joined: bool) -> int:
+    """Move the page's counts for this signup; returns the last number handed out."""
+    changes = {
+        "slug": page.slug,
+        "joined": int(joined),
+        "new_row": int(added),
+        "waiting": int(added and not joined) - int(joined and not added),
+        "through_link": int(added and entry.referred_by_id is not None),
+        "no_experiment": int(joined and entry.variant is None),
+    }
+    return _connection().execute(COUNT, changes).scalar_one()
+
+
+def join(page: Page, entry: Signup, added: bool = False) -> None:
+    """The person takes the next number: at signup (``added``: the row is new), or at
+    confirmation with double opt-in.
 
     Like ``credit`` and ``leave``, part of the caller's transaction; the view calls
     ``ensure(page)`` first (a rebuild commits, so it must come before the view's own writes).
     """
-    connection = _connection()
-    seq = connection.execute(NEXT_NUMBER, {"slug": page.slug}).scalar_one()
+    seq = _count(page, entry, added, joined=True)
     key = seq - page.waitlist.referral_bump * (entry.referrals or 0)
-    connection.execute(TAKE_NUMBER, {"signup": entry.id, "seq": seq, "key": key})
+    _connection().execute(TAKE_NUMBER, {"signup": entry.id, "seq": seq, "key": key})
     # Written above: the entry holds them as saved, so the session has nothing to flush.
     set_committed_value(entry, "line_seq", seq)
     set_committed_value(entry, "line_key", key)
     _move(page.slug, (key, 1))
+
+
+def waiting(page: Page, entry: Signup, added: bool = True) -> None:
+    """A new signup that must confirm first (double opt-in): on the list's counts, not in line.
+    ``added=False`` (the address was on the list) runs the same statement, changing nothing."""
+    _count(page, entry, added=added, joined=False)
 
 
 def credit(page: Page, referrer_id: int) -> None:
@@ -210,9 +254,17 @@ def position(page: Page, entry: Signup) -> int | None:
 
 def size(page: Page) -> int:
     """How many people are in line (a kept counter, not a count of the table)."""
+    return counts(page).live
+
+
+def counts(page: Page) -> WaitlistLine:
+    """The page's kept counts (all zero for a page nobody signed up on yet)."""
     ensure(page)
     line = db.session.get(WaitlistLine, page.slug)
-    return line.live if line is not None else 0
+    return line if line is not None else WaitlistLine(
+        page=page.slug, seq=0, live=0, bump=0, signups=0, unconfirmed=0, referred=0,
+        unattributed=0,
+    )  # fmt: skip
 
 
 def reference_places(people: list[dict[str, Any]], bump: int) -> dict[Any, int]:

@@ -153,9 +153,12 @@ class Conversion(db.Model):
 
 class DailyConversions(DailyCount, db.Model):
     """Converted visitors per page, experiment, variant and UTC day, counted as they convert
-    (like DailyExposures): the dashboard reads these few rows, not the signups."""
+    (like DailyExposures), and the confirmed signups credited to them (more than the visitors
+    when a browser signs up twice): the dashboard reads these few rows, not the signups."""
 
     __tablename__ = "daily_conversions"
+
+    signups: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Signup(db.Model):
@@ -199,6 +202,10 @@ class Signup(db.Model):
     line_key: Mapped[int | None] = mapped_column(Integer)
 
 
+# The dashboard's referral leaderboard: the top few, read from the top of this index.
+Index("ix_signup_page_referrals", Signup.page, Signup.referrals.desc(), Signup.id)
+
+
 class Outbox(db.Model):
     """Mail, webhooks and mailing-list calls waiting to go out, written with the signup.
 
@@ -239,7 +246,8 @@ class GoalClick(db.Model):
 
 
 class WaitlistLine(db.Model):
-    """Per page: the last number handed out in line, how many are in line, with which bump."""
+    """Per page: the last number handed out in line, how many are in line, with which bump;
+    and the list's counts the dashboard shows, kept with them (kit/line.py)."""
 
     __tablename__ = "waitlist_line"
 
@@ -247,6 +255,10 @@ class WaitlistLine(db.Model):
     seq: Mapped[int] = mapped_column(Integer)
     live: Mapped[int] = mapped_column(Integer)
     bump: Mapped[int] = mapped_column(Integer)
+    signups: Mapped[int] = mapped_column(Integer, default=0)  # rows, removed ones included
+    unconfirmed: Mapped[int] = mapped_column(Integer, default=0)  # double opt-in, waiting
+    referred: Mapped[int] = mapped_column(Integer, default=0)  # came through a share link
+    unattributed: Mapped[int] = mapped_column(Integer, default=0)  # confirmed, no experiment
 
 
 class LineBucket(db.Model):

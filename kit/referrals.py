@@ -14,7 +14,6 @@ from itsdangerous import BadSignature
 from itsdangerous import SignatureExpired
 from itsdangerous import URLSafeSerializer
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import func
 from sqlalchemy import select
 
 from . import line
@@ -60,12 +59,10 @@ def leaderboard(slug: str, limit: int = 10) -> list[Leader]:
     return [Leader(code, mask(email), count) for code, email, count in rows]
 
 
-def referral_share(slug: str) -> tuple[int, int]:
+def referral_share(page: Page) -> tuple[int, int]:
     """(signups that came through a referral, all signups) of a page: the viral share."""
-    referred, total = db.session.execute(
-        select(func.count(Signup.referred_by_id), func.count()).where(Signup.page == slug)
-    ).one()
-    return referred, total
+    kept = line.counts(page)
+    return kept.referred, kept.signups
 
 
 # --- links and what the person sees ------------------------------------------------------

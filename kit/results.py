@@ -18,6 +18,7 @@ from sqlalchemy import Select
 from sqlalchemy import func
 from sqlalchemy import select
 
+from . import line
 from .models import DailyConversions
 from .models import DailyExposures
 from .models import DailySource
@@ -33,7 +34,6 @@ from .stats import conversion_rate
 from .stats import wilson_interval
 
 # A signup counts as a conversion once confirmed (at once on pages without double opt-in).
-CONFIRMED = Signup.confirmed_at.is_not(None)
 
 SOURCE_DIMENSIONS = {
     "utm_source": "UTM source",
@@ -170,11 +170,11 @@ def _clicked_per_day(page: Page, experiment: str) -> dict[str, PerDay]:
 def _signup_rows(page: Page, experiment: str) -> dict[str, int]:
     """Confirmed signup rows per variant: more than its conversions when browsers sign up twice."""
     query = (
-        select(Signup.variant, func.count())
-        .where(Signup.page == page.slug, Signup.experiment == experiment, CONFIRMED)
-        .group_by(Signup.variant)
+        select(DailyConversions.variant, func.sum(DailyConversions.signups))
+        .where(DailyConversions.page == page.slug, DailyConversions.experiment == experiment)
+        .group_by(DailyConversions.variant)
     )
-    return {variant: n for variant, n in db.session.execute(query) if variant is not None}
+    return {variant: int(n or 0) for variant, n in db.session.execute(query)}
 
 
 def _weights(page: Page, experiment: str, visitors: dict[str, int]) -> dict[str, float]:
@@ -215,12 +215,8 @@ def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
         Arm(name, seen.get(name, 0), joined.get(name, 0), weight, rows.get(name, 0))
         for name, weight in _weights(page, experiment, seen).items()
     ]
-    unattributed = db.session.scalar(
-        select(func.count()).where(Signup.page == page.slug, Signup.variant.is_(None), CONFIRMED)
-    )
-    unconfirmed = db.session.scalar(
-        select(func.count()).where(Signup.page == page.slug, Signup.confirmed_at.is_(None))
-    )
+    kept = line.counts(page)
+    unattributed, unconfirmed = kept.unattributed, kept.unconfirmed
     clicks = _clicked_per_day(page, experiment)
     goal_names = [g.name for g in page.goals] + sorted(set(clicks) - {g.name for g in page.goals})
     labels = {g.name: g.label for g in page.goals}

@@ -299,9 +299,13 @@ def signup(slug: str) -> Response | tuple:
     row = db.session.scalar(SIGNUP_OF, {"slug": slug, "email_key": entry.email_key})
     if row is None:  # removed in between: as good as already handled
         return redirect(url_for("waitlist.already", slug=slug))
+    if added and row.confirmed_at is not None:  # without double opt-in: on the list at once
+        confirmed(page, row, added=True)
+    elif page.waitlist.double_opt_in:
+        # Counted as waiting when new; when not, the same statement changes nothing: a listed
+        # address takes the same time as a new one.
+        line.waiting(page, row, added)
     if added:
-        if row.confirmed_at is not None:  # without double opt-in: on the list at once
-            confirmed(page, row)
         notify.on_created(page, row)
     elif page.waitlist.double_opt_in:
         notify.on_repeated(page, row)
@@ -318,11 +322,12 @@ def signup(slug: str) -> Response | tuple:
     return redirect(url_for("waitlist.thanks", slug=slug))
 
 
-def confirmed(page: Page, entry: Signup) -> None:
-    """The signup is on the list now (at signup, or when the e-mail link is followed with
-    double opt-in): it takes its place in line, counts as its visitor's conversion and
-    credits its referrer. The view called ``line.ensure(page)`` before writing anything."""
-    line.join(page, entry)
+def confirmed(page: Page, entry: Signup, added: bool = False) -> None:
+    """The signup is on the list now (at signup, ``added``, or when the e-mail link is
+    followed with double opt-in): it takes its place in line, counts as its visitor's
+    conversion and credits its referrer. The view called ``line.ensure(page)`` before writing
+    anything."""
+    line.join(page, entry, added)
     conversions.record(entry)
     if entry.referred_by_id:
         line.credit(page, entry.referred_by_id)

@@ -149,13 +149,18 @@ def test_kept_places_match_the_reference_on_random_histories(app, monkeypatch, e
         for n, (kind, arg) in enumerate(events):
             if kind == "join":
                 person = Signup(page="plain", email=f"e{n}@x.org", email_key=f"e{n}@x.org",
-                                confirmed_at=utcnow() if arg else None)  # fmt: skip
+                                confirmed_at=utcnow() if arg else None,
+                                variant="a" if n % 2 else None,
+                                referred_by_id=people[n % len(people)].id
+                                if people and n % 3 == 0 else None)  # fmt: skip
                 db.session.add(person)
                 db.session.flush()
                 people.append(person)
                 if arg:
-                    line.join(page, person)
+                    line.join(page, person, added=True)
                     joined.append(person)
+                else:
+                    line.waiting(page, person)
             elif people:
                 person = people[arg % len(people)]
                 gone = person.deleted_at is not None  # a removed person's links are dead
@@ -182,6 +187,14 @@ def test_kept_places_match_the_reference_on_random_histories(app, monkeypatch, e
         assert all(line.position(page, p) is None for p in pending)
         kept = db.session.scalar(select(func.coalesce(func.sum(LineBucket.people), 0)))
         assert kept == len(live)
+        counts = line.counts(page)
+        confirmed = [p for p in people if p.confirmed_at is not None]
+        assert (counts.signups, counts.unconfirmed, counts.referred, counts.unattributed) == (
+            len(people),
+            len(people) - len(confirmed),
+            sum(p.referred_by_id is not None for p in people),
+            sum(p.variant is None for p in confirmed),
+        )
 
 
 @pytest.mark.parametrize("key", [-9, -4, -1, 0, 3, 4, 1023, 1024, -1025])

@@ -101,3 +101,18 @@ def _step(value: float, whole: bool) -> float:
         if value / step <= 5:
             return max(step, 1.0) if whole else step
     return 10 * power
+
+
+SPARK_WIDTH, SPARK_HEIGHT = 120, 28
+
+
+def sparkline(values: Sequence[float]) -> str:
+    """The ``<polyline points>`` of a small line of ``values`` (oldest first) across
+    SPARK_WIDTH, scaled to its own largest value; all zeros lie along the bottom."""
+    top = max(values, default=0) or 1
+    steps = max(len(values) - 1, 1)
+    inner = SPARK_HEIGHT - 4  # two pixels clear at top and bottom for the stroke
+    return " ".join(
+        f"{round(SPARK_WIDTH * i / steps, 1)},{round(2 + inner * (1 - max(v, 0) / top), 1)}"
+        for i, v in enumerate(values)
+    )

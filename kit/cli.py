@@ -105,11 +105,13 @@ def stats_command(slug: str | None, experiment: str | None) -> None:
     minimum = current_app.config["MIN_VISITORS_FOR_VERDICT"]
     if slug is None:
         for line in results.overview(pages, minimum):
+            interval = results.interval_text(line["rate_low"], line["rate_high"])
             click.echo(
-                f"{line['page']:<24} {line['experiment'] or '-':<20} {line['status']:<16} "
+                f"{line['page']:<24} {line['experiment'] or '-':<20} "
                 f"visitors {line['visitors']:>9,}  converted {line['converted']:>7,}  "
                 f"signups {line['signups']:>7,}  "
-                f"conversion {results.percent(line['rate']):>6}  leader {line['leader'] or '-'}"
+                f"conversion {results.percent(line['rate']):>6} ({interval})  "
+                f"[{line['decision'].badge}]"
             )
         return
     page = pages.get(slug)
@@ -119,6 +121,10 @@ def stats_command(slug: str | None, experiment: str | None) -> None:
     outcome = results.page_results(page, key, minimum)
     click.echo(f"{slug}: experiment {key or '(none)'}, {outcome.status}")
     click.echo(results.text_table(outcome.report))
+    click.echo(f"[{outcome.decision.badge}]")
+    if outcome.decision.end_line:
+        click.echo(f"to end the test, add to pages/{slug}.toml under [experiment]: "
+                   f"{outcome.decision.end_line}")  # fmt: skip
     if outcome.unattributed:
         click.echo(f"unattributed signups: {outcome.unattributed:,}")
     click.echo(outcome.report.verdict)

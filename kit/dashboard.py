@@ -34,7 +34,10 @@ from .auth import log_out
 from .auth import mark_not_counted
 from .auth import marked_not_counted
 from .auth import password_matches
+from .charts import SPARK_HEIGHT
+from .charts import SPARK_WIDTH
 from .charts import line_chart
+from .charts import sparkline
 from .export import csv_lines
 from .forms import LoginForm
 from .models import Signup
@@ -128,9 +131,18 @@ def _experiment(page: Page) -> str:
 
 @bp.get("/")
 def index() -> str:
+    lines = [
+        {
+            **row,
+            "spark": sparkline(row["trend"].per_day),
+            "week_change": row["trend"].last_week - row["trend"].week_before,
+        }
+        for row in results.overview(_pages(), _min_visitors())
+    ]
     return render_template(
         "admin/index.html",
-        lines=results.overview(_pages(), _min_visitors()),
+        lines=lines,
+        spark=(SPARK_WIDTH, SPARK_HEIGHT),
         failed=failed_deliveries(),
         not_counted=marked_not_counted(),
     )
@@ -291,6 +303,8 @@ def api_page(slug: str) -> dict:
         "experiments": results.experiments_of(page),
         "status": outcome.status,
         "unattributed_signups": outcome.unattributed,
+        "decision": asdict(outcome.decision),
+        "visitors_per_day": outcome.visitors_per_day,
         "results": asdict(outcome.report),
         "goals": {goal.name: asdict(goal.report) for goal in outcome.goals},
         "daily": [{**asdict(row), "day": row.day.isoformat()} for row in outcome.days],
@@ -308,6 +322,11 @@ def number(value: float | None) -> str:
 @bp.app_template_filter("interval")
 def interval(value: Any, signed: bool = False) -> str:
     return results.interval_text(value.low, value.high, signed) if value else "–"
+
+
+@bp.app_template_filter("signed")
+def signed(value: int) -> str:
+    return f"{value:+,}" if value else "±0"
 
 
 @bp.app_template_filter("decimal")

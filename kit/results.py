@@ -19,6 +19,9 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from . import line
+from .decision import Decision
+from .decision import decide
+from .decision import visitors_per_day
 from .models import DailyConversions
 from .models import DailyExposures
 from .models import DailySource
@@ -26,6 +29,7 @@ from .models import Exposure
 from .models import GoalClick
 from .models import Signup
 from .models import db
+from .models import utcnow
 from .pages import Page
 from .stats import Arm
 from .stats import Report
@@ -75,6 +79,8 @@ class PageResults:
     unconfirmed: int  # double opt-in: signed up, not confirmed yet (not counted above)
     goals: list[GoalResult]
     days: list[DailyRow]  # per day and variant, for the charts
+    decision: Decision  # what to do now: the overview's badge, the page's decision card
+    visitors_per_day: float  # over the last week
 
 
 @dataclass(frozen=True)
@@ -229,16 +235,27 @@ def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
         report = analyse(goal_arms, min_visitors, looks=looks)
         goals.append(GoalResult(name, labels.get(name, name), report))
     days = _daily_rows(arms, visitors, converted)
+    report = analyse(arms, min_visitors, looks=_looks(arms, days))
+    per_day = visitors_per_day(((r.day, r.visitors) for r in days), utcnow().date())
+    current = experiment == current_experiment(page)
+    ended = None
+    if not current:
+        ended = ""
+    elif page.experiment is not None and page.experiment.winner:
+        ended = page.experiment.winner
+    weights = [arm.weight for arm in arms]
     return PageResults(
         page=page,
         experiment=experiment,
         status=status_of(page, experiment),
-        current=experiment == current_experiment(page),
-        report=analyse(arms, min_visitors, looks=_looks(arms, days)),
+        current=current,
+        report=report,
         unattributed=unattributed,
         unconfirmed=unconfirmed,
         goals=goals,
         days=days,
+        decision=decide(report, min_visitors, per_day, weights, ended),
+        visitors_per_day=per_day,
     )
 
 
@@ -290,9 +307,36 @@ def sources(page: Page, experiment: str, dimension: str) -> list[SourceRow]:
     return rows
 
 
+TREND_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A page's confirmed signups per day over the last ``TREND_DAYS`` days, oldest first."""
+
+    per_day: list[int]
+    last_week: int
+    week_before: int
+
+
+def trend(page: Page, today: date) -> Trend:
+    """Signups per day (every experiment of the page, kept counts), today included."""
+    start = today - timedelta(days=TREND_DAYS - 1)
+    rows = db.session.execute(
+        select(DailyConversions.day, func.sum(DailyConversions.signups))
+        .where(DailyConversions.page == page.slug, DailyConversions.day >= start)
+        .group_by(DailyConversions.day)
+    )
+    counts = {date.fromisoformat(str(day)[:10]): int(n or 0) for day, n in rows}
+    per_day = [counts.get(start + timedelta(days=n), 0) for n in range(TREND_DAYS)]
+    return Trend(per_day, sum(per_day[-7:]), sum(per_day[-14:-7]))
+
+
 def overview(pages: dict[str, Page], min_visitors: int) -> list[dict[str, Any]]:
-    """One line per page: its current experiment's visitors, signups, rate, status, leader."""
+    """One line per page: its current experiment's visitors, signups, conversion with its
+    interval, the decision (a badge, never a bare "leader"), and the signup trend."""
     lines = []
+    today = utcnow().date()
     for slug in sorted(pages):
         page = pages[slug]
         experiment = current_experiment(page)
@@ -301,6 +345,7 @@ def overview(pages: dict[str, Page], min_visitors: int) -> list[dict[str, Any]]:
         visitors = sum(arm.visitors for arm in report.arms)
         conversions = sum(arm.conversions for arm in report.arms)
         rows = sum(arm.signups or 0 for arm in report.arms)
+        interval = wilson_interval(conversions, visitors)
         lines.append(
             {
                 "page": slug,
@@ -311,8 +356,12 @@ def overview(pages: dict[str, Page], min_visitors: int) -> list[dict[str, Any]]:
                 "converted": conversions,
                 "signups": rows + results.unattributed,
                 "rate": conversion_rate(conversions, visitors),
-                "leader": report.leader,
+                "rate_low": interval.low if interval else None,
+                "rate_high": interval.high if interval else None,
                 "winner": report.winner,
+                "decision": results.decision,
+                "variants": [arm.name for arm in report.arms] if experiment else [],
+                "trend": trend(page, today),
             }
         )
     return lines

@@ -7,6 +7,7 @@ import io
 
 from kit.charts import HEIGHT
 from kit.charts import line_chart
+from kit.charts import sparkline
 from kit.export import csv_lines
 from kit.export import neutralise
 
@@ -65,3 +66,10 @@ def test_count_axes_never_show_a_fraction_of_a_visitor():
     assert [tick.label for tick in seven.y_ticks] == ["0", "2", "4", "6", "8"]
     rates = line_chart("Rate", ["d1"], {"a": [0.1234]}, lambda v: f"{v:.0%}")
     assert [tick.label for tick in rates.y_ticks] == ["0%", "5%", "10%", "15%"]
+
+
+def test_sparkline_spans_the_width_and_scales_to_its_largest_value():
+    points = [tuple(map(float, p.split(","))) for p in sparkline([0, 5, 10]).split()]
+    assert points == [(0.0, 26.0), (60.0, 14.0), (120.0, 2.0)]
+    flat = sparkline([0] * 30).split()
+    assert len(flat) == 30 and all(p.endswith(",26.0") for p in flat)  # no division by zero

@@ -33,7 +33,7 @@ PASSWORD = "correct horse battery staple"
 START = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 
 
-def seed(app, counts, page="ab", experiment="headline-1", days=10, goal_clicks=None):
+def seed(app, counts, page="ab", experiment="headline-1", days=10, goal_clicks=None, start=START):
     """Write ``{variant: (visitors, signups)}`` over ``days`` days, straight to the tables."""
     exposures, signups, clicks = [], [], []
     for variant, (visitors, joined) in counts.items():
@@ -44,7 +44,7 @@ def seed(app, counts, page="ab", experiment="headline-1", days=10, goal_clicks=N
                     "experiment": experiment,
                     "variant": variant,
                     "visitor_key": f"{experiment}-{variant}-{n}",
-                    "first_seen": START + timedelta(days=n % days, minutes=n % 600),
+                    "first_seen": start + timedelta(days=n % days, minutes=n % 600),
                     "utm_source": "newsletter" if n % 2 else None,
                     "referrer_host": "news.ycombinator.com" if n % 3 == 0 else None,
                     "device": "mobile" if n % 4 == 0 else "desktop",
@@ -59,8 +59,8 @@ def seed(app, counts, page="ab", experiment="headline-1", days=10, goal_clicks=N
                     "email_key": f"{experiment}-{variant}{n}@example.com",
                     "experiment": experiment,
                     "variant": variant,
-                    "created_at": START + timedelta(days=n % days, minutes=n % 600 + 1),
-                    "confirmed_at": START + timedelta(days=n % days, minutes=n % 600 + 1),
+                    "created_at": start + timedelta(days=n % days, minutes=n % 600 + 1),
+                    "confirmed_at": start + timedelta(days=n % days, minutes=n % 600 + 1),
                 }
             )
         for n in range((goal_clicks or {}).get(variant, 0)):
@@ -222,9 +222,37 @@ def test_admin_pages_are_not_cached(app):
 def test_overview_lists_every_page_with_its_numbers(app):
     seed(app, {"a": (200, 20), "b": (200, 30)})
     text = text_of(logged_in(app).get("/admin/"))
-    assert "A/B page /ab" in text
-    assert "headline-1 running 400 50 50 12.5%" in text
-    assert "b (not significant)" in text
+    assert "A/B page /ab · preview a · preview b" in text
+    interval = binomtest(50, 400).proportion_ci(method="wilson")
+    assert re.search(
+        rf"keep going — [\d,]+ more visitors headline-1 400 50 12\.5% "
+        rf"{pct(interval.low)} to {pct(interval.high)}",
+        text,
+    )
+    assert "not significant" not in text and "Leading" not in text
+
+
+def test_overview_never_names_a_leader_of_a_split_that_went_wrong(app):
+    seed(app, {"a": (1000, 100), "b": (800, 120)})
+    text = text_of(logged_in(app).get("/admin/"))
+    assert "sample ratio mismatch headline-1" in text
+    assert "wins" not in text and "not significant" not in text
+
+
+def test_overview_of_a_page_with_thirty_visitors_says_how_many_more_it_needs(app):
+    seed(app, {"a": (15, 1), "b": (15, 3)})
+    text = text_of(logged_in(app).get("/admin/"))
+    assert "collecting data — 170 more visitors headline-1" in text
+
+
+def test_overview_shows_the_last_weeks_signups_against_the_week_before(app):
+    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    seed(app, {"a": (140, 14), "b": (140, 14)}, days=14, start=today - timedelta(days=13))
+    page = logged_in(app).get("/admin/").get_data(as_text=True)
+    # 28 signups over 14 days, two a day: 14 in each week.
+    assert '14<br><span class="muted">±0 on the 7 before' in page
+    spark = r'<svg class="spark"[^>]*aria-label="Signups per day over the last 30 days, 14 in '
+    assert re.search(spark + r'the last 7"><polyline [^>]*points="0\.0,26\.0 ', page)
 
 
 def test_per_variant_numbers_match_an_independent_computation(app):
@@ -427,7 +455,8 @@ def test_cli_stats_prints_the_same_numbers_as_the_page(app):
     assert verdict in page
     overview = app.test_cli_runner().invoke(args=["kit", "stats"]).output
     numbers = r"visitors\s+2,000\s+converted\s+235\s+signups\s+235"
-    assert re.search(r"ab\s+headline-1\s+running\s+" + numbers, overview)
+    assert re.search(r"ab\s+headline-1\s+" + numbers + r".*\[keep going — [\d,]+ more", overview)
+    assert "[keep going" in output
 
 
 def test_cli_export_writes_the_signup_csv(app, client, tmp_path):

@@ -1,0 +1,73 @@
+"""The founder's decision (kit/decision.py): the badge says what the numbers support, no more."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from kit.decision import decide
+from kit.decision import visitors_per_day
+from kit.stats import Arm
+from kit.stats import analyse
+
+
+def decision(*arms: Arm, min_visitors: int = 100, per_day: float = 0.0, **kwargs):
+    report = analyse(list(arms), min_visitors)
+    weights = [arm.weight for arm in arms]
+    return decide(report, min_visitors, per_day, weights, **kwargs)
+
+
+def test_a_split_unlike_the_weights_is_flagged_and_names_no_leader():
+    result = decision(Arm("a", 1000, 50), Arm("b", 800, 70))
+    assert (result.kind, result.badge) == ("srm", "sample ratio mismatch")
+    assert result.end_line is None
+
+
+def test_thirty_visitors_are_collecting_data_with_the_visitors_still_needed():
+    result = decision(Arm("a", 15, 1), Arm("b", 15, 3), per_day=20)
+    assert result.kind == "collecting"
+    assert result.more_visitors == 170  # 85 more for each arm, at an even split
+    assert result.badge == "collecting data — 170 more visitors"
+    assert result.days_left == 9  # 170 at 20 a day
+
+
+def test_an_uneven_split_needs_more_visitors_for_the_smaller_arm():
+    result = decision(Arm("a", 0, 0, weight=3), Arm("b", 0, 0, weight=1))
+    assert result.more_visitors == 400  # b gets a quarter of them: 100 for b
+    assert result.days_left is None  # no traffic yet: no estimate
+
+
+def test_a_clear_winner_comes_with_the_line_that_ends_the_test():
+    result = decision(Arm("a", 2000, 100), Arm("b", 2000, 200))
+    assert (result.kind, result.badge) == ("winner", "b wins")
+    assert result.end_line == 'winner = "b"'
+
+
+def test_enough_visitors_and_no_difference_says_stop_and_keep_the_control():
+    result = decision(Arm("control", 40000, 2000), Arm("b", 40000, 2010))
+    assert (result.kind, result.badge) == ("no-difference", "no difference")
+    assert result.end_line == 'winner = "control"'
+
+
+def test_past_the_minimum_but_short_of_the_sample_size_keeps_going():
+    result = decision(Arm("a", 500, 25), Arm("b", 500, 30), per_day=100)
+    needed = analyse([Arm("a", 500, 25), Arm("b", 500, 30)], 100).needed_per_arm
+    assert result.kind == "keep-going"
+    assert result.more_visitors == 2 * (needed - 500)
+    assert result.badge == f"keep going — {result.more_visitors:,} more visitors"
+    assert result.days_left == -(-result.more_visitors // 100)
+
+
+def test_counts_that_do_not_add_up_are_no_data():
+    assert decision(Arm("a", 100, 500), Arm("b", 100, 5)).kind == "no-data"
+
+
+def test_one_arm_is_no_experiment_and_a_winner_in_the_file_has_ended():
+    assert decision(Arm("", 300, 30)).badge == "no experiment"
+    ended = decision(Arm("a", 300, 30), Arm("b", 300, 40), ended_with="b")
+    assert (ended.kind, ended.badge) == ("ended", "ended: b chosen")
+
+
+def test_visitors_per_day_is_the_last_weeks_average_with_empty_days_as_zero():
+    days = [(date(2026, 11, 20), 70), (date(2026, 11, 26), 70), (date(2026, 11, 1), 999)]
+    assert visitors_per_day(days, date(2026, 11, 26)) == 20.0
+    assert visitors_per_day([], date(2026, 11, 26)) == 0.0

@@ -116,3 +116,36 @@ def sparkline(values: Sequence[float]) -> str:
         f"{round(SPARK_WIDTH * i / steps, 1)},{round(2 + inner * (1 - max(v, 0) / top), 1)}"
         for i, v in enumerate(values)
     )
+
+
+BAR_WIDTH, BAR_HEIGHT = 160, 16
+
+
+@dataclass(frozen=True)
+class Bar:
+    """A conversion interval on an axis shared by every variant of a table: x of its low end,
+    its width, and x of the rate (SVG user units across BAR_WIDTH)."""
+
+    low: float
+    width: float
+    rate: float
+
+
+def interval_bars(
+    intervals: Sequence[tuple[float, float, float] | None],
+) -> list[Bar | None]:
+    """Lay (low, rate, high) intervals on one axis from 0 to the highest ``high`` (at least
+    1 %), so that bars compare at a glance; None stays None (no data)."""
+    top = max(max((item[2] for item in intervals if item), default=0.0), 0.01)
+
+    def x(value: float) -> float:
+        return round(BAR_WIDTH * min(max(value, 0.0), top) / top, 1)
+
+    bars: list[Bar | None] = []
+    for item in intervals:
+        if item is None:
+            bars.append(None)
+            continue
+        low, rate, high = item
+        bars.append(Bar(x(low), max(round(x(high) - x(low), 1), 1.0), x(rate)))
+    return bars

@@ -34,18 +34,25 @@ from .auth import log_out
 from .auth import mark_not_counted
 from .auth import marked_not_counted
 from .auth import password_matches
+from .charts import BAR_HEIGHT
+from .charts import BAR_WIDTH
 from .charts import SPARK_HEIGHT
 from .charts import SPARK_WIDTH
+from .charts import interval_bars
 from .charts import line_chart
 from .charts import sparkline
+from .decision import running_since
+from .decision import shares
 from .export import csv_lines
 from .forms import LoginForm
 from .models import Signup
 from .models import db
+from .models import utcnow
 from .outbox import failed_deliveries
 from .pages import Page
 from .referrals import leaderboard
 from .referrals import referral_share
+from .stats import Report
 from .status import remove_signup
 
 bp = Blueprint("dashboard", __name__, url_prefix="/admin")
@@ -170,9 +177,18 @@ def page_view(slug: str) -> str:
     arms = [arm.name for arm in outcome.report.arms]
     days = outcome.days
     referred, all_signups = referral_share(page)
+    started, days_running = running_since((row.day for row in days), utcnow().date())
+    weights = [arm.weight for arm in _arms_config(page, outcome)]
     return render_template(
         "admin/page.html",
         outcome=outcome,
+        started=started,
+        days_running=days_running,
+        split=shares(outcome.report.arms, weights) if weights else [],
+        bars=_bars(outcome.report),
+        goal_bars=[_bars(goal.report) for goal in outcome.goals],
+        bar_size=(BAR_WIDTH, BAR_HEIGHT),
+        changes=_changes(page, outcome),
         experiments=results.experiments_of(page),
         days=days,
         charts=_charts(days, arms),
@@ -182,6 +198,29 @@ def page_view(slug: str) -> str:
         viral=referred / all_signups if all_signups else None,
         raw_signups=all_signups,
     )
+
+
+def _arms_config(page: Page, outcome: results.PageResults) -> list:
+    """The page file's variants when the outcome is of its current experiment, else none."""
+    if page.experiment is None or not outcome.current:
+        return []
+    return list(page.experiment.variants)
+
+
+def _changes(page: Page, outcome: results.PageResults) -> dict[str, tuple[str, ...]]:
+    """What each variant of the current experiment overrides in the page file."""
+    return {variant.name: variant.changes for variant in _arms_config(page, outcome)}
+
+
+def _bars(report: Report) -> list:
+    """Each arm's conversion interval as a bar on the table's common axis."""
+    intervals = [
+        (arm.rate_interval.low, arm.rate, arm.rate_interval.high)
+        if arm.rate is not None and arm.rate_interval is not None
+        else None
+        for arm in report.arms
+    ]
+    return interval_bars(intervals)
 
 
 def _charts(days: list[results.DailyRow], arms: list[str]) -> list:
@@ -327,6 +366,19 @@ def interval(value: Any, signed: bool = False) -> str:
 @bp.app_template_filter("signed")
 def signed(value: int) -> str:
     return f"{value:+,}" if value else "±0"
+
+
+@bp.app_template_filter("points")
+def points(value: float | None) -> str:
+    """An absolute difference of two rates, in percentage points: +2.1 pp."""
+    return "–" if value is None else f"{value * 100:+.1f} pp"
+
+
+@bp.app_template_filter("interval_points")
+def interval_points(value: Any) -> str:
+    if not value:
+        return "–"
+    return f"{value.low * 100:+.1f} to {value.high * 100:+.1f} pp"
 
 
 @bp.app_template_filter("decimal")

@@ -105,3 +105,30 @@ def _days(more: int | None, per_day: float) -> int | None:
     if more is None or per_day <= 0:
         return None
     return math.ceil(more / per_day)
+
+
+@dataclass(frozen=True)
+class Share:
+    """One arm's share of the visitors: as configured, and as counted (None: no visitors)."""
+
+    name: str
+    expected: float
+    actual: float | None
+
+
+def shares(arms: list[ArmResult], weights: Iterable[float]) -> list[Share]:
+    """Expected against actual split of visitors, for the sample ratio warning."""
+    expected = _shares([*weights], len(arms))
+    total = sum(max(arm.visitors, 0) for arm in arms)
+    return [
+        Share(arm.name, share, max(arm.visitors, 0) / total if total else None)
+        for arm, share in zip(arms, expected, strict=True)
+    ]
+
+
+def running_since(days: Iterable[date], today: date) -> tuple[date | None, int]:
+    """The first day with data and how many days the test has run since (today included)."""
+    first = min(days, default=None)
+    if first is None or first > today:
+        return first, 0
+    return first, (today - first).days + 1

@@ -301,6 +301,7 @@ class Variant:
     weight: float
     control: bool
     content: Content
+    changes: tuple[str, ...] = ()  # the content keys it overrides, e.g. "headline", "form.cta"
 
 
 @dataclass(frozen=True)
@@ -456,6 +457,17 @@ def _build(
     return cls(**values)
 
 
+def _key_paths(table: dict, prefix: str = "") -> list[str]:
+    """The dotted keys a table sets, tables opened: {"form": {"cta": ..}} -> ["form.cta"]."""
+    paths = []
+    for key, value in table.items():
+        if isinstance(value, dict):
+            paths.extend(_key_paths(value, f"{prefix}{key}."))
+        else:
+            paths.append(f"{prefix}{key}")
+    return paths
+
+
 def _merge(base: dict, override: dict) -> dict:
     """Deep-merge tables; lists and plain values in ``override`` replace the base's."""
     merged = dict(base)
@@ -525,7 +537,8 @@ def _parse_experiment(raw: Any, base: dict | None, errors: _Errors) -> Experimen
         _build(Content, override, path, errors, partial=True)
         if spec is not None and base is not None and len(errors) == before:
             content = _build(Content, _merge(base, override), path, errors, partial=False)
-            variants.append(Variant(spec.name, spec.weight, spec.control, content))
+            changes = tuple(_key_paths(override))
+            variants.append(Variant(spec.name, spec.weight, spec.control, content, changes))
     if config is None or base is None or len(errors) > before:
         return None
     names = [v.name for v in variants]

@@ -6,6 +6,7 @@ import csv
 import io
 
 from kit.charts import HEIGHT
+from kit.charts import interval_bars
 from kit.charts import line_chart
 from kit.charts import sparkline
 from kit.export import csv_lines
@@ -73,3 +74,11 @@ def test_sparkline_spans_the_width_and_scales_to_its_largest_value():
     assert points == [(0.0, 26.0), (60.0, 14.0), (120.0, 2.0)]
     flat = sparkline([0] * 30).split()
     assert len(flat) == 30 and all(p.endswith(",26.0") for p in flat)  # no division by zero
+
+
+def test_interval_bars_share_one_axis_and_keep_no_data_empty():
+    bars = interval_bars([(0.05, 0.10, 0.20), None, (0.10, 0.15, 0.20)])
+    assert bars[1] is None
+    assert (bars[0].low, bars[0].width, bars[0].rate) == (40.0, 120.0, 80.0)
+    assert bars[2].low + bars[2].width == 160.0  # the highest end reaches the right edge
+    assert interval_bars([(0.0, 0.0, 0.0)])[0].width == 1.0  # an empty rate still shows

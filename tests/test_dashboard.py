@@ -268,7 +268,7 @@ def test_per_variant_numbers_match_an_independent_computation(app):
     z = (0.135 - 0.100) / (pooled * (1 - pooled) * (2 / 1000)) ** 0.5
     p = 2 * norm.sf(abs(z))
     assert f"{z:.2f} {p:.4f} z-test" in text
-    assert "+3.5%" in text  # absolute uplift, percentage points
+    assert "+3.5 pp" in text  # absolute uplift, in percentage points
     assert "+35.0%" in text  # relative uplift
 
 
@@ -277,7 +277,8 @@ def test_verdict_says_not_enough_data_below_the_minimum(make_app):
     seed(app, {"a": (100, 5), "b": (100, 30)})
     text = text_of(logged_in(app).get("/admin/ab"))
     assert "Not enough data yet" in text
-    assert "winner" not in text.split("Verdict", 1)[1].split("Signups by variant")[0].lower()
+    card = text.split("Decision:", 1)[1].split("Signups by variant")[0].lower()
+    assert "winner" not in card and "collecting data" in card
 
 
 def test_verdict_names_a_clear_winner_and_marks_it_in_the_table(app):
@@ -293,6 +294,38 @@ def test_unclear_result_gives_sample_size_guidance(app):
     assert "No clear winner yet" in text
     assert "To detect a 20% relative lift with 80% power at 5% significance you need about" in text
     assert "you have 300" in text
+
+
+def test_decision_card_of_a_winner_gives_the_line_that_ends_the_test(app):
+    seed(app, {"a": (2000, 100), "b": (2000, 240)})
+    text = text_of(logged_in(app).get("/admin/ab"))
+    card = text.split("Decision:", 1)[1].split("Signups by variant")[0]
+    assert card.startswith(" b wins ")
+    assert 'add this line under [experiment] in pages/ab.toml : winner = "b"' in card
+    assert "Started 2026-10-01" in card
+    days = (utcnow().date() - START.date()).days + 1
+    assert f"Days running {days:,}" in card
+
+
+def test_decision_card_of_a_mismatched_split_shows_expected_against_actual(app):
+    seed(app, {"a": (1000, 100), "b": (800, 80)})
+    text = text_of(logged_in(app).get("/admin/ab"))
+    assert "Decision: sample ratio mismatch" in text
+    assert "Expected a 50.0%, b 50.0%; actual a 55.6%, b 44.4%." in text
+    assert "winner =" not in text
+
+
+def test_each_variant_says_what_it_changes_and_plain_columns_come_first(app):
+    seed(app, {"a": (300, 30), "b": (300, 36)})
+    response = logged_in(app).get("/admin/ab")
+    page, text = response.get_data(as_text=True), text_of(response)
+    assert "a (control) the page as written 300 30 30 10.0%" in text
+    assert "b headline, cta 300 36 36 12.0%" in text
+    assert "+2.0 pp" in text  # the difference in percentage points, not "+2.0%"
+    plain, details = page.split("<summary>Statistical details</summary>", 1)
+    assert "Always-valid p" not in plain and "Always-valid p" in details
+    signups = page.split("Signups by variant", 1)[1].split("<h2>Goal", 1)[0]
+    assert signups.count('<svg class="bar"') == 2  # an interval bar per variant
 
 
 def test_sample_ratio_mismatch_shows_a_loud_warning(app):

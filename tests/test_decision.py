@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from kit.decision import decide
+from kit.decision import running_since
+from kit.decision import shares
 from kit.decision import visitors_per_day
 from kit.stats import Arm
 from kit.stats import analyse
@@ -71,3 +73,18 @@ def test_visitors_per_day_is_the_last_weeks_average_with_empty_days_as_zero():
     days = [(date(2026, 11, 20), 70), (date(2026, 11, 26), 70), (date(2026, 11, 1), 999)]
     assert visitors_per_day(days, date(2026, 11, 26)) == 20.0
     assert visitors_per_day([], date(2026, 11, 26)) == 0.0
+
+
+def test_expected_and_actual_split_come_from_the_weights_and_the_visitors():
+    report = analyse([Arm("a", 750, 10, weight=1), Arm("b", 250, 10, weight=1)], 100)
+    split = shares(report.arms, [1, 1])
+    assert [(s.name, s.expected, s.actual) for s in split] == [("a", 0.5, 0.75), ("b", 0.5, 0.25)]
+    empty = analyse([Arm("a", 0, 0), Arm("b", 0, 0)], 100)
+    assert [s.actual for s in shares(empty.arms, [3, 1])] == [None, None]
+
+
+def test_running_since_counts_today_and_survives_odd_dates():
+    today = date(2026, 11, 26)
+    assert running_since([date(2026, 11, 20), date(2026, 11, 24)], today) == (date(2026, 11, 20), 7)
+    assert running_since([], today) == (None, 0)
+    assert running_since([date(2090, 1, 1)], today) == (date(2090, 1, 1), 0)

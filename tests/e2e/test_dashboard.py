@@ -39,9 +39,9 @@ def test_founder_sees_each_signup_under_the_variant_its_visitor_saw(new_context)
     table = founder.locator("h2:has-text('Signups by variant') + .table-wrap table")
     for variant in set(visitors.values()):
         row = table.locator("tbody tr", has=founder.locator(f"th:text-matches('^{variant}')"))
-        signups = int(row.locator("td").nth(1).inner_text().replace(",", ""))
+        signups = int(row.locator("td").nth(2).inner_text().replace(",", ""))  # after "changes"
         assert signups >= list(visitors.values()).count(variant)
-    assert "Verdict" in founder.locator("main").inner_text()
+    assert "Decision:" in founder.locator("main").inner_text()
 
 
 def test_dashboard_charts_render_with_javascript_disabled(new_context):

@@ -58,6 +58,7 @@ from .status import remove_signup
 bp = Blueprint("dashboard", __name__, url_prefix="/admin")
 api = Blueprint("api", __name__, url_prefix="/api")
 
+API_SIGNUPS_PER_PAGE = 100
 SIGNUPS_PER_PAGE = 50
 
 
@@ -261,8 +262,16 @@ def signups(slug: str) -> str:
     page = _page_or_404(slug)
     search = request.args.get("q", "")[:200]
     number = request.args.get("page", 1, type=int)
-    listing = results.signup_listing(slug, search, number, SIGNUPS_PER_PAGE)
-    return render_template("admin/signups.html", page=page, listing=listing, search=search)
+    shown = request.args.get("confirmed", "")
+    confirmed = results.CONFIRMED_FILTER.get(shown)
+    listing = results.signup_listing(slug, search, number, SIGNUPS_PER_PAGE, confirmed)
+    return render_template(
+        "admin/signups.html",
+        page=page,
+        listing=listing,
+        search=search,
+        shown=shown if confirmed is not None else "",
+    )
 
 
 @bp.post("/<slug>/signups/<int:signup_id>/delete")
@@ -291,7 +300,10 @@ def _csv(filename: str, header: list[str], rows: Any) -> Response:
 @bp.get("/<slug>/signups.csv")
 def signups_csv(slug: str) -> Response:
     _page_or_404(slug)
-    return _csv(f"{slug}-signups.csv", results.SIGNUP_COLUMNS, results.signup_rows(slug))
+    shown = request.args.get("confirmed", "")
+    confirmed = results.CONFIRMED_FILTER.get(shown)
+    name = f"{slug}-signups{'-confirmed-' + shown if confirmed is not None else ''}.csv"
+    return _csv(name, results.SIGNUP_COLUMNS, results.signup_rows(slug, confirmed))
 
 
 @bp.get("/<slug>/results.csv")
@@ -348,6 +360,30 @@ def api_page(slug: str) -> dict:
         "goals": {goal.name: asdict(goal.report) for goal in outcome.goals},
         "daily": [{**asdict(row), "day": row.day.isoformat()} for row in outcome.days],
     }
+
+
+@api.get("/pages/<slug>/signups")
+@token_required
+def api_signups(slug: str) -> dict:
+    """A page's signups, newest first, 100 per page: ?page=N, ?confirmed=yes|no, ?q=text."""
+    _page_or_404(slug)
+    confirmed = results.CONFIRMED_FILTER.get(request.args.get("confirmed", ""))
+    search = request.args.get("q", "")[:200]
+    number = request.args.get("page", 1, type=int)
+    listing = results.signup_listing(slug, search, number, API_SIGNUPS_PER_PAGE, confirmed)
+    return {
+        "page": listing.page,
+        "pages": listing.pages,
+        "total": listing.total,
+        "signups": [
+            {key: _json_value(value) for key, value in row._mapping.items()}
+            for row in listing.items
+        ],
+    }
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 # --- Formatting for templates (numbers are formatted here, never computed in Jinja) ---------

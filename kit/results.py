@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Select
+from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -429,14 +430,16 @@ def _bounds(interval: Any) -> tuple[float | None, float | None]:
 
 
 SIGNUP_COLUMNS = [
-    "id", "created_at", "email", "name", "answer", "experiment", "variant",
-    "consent_text", "consented_at", "utm_source", "utm_medium", "utm_campaign",
-    "utm_content", "utm_term", "referrer_host", "device",
+    "id", "created_at", "email", "name", "answer", "confirmed_at", "experiment", "variant",
+    "referrals", "referred", "consent_text", "consented_at", "utm_source", "utm_medium",
+    "utm_campaign", "utm_content", "utm_term", "referrer_host", "device",
 ]  # fmt: skip
+CONFIRMED_FILTER = {"yes": True, "no": False}  # ?confirmed=yes|no; anything else: all
 
 
-def signup_query(slug: str, search: str = "") -> Select:
-    """A page's signups, newest first, with the source of the visit each came from."""
+def signup_query(slug: str, search: str = "", confirmed: bool | None = None) -> Select:
+    """A page's signups, newest first, with the source of the visit each came from;
+    ``confirmed`` keeps only the confirmed (True) or the unconfirmed (False) ones."""
     query = (
         select(
             Signup.id,
@@ -444,8 +447,11 @@ def signup_query(slug: str, search: str = "") -> Select:
             Signup.email,
             Signup.name,
             Signup.answer,
+            Signup.confirmed_at,
             Signup.experiment,
             Signup.variant,
+            Signup.referrals,
+            case((Signup.referred_by_id.is_not(None), "yes"), else_="no").label("referred"),
             Signup.consent_text,
             Signup.consented_at,
             Exposure.utm_source,
@@ -460,6 +466,9 @@ def signup_query(slug: str, search: str = "") -> Select:
         .where(Signup.page == slug)
         .order_by(Signup.created_at.desc(), Signup.id.desc())
     )
+    if confirmed is not None:
+        done = Signup.confirmed_at.is_not(None)
+        query = query.where(done if confirmed else ~done)
     if search:
         pattern = f"%{_escape_like(search.strip())}%"
         query = query.where(
@@ -470,9 +479,9 @@ def signup_query(slug: str, search: str = "") -> Select:
     return query
 
 
-def signup_rows(slug: str) -> Iterator[Any]:
+def signup_rows(slug: str, confirmed: bool | None = None) -> Iterator[Any]:
     """Every signup of a page, fetched in batches as the export is written (not all at once)."""
-    query = signup_query(slug).execution_options(yield_per=1000)
+    query = signup_query(slug, confirmed=confirmed).execution_options(yield_per=1000)
     yield from db.session.execute(query)
 
 
@@ -494,8 +503,10 @@ class Listing:
         return self.page + 1 if self.page < self.pages else None
 
 
-def signup_listing(slug: str, search: str, page: int, per_page: int) -> Listing:
-    query = signup_query(slug, search)
+def signup_listing(
+    slug: str, search: str, page: int, per_page: int, confirmed: bool | None = None
+) -> Listing:
+    query = signup_query(slug, search, confirmed)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from kit import conversions
+from kit import results
 from kit.models import DailyExposures
 from kit.models import Exposure
 from kit.models import GoalClick
@@ -464,6 +465,70 @@ def test_signup_csv_neutralises_spreadsheet_formulas(app, client):
     assert row["email"] == "f@example.com"
     assert row["name"] == '\'=HYPERLINK("http://evil")'
     assert row["answer"] == "'+1 -2 @x"
+
+
+def three_signups(app) -> None:
+    """ada (confirmed, two friends), bob (confirmed, through ada's link), cy (not yet)."""
+    now = utcnow()
+    with app.app_context():
+        rows = [
+            {"page": "plain", "email": "ada@example.com", "email_key": "ada@example.com",
+             "confirmed_at": now, "referrals": 2, "created_at": now - timedelta(hours=3)},
+            {"page": "plain", "email": "bob@example.com", "email_key": "bob@example.com",
+             "confirmed_at": now, "created_at": now - timedelta(hours=2)},
+            {"page": "plain", "email": "cy@example.com", "email_key": "cy@example.com",
+             "confirmed_at": None, "created_at": now - timedelta(hours=1)},
+        ]  # fmt: skip
+        db.session.execute(insert(Signup), rows)
+        ada = db.session.scalar(select(Signup.id).where(Signup.email == "ada@example.com"))
+        db.session.execute(
+            Signup.__table__.update()
+            .where(Signup.email == "bob@example.com")
+            .values(referred_by_id=ada)
+        )
+        db.session.commit()
+
+
+def test_signup_csv_says_who_confirmed_and_who_came_through_a_friend(app):
+    three_signups(app)
+    founder = logged_in(app)
+    rows = list(csv.DictReader(io.StringIO(founder.get("/admin/plain/signups.csv").text)))
+    by_email = {row["email"]: row for row in rows}
+    assert by_email["ada@example.com"]["confirmed_at"] != ""
+    assert by_email["cy@example.com"]["confirmed_at"] == ""
+    assert (by_email["ada@example.com"]["referrals"], by_email["ada@example.com"]["referred"]) == (
+        "2",
+        "no",
+    )
+    assert by_email["bob@example.com"]["referred"] == "yes"
+    confirmed = founder.get("/admin/plain/signups.csv?confirmed=yes")
+    assert "confirmed" in confirmed.headers["Content-Disposition"]
+    emails = [row["email"] for row in csv.DictReader(io.StringIO(confirmed.text))]
+    assert sorted(emails) == ["ada@example.com", "bob@example.com"]
+
+
+def test_signup_list_filters_the_confirmed_and_shows_the_new_columns(app):
+    three_signups(app)
+    founder = logged_in(app)
+    waiting = text_of(founder.get("/admin/plain/signups?confirmed=no"))
+    assert "1 signup(s), not confirmed yet." in waiting
+    assert "cy@example.com" in waiting and "ada@example.com" not in waiting
+    everyone = text_of(founder.get("/admin/plain/signups?confirmed=anything"))
+    assert "3 signup(s)." in everyone
+    # e-mail, (no name, no answer), confirmed at, variant, friends who joined, via a link
+    assert re.search(r"ada@example\.com \d{4}-\d\d-\d\d \d\d:\d\d unattributed 2 no ", everyone)
+    assert "cy@example.com not yet" in everyone
+
+
+def test_api_lists_signups_with_the_same_columns_and_filter(client, app):
+    three_signups(app)
+    headers = {"Authorization": "Bearer test-api-token"}
+    body = client.get("/api/pages/plain/signups?confirmed=yes", headers=headers).json
+    assert body["total"] == 2 and body["pages"] == 1
+    assert set(body["signups"][0]) == set(results.SIGNUP_COLUMNS)
+    bob = next(s for s in body["signups"] if s["email"] == "bob@example.com")
+    assert bob["referred"] == "yes" and bob["confirmed_at"].startswith(str(utcnow().year))
+    assert client.get("/api/pages/plain/signups").status_code == 401
 
 
 def test_results_csv_has_one_row_per_variant(app):

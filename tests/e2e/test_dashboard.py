@@ -33,7 +33,7 @@ def test_founder_sees_each_signup_under_the_variant_its_visitor_saw(new_context)
     founder.goto("/admin/demo/signups")
     for email, variant in visitors.items():
         cells = founder.locator("main tbody tr", has_text=email).locator("td")
-        assert cells.nth(4).inner_text().strip() == variant
+        assert cells.nth(5).inner_text().strip() == variant
 
     founder.goto("/admin/demo")
     table = founder.locator("h2:has-text('Signups by variant') + .table-wrap table")

@@ -368,6 +368,56 @@ def overview(pages: dict[str, Page], min_visitors: int) -> list[dict[str, Any]]:
     return lines
 
 
+@dataclass(frozen=True)
+class Idea:
+    """One page (an idea) with its current experiment's visitors and converted visitors, every
+    variant together."""
+
+    page: Page
+    visitors: int
+    converted: int
+    rate: float | None
+    low: float | None
+    high: float | None
+
+
+def ideas(pages: dict[str, Page], source: str | None = None) -> list[Idea]:
+    """Every page ranked by conversion (pages without a rate last). ``source``: only visitors
+    whose first visit carried ``utm_source=source``, so ideas compare on the same traffic.
+    Summed from the kept source counts: every visitor is in exactly one utm_source row."""
+    query = (
+        select(DailySource.page, DailySource.experiment, func.sum(DailySource.visitors),
+               func.sum(DailySource.converted))
+        .where(DailySource.dimension == "utm_source")
+        .group_by(DailySource.page, DailySource.experiment)
+    )  # fmt: skip
+    if source is not None:
+        query = query.where(DailySource.value == source)
+    counts = {
+        (page, key): (int(v or 0), int(c or 0)) for page, key, v, c in db.session.execute(query)
+    }
+    found = []
+    for slug, page in pages.items():
+        visitors, converted = counts.get((slug, current_experiment(page)), (0, 0))
+        interval = wilson_interval(converted, visitors)
+        found.append(
+            Idea(page, visitors, converted, conversion_rate(converted, visitors),
+                 interval.low if interval else None, interval.high if interval else None)
+        )  # fmt: skip
+    return sorted(found, key=lambda idea: (idea.rate is None, -(idea.rate or 0), idea.page.slug))
+
+
+def traffic_sources() -> list[str]:
+    """The utm_source values any page has seen, for the comparison's filter."""
+    query = (
+        select(DailySource.value)
+        .where(DailySource.dimension == "utm_source", DailySource.value != "")
+        .distinct()
+        .order_by(DailySource.value)
+    )
+    return list(db.session.scalars(query))
+
+
 def percent(value: float | None, digits: int = 1) -> str:
     """0.1234 → "12.3%"; a missing number reads as a dash, never "nan"."""
     return "–" if value is None else f"{value * 100:.{digits}f}%"

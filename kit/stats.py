@@ -186,6 +186,35 @@ def z_test(control: Arm, arm: Arm) -> tuple[float, float] | None:
     return z, min(1.0, 2 * NORMAL.cdf(-abs(z)))
 
 
+@dataclass(frozen=True)
+class Ratio:
+    """How many times ``first`` converts ``second``, with its 95 % interval and the p-value of
+    "no difference" (z-test, or Fisher's exact test on small counts, as for variants)."""
+
+    ratio: float
+    interval: Interval | None
+    p_value: float | None
+    test: str | None
+
+
+def rate_ratio(first: Arm, second: Arm) -> Ratio | None:
+    """``rate(first) / rate(second)``; None while either has no rate or ``second`` no signups."""
+    if not (usable(first) and usable(second)) or second.conversions <= 0:
+        return None
+    ratio = (first.conversions / first.visitors) / (second.conversions / second.visitors)
+    relative = relative_interval(second, first)
+    interval = Interval(relative.low + 1, relative.high + 1) if relative is not None else None
+    p_value, test = None, None
+    tested = z_test(second, first)
+    if tested is None or _small_counts(second, first):
+        exact = fisher_exact(second, first)
+        if exact is not None:
+            p_value, test = exact, "Fisher's exact test"
+    if p_value is None and tested is not None:
+        p_value, test = tested[1], "z-test"
+    return Ratio(ratio, interval, p_value, test)
+
+
 def _log_choose(n: int, k: int) -> float:
     return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
 

@@ -14,6 +14,7 @@ from html import unescape
 import pytest
 from scipy.stats import binomtest
 from scipy.stats import norm
+from scipy.stats.contingency import relative_risk
 from sqlalchemy import insert
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
@@ -598,3 +599,28 @@ def test_api_returns_the_same_statistics(app):
     assert client.get("/api/pages/nope", headers=headers).status_code == 404
     pages = client.get("/api/pages", headers=headers).json["pages"]
     assert {p["page"] for p in pages} >= {"ab", "plain"}
+
+
+def test_compare_ranks_ideas_and_says_how_many_times_the_first_converts_the_second(app):
+    seed(app, {"a": (300, 30), "b": (300, 30)})  # the A/B page: 60 of 600, 10 %
+    seed(app, {"": (400, 100)}, page="plain", experiment="")  # the plain page: 25 %
+    text = text_of(logged_in(app).get("/admin/compare"))
+    assert text.index("Plain page") < text.index("A/B page")  # ranked by conversion
+    assert "1 Plain page /plain 400 100 25.0%" in text
+    assert "2 A/B page /ab 600 60 10.0%" in text
+    risk = relative_risk(100, 400, 60, 600).confidence_interval(0.95)
+    assert (
+        f"Plain page converts 2.5× A/B page (95% interval {risk.low:.1f}× to {risk.high:.1f}×; "
+        in text
+    )
+
+
+def test_compare_on_one_traffic_source_counts_only_its_visitors(app):
+    seed(app, {"a": (300, 30), "b": (300, 60)})  # every other visitor came from the newsletter
+    founder = logged_in(app)
+    text = text_of(founder.get("/admin/compare?source=newsletter"))
+    assert "Only visitors whose first visit carried utm_source = newsletter" in text
+    assert "A/B page /ab 300 " in text  # half of the 600
+    unknown = text_of(founder.get("/admin/compare?source=nowhere"))
+    assert "No visitor came with utm_source “nowhere”: showing all visitors." in unknown
+    assert "A/B page /ab 600 90 " in unknown

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
+from kit.decision import compare_sentence
 from kit.decision import decide
 from kit.decision import running_since
 from kit.decision import shares
 from kit.decision import visitors_per_day
 from kit.stats import Arm
 from kit.stats import analyse
+from kit.stats import rate_ratio
 
 
 def decision(*arms: Arm, min_visitors: int = 100, per_day: float = 0.0, **kwargs):
@@ -88,3 +90,11 @@ def test_running_since_counts_today_and_survives_odd_dates():
     assert running_since([date(2026, 11, 20), date(2026, 11, 24)], today) == (date(2026, 11, 20), 7)
     assert running_since([], today) == (None, 0)
     assert running_since([date(2090, 1, 1)], today) == (date(2090, 1, 1), 0)
+
+
+def test_two_ideas_within_noise_are_not_called_different():
+    close = rate_ratio(Arm("one", 200, 22), Arm("two", 200, 20))
+    sentence = compare_sentence("Idea A", "Idea B", close)
+    assert sentence.startswith("Idea A converts 1.1× Idea B, but that is not a clear difference")
+    assert "includes 1×" in sentence
+    assert "cannot be compared yet" in compare_sentence("A", "B", None)

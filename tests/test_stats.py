@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 from scipy import integrate
 from scipy.stats import beta
 from scipy.stats import binomtest
+from scipy.stats import chi2_contingency
 from scipy.stats import chisquare
 from scipy.stats import fisher_exact as scipy_fisher
 from scipy.stats import norm
+from scipy.stats.contingency import relative_risk
 
 from kit.stats import Arm
 from kit.stats import always_valid_p
@@ -23,6 +25,7 @@ from kit.stats import chance_to_be_best
 from kit.stats import fisher_exact
 from kit.stats import holm
 from kit.stats import newcombe_interval
+from kit.stats import rate_ratio
 from kit.stats import relative_interval
 from kit.stats import sample_ratio
 from kit.stats import sample_size_per_arm
@@ -391,3 +394,27 @@ def test_single_page_without_experiment_describes_its_rate():
     report = analyse([Arm("", 200, 30)])
     assert report.winner is None
     assert "conversion 15%" in report.verdict
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [((100, 400), (60, 600)), ((3, 40), (1, 35)), ((500, 10_000), (480, 10_000))],
+)
+def test_rate_ratio_of_two_ideas_matches_scipy(first, second):
+    result = rate_ratio(Arm("one", first[1], first[0]), Arm("two", second[1], second[0]))
+    risk = relative_risk(first[0], first[1], second[0], second[1])
+    interval = risk.confidence_interval(0.95)
+    assert result.ratio == pytest.approx(risk.relative_risk)
+    assert result.interval.low == pytest.approx(interval.low)
+    assert result.interval.high == pytest.approx(interval.high)
+    table = [[first[0], first[1] - first[0]], [second[0], second[1] - second[0]]]
+    if result.test == "Fisher's exact test":
+        assert result.p_value == pytest.approx(scipy_fisher(table).pvalue)
+    else:
+        chi2, p, _, _ = chi2_contingency(table, correction=False)
+        assert result.p_value == pytest.approx(p)
+
+
+def test_rate_ratio_needs_signups_on_the_second_idea():
+    assert rate_ratio(Arm("one", 100, 5), Arm("two", 100, 0)) is None
+    assert rate_ratio(Arm("one", 0, 0), Arm("two", 100, 5)) is None

@@ -5,11 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from .browser import ADMIN_PASSWORD
+from .browser import MOBILE_UA
 from .browser import axe_violations
 from .browser import sign_up
 from .browser import vnu_errors
 from .conftest import require
 from .test_browser import variant_shown
+
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/compare",
+    "/admin/demo",
+    "/admin/demo/sources",
+    "/admin/demo/signups",
+]
 
 
 def log_in(page: Any) -> None:
@@ -63,7 +72,7 @@ def test_dashboard_pages_have_no_accessibility_violations(new_context):
         page.goto(path)
         assert axe_violations(page) == [], path
     log_in(page)
-    for path in ["/admin/", "/admin/demo", "/admin/demo/sources", "/admin/demo/signups"]:
+    for path in ADMIN_PAGES:
         page.goto(path)
         assert axe_violations(page) == [], path
 
@@ -73,8 +82,24 @@ def test_dashboard_pages_are_valid_html(page):
     sign_up(page, "", "vnu-dashboard@example.com")
     log_in(page)
     documents = {}
-    for path in ["/admin/", "/admin/demo", "/admin/demo/sources", "/admin/demo/signups"]:
+    for path in ADMIN_PAGES:
         response = page.request.get(path)
         assert response.ok, path
         documents[path] = response.text()
     assert vnu_errors(documents) == {}
+
+
+def test_every_admin_page_fits_a_phone_with_wide_tables_scrolling_on_their_own(new_context):
+    page = new_context(
+        viewport={"width": 375, "height": 812}, user_agent=MOBILE_UA, is_mobile=True
+    ).new_page()
+    sign_up(page, "", "phone-founder@example.com")
+    log_in(page)
+    for path in ADMIN_PAGES:
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
+    page.goto("/admin/demo")
+    table = page.locator("h2:has-text('Signups by variant') + .table-wrap")
+    assert table.evaluate("e => e.scrollWidth > e.clientWidth")  # it scrolls, not the page
+    first = table.locator("tbody th").first
+    assert first.evaluate("e => getComputedStyle(e).position") == "sticky"

@@ -113,6 +113,14 @@ def stats_command(slug: str | None, experiment: str | None) -> None:
                 f"conversion {results.percent(line['rate']):>6} ({interval})  "
                 f"[{line['decision'].badge}]"
             )
+        ranked = results.ideas(pages)
+        if len(ranked) > 1:
+            click.echo("\nideas by conversion (all variants of each page's experiment together):")
+            for place, idea in enumerate(ranked, start=1):
+                interval = results.interval_text(idea.low, idea.high)
+                click.echo(f"  {place}. {idea.page.slug:<22} {results.percent(idea.rate):>6} "
+                           f"({interval}) of {idea.visitors:,} visitors")  # fmt: skip
+            click.echo(results.top_two_sentence(ranked))
         return
     page = pages.get(slug)
     if page is None:

@@ -41,7 +41,6 @@ from .charts import SPARK_WIDTH
 from .charts import interval_bars
 from .charts import line_chart
 from .charts import sparkline
-from .decision import compare_sentence
 from .decision import running_since
 from .decision import shares
 from .export import csv_lines
@@ -53,9 +52,7 @@ from .outbox import failed_deliveries
 from .pages import Page
 from .referrals import leaderboard
 from .referrals import referral_share
-from .stats import Arm
 from .stats import Report
-from .stats import rate_ratio
 from .status import remove_signup
 
 bp = Blueprint("dashboard", __name__, url_prefix="/admin")
@@ -171,18 +168,10 @@ def compare() -> str:
         [(i.low, i.rate, i.high) if i.rate is not None and i.low is not None else None
          for i in ranked]
     )  # fmt: skip
-    sentence = None
-    if len(ranked) >= 2:
-        first, second = ranked[0], ranked[1]
-        ratio = rate_ratio(
-            Arm(first.page.slug, first.visitors, first.converted),
-            Arm(second.page.slug, second.visitors, second.converted),
-        )
-        sentence = compare_sentence(first.page.content.title, second.page.content.title, ratio)
     return render_template(
         "admin/compare.html",
         ranked=list(zip(ranked, bars, strict=True)),
-        sentence=sentence,
+        sentence=results.top_two_sentence(ranked),
         sources=sources,
         source=source,
         asked=request.args.get("source") or None,

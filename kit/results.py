@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from . import line
 from .decision import Decision
+from .decision import compare_sentence
 from .decision import decide
 from .decision import visitors_per_day
 from .models import DailyConversions
@@ -36,6 +37,7 @@ from .stats import Arm
 from .stats import Report
 from .stats import analyse
 from .stats import conversion_rate
+from .stats import rate_ratio
 from .stats import wilson_interval
 
 # A signup counts as a conversion once confirmed (at once on pages without double opt-in).
@@ -405,6 +407,18 @@ def ideas(pages: dict[str, Page], source: str | None = None) -> list[Idea]:
                  interval.low if interval else None, interval.high if interval else None)
         )  # fmt: skip
     return sorted(found, key=lambda idea: (idea.rate is None, -(idea.rate or 0), idea.page.slug))
+
+
+def top_two_sentence(ranked: list[Idea]) -> str | None:
+    """The first two ideas of a ranking compared in one sentence; None with fewer than two."""
+    if len(ranked) < 2:
+        return None
+    first, second = ranked[0], ranked[1]
+    ratio = rate_ratio(
+        Arm(first.page.slug, first.visitors, first.converted),
+        Arm(second.page.slug, second.visitors, second.converted),
+    )
+    return compare_sentence(first.page.content.title, second.page.content.title, ratio)
 
 
 def traffic_sources() -> list[str]:

@@ -609,10 +609,14 @@ def test_compare_ranks_ideas_and_says_how_many_times_the_first_converts_the_seco
     assert "1 Plain page /plain 400 100 25.0%" in text
     assert "2 A/B page /ab 600 60 10.0%" in text
     risk = relative_risk(100, 400, 60, 600).confidence_interval(0.95)
-    assert (
+    sentence = (
         f"Plain page converts 2.5× A/B page (95% interval {risk.low:.1f}× to {risk.high:.1f}×; "
-        in text
     )
+    assert sentence in text
+    printed = app.test_cli_runner().invoke(args=["kit", "stats"]).output
+    assert re.search(r"1\. plain\s+25\.0% \(\S+ to \S+\) of 400 visitors", printed)
+    assert re.search(r"2\. ab\s+10\.0% \(\S+ to \S+\) of 600 visitors", printed)
+    assert sentence in printed
 
 
 def test_compare_on_one_traffic_source_counts_only_its_visitors(app):

@@ -43,10 +43,16 @@ class Decision:
 
 
 def visitors_per_day(days: Iterable[tuple[date, int]], today: date) -> float:
-    """Visitors per day over the last ``RECENT_DAYS`` days up to ``today`` (days without a
-    row count as zero)."""
-    start = today - timedelta(days=RECENT_DAYS - 1)
-    return sum(n for day, n in days if start <= day <= today) / RECENT_DAYS
+    """Visitors per day over the last ``RECENT_DAYS`` days up to ``today``, or since the first
+    day with data if that is later (a test started yesterday has run two days, not seven);
+    days without a row count as zero."""
+    days = [(day, n) for day, n in days if day <= today]
+    if not days:
+        return 0.0
+    first = min(day for day, _ in days)
+    span = min(RECENT_DAYS, (today - first).days + 1)
+    start = today - timedelta(days=span - 1)
+    return sum(n for day, n in days if day >= start) / span
 
 
 def decide(

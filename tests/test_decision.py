@@ -75,6 +75,9 @@ def test_visitors_per_day_is_the_last_weeks_average_with_empty_days_as_zero():
     days = [(date(2026, 11, 20), 70), (date(2026, 11, 26), 70), (date(2026, 11, 1), 999)]
     assert visitors_per_day(days, date(2026, 11, 26)) == 20.0
     assert visitors_per_day([], date(2026, 11, 26)) == 0.0
+    # A test that started yesterday: two days of traffic, not seven.
+    started = [(date(2026, 11, 25), 300), (date(2026, 11, 26), 500)]
+    assert visitors_per_day(started, date(2026, 11, 26)) == 400.0
 
 
 def test_expected_and_actual_split_come_from_the_weights_and_the_visitors():

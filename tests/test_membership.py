@@ -137,14 +137,20 @@ def test_ten_status_link_requests_send_one_mail(make_app):
 
 
 def test_timing_does_not_tell_who_is_on_the_list(make_app):
-    """200 new and 200 listed addresses each, through signup and the status-link request."""
+    """200 new and 200 listed addresses each, through signup and the status-link request.
+
+    A gap over the bound is measured twice more with fresh addresses and the median of the
+    three decides: a real difference shows in every round, a stall of this shared machine
+    (seen once: -1.006 ms in a full run, -0.25 ms alone) in one."""
     app = mail_app(make_app)
-    listed = members(app, 2 * SAMPLES)
-    signup = median_gap_ms(
-        app, "/optin", [f"new{n}@example.com" for n in range(SAMPLES)], listed[:SAMPLES]
-    )
-    status = median_gap_ms(
-        app, "/optin/status", [f"other{n}@example.com" for n in range(SAMPLES)], listed[SAMPLES:]
-    )
-    assert abs(signup) < 2 * TARGET_MS, f"signup: listed addresses {signup:+.3f} ms"
-    assert abs(status) < 2 * TARGET_MS, f"status link: listed addresses {status:+.3f} ms"
+    listed = members(app, 6 * SAMPLES)
+    for kind, path in (("signup", "/optin"), ("status link", "/optin/status")):
+        gaps = []
+        for round_ in range(3):
+            strangers = [f"{kind[:6]}{round_}-{n}@example.com" for n in range(SAMPLES)]
+            known, listed = listed[:SAMPLES], listed[SAMPLES:]
+            gaps.append(median_gap_ms(app, path, strangers, known))
+            if abs(gaps[0]) < 2 * TARGET_MS:
+                break
+        gap = statistics.median(gaps)
+        assert abs(gap) < 2 * TARGET_MS, f"{kind}: listed addresses {gaps} ms"

@@ -65,7 +65,7 @@ def insert(connection: Connection, rows: list[dict[str, Any]]) -> list[Row]:
         [dict(zip(DailyExposures.KEY, key, strict=True), visitors=n) for key, n in days.items()],
     )
     where = Counter(key for r in added for key in sources.keys(r, r.first_seen.date()))
-    sources.add(connection, where, "visitors")
+    sources.seen(connection, where)
     return added
 
 

@@ -126,16 +126,16 @@ def rebuild(slug: str, bump: int) -> None:
             select(table.c.page, bucket, func.count()).where(*live).group_by(table.c.page, bucket),
         )
     )
-    size = connection.execute(select(func.count()).where(*live)).scalar_one()
-    seq = connection.execute(last_number).scalar_one()
-    mine = table.c.page == slug
+    # Every count in one read of the page's rows.
     counts = select(
+        func.count(case((and_(*LIVE), 1))),
+        func.coalesce(func.max(table.c.line_seq), 0),
         func.count(),
         func.count(case((table.c.confirmed_at.is_(None), 1))),
         func.count(table.c.referred_by_id),
         func.count(case((and_(table.c.confirmed_at.is_not(None), table.c.variant.is_(None)), 1))),
-    ).where(mine)
-    signups, unconfirmed, referred, unattributed = connection.execute(counts).one()
+    ).where(table.c.page == slug)
+    size, seq, signups, unconfirmed, referred, unattributed = connection.execute(counts).one()
     connection.execute(
         update(lines)
         .where(lines.c.page == slug)

@@ -47,10 +47,10 @@ def keys(row: Any, day: date) -> Iterable[Key]:
         yield (row.page, row.experiment, row.variant, day, dimension, value)
 
 
-def add(connection: Connection, counts: Counter[Key], column: str) -> None:
-    """Add ``counts`` to the ``visitors`` or ``converted`` column."""
-    other = next(name for name in COUNTS if name != column)
-    rows = [dict(zip(KEY, key, strict=True), **{column: n, other: 0}) for key, n in counts.items()]
+def seen(connection: Connection, counts: Counter[Key]) -> None:
+    """Add newly exposed visitors to their counter rows (conversions go through
+    ``converted``)."""
+    rows = [dict(zip(KEY, key, strict=True), visitors=n, converted=0) for key, n in counts.items()]
     add_to_counters(connection, DailySource.__table__, KEY, rows)
 
 

@@ -42,7 +42,6 @@ from .charts import interval_bars
 from .charts import line_chart
 from .charts import sparkline
 from .decision import running_since
-from .decision import shares
 from .export import csv_lines
 from .forms import LoginForm
 from .models import Signup
@@ -202,13 +201,11 @@ def page_view(slug: str) -> str:
     days = outcome.days
     referred, all_signups = referral_share(page)
     started, days_running = running_since((row.day for row in days), utcnow().date())
-    weights = [arm.weight for arm in _arms_config(page, outcome)]
     return render_template(
         "admin/page.html",
         outcome=outcome,
         started=started,
         days_running=days_running,
-        split=shares(outcome.report.arms, weights) if weights else [],
         bars=_bars(outcome.report),
         goal_bars=[_bars(goal.report) for goal in outcome.goals],
         bar_size=(BAR_WIDTH, BAR_HEIGHT),
@@ -224,16 +221,11 @@ def page_view(slug: str) -> str:
     )
 
 
-def _arms_config(page: Page, outcome: results.PageResults) -> list:
-    """The page file's variants when the outcome is of its current experiment, else none."""
-    if page.experiment is None or not outcome.current:
-        return []
-    return list(page.experiment.variants)
-
-
 def _changes(page: Page, outcome: results.PageResults) -> dict[str, tuple[str, ...]]:
     """What each variant of the current experiment overrides in the page file."""
-    return {variant.name: variant.changes for variant in _arms_config(page, outcome)}
+    if page.experiment is None or not outcome.current:
+        return {}
+    return {variant.name: variant.changes for variant in page.experiment.variants}
 
 
 def _bars(report: Report) -> list:

@@ -21,8 +21,10 @@ from sqlalchemy import select
 
 from . import line
 from .decision import Decision
+from .decision import Share
 from .decision import compare_sentence
 from .decision import decide
+from .decision import shares
 from .decision import visitors_per_day
 from .models import DailyConversions
 from .models import DailyExposures
@@ -83,6 +85,7 @@ class PageResults:
     goals: list[GoalResult]
     days: list[DailyRow]  # per day and variant, for the charts
     decision: Decision  # what to do now: the overview's badge, the page's decision card
+    split: list[Share]  # each arm's share of visitors, as configured and as counted
     visitors_per_day: float  # over the last week
 
 
@@ -258,6 +261,7 @@ def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
         goals=goals,
         days=days,
         decision=decide(report, min_visitors, per_day, weights, ended),
+        split=shares(report.arms, weights),
         visitors_per_day=per_day,
     )
 

@@ -628,3 +628,5 @@ def test_compare_on_one_traffic_source_counts_only_its_visitors(app):
     unknown = text_of(founder.get("/admin/compare?source=nowhere"))
     assert "No visitor came with utm_source “nowhere”: showing all visitors." in unknown
     assert "A/B page /ab 600 90 " in unknown
+    hostile = founder.get("/admin/compare?source=<script>alert(1)</script>").get_data(as_text=True)
+    assert "<script>alert(1)" not in hostile and "&lt;script&gt;alert(1)" in hostile

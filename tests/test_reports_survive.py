@@ -188,7 +188,9 @@ def report_urls(app) -> list[str]:
         keys = experiments_of(page)
     urls = ["/admin/", "/admin/ab", "/admin/ab/sources", "/admin/ab/signups",
             "/admin/ab/signups.csv", "/admin/ab/results.csv",
-            "/admin/ab/signups?page=999"]  # fmt: skip
+            "/admin/ab/signups?page=999", "/admin/ab/signups?confirmed=no",
+            "/admin/ab/signups.csv?confirmed=yes", "/admin/compare",
+            "/admin/compare?source=newsletter"]  # fmt: skip
     for key in keys:
         urls += [f"/admin/ab?experiment={key}", f"/admin/ab/sources?experiment={key}",
                  f"/admin/ab/results.csv?experiment={key}"]  # fmt: skip
@@ -214,7 +216,7 @@ def test_every_report_answers_whatever_the_database_holds(app, pages_dir, page_f
         response.get_data()  # CSVs stream: read them to the end
     api = app.test_client()
     bearer = {"Authorization": "Bearer test-api-token"}
-    for url in ["/api/pages", "/api/pages/ab"]:
+    for url in ["/api/pages", "/api/pages/ab", "/api/pages/ab/signups?confirmed=yes"]:
         assert api.get(url, headers=bearer).status_code == 200, url
     runner = app.test_cli_runner()
     for args in (["kit", "stats"], ["kit", "stats", "ab"], ["kit", "export", "ab"]):

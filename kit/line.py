@@ -187,14 +187,22 @@ def _count(page: Page, entry: Signup, added: bool, joined: bool) -> int:
     return _connection().execute(COUNT, changes).scalar_one()
 
 
-def join(page: Page, entry: Signup, added: bool = False) -> None:
-    """The person takes the next number: at signup (``added``: the row is new), or at
-    confirmation with double opt-in.
+def number(page: Page, entry: Signup) -> None:
+    """A new signup that is on the list at once (no double opt-in) takes the next number
+    before its row is written, so the INSERT writes the number with it. Counted as a new row
+    too: if the row does not go in (the address is listed), the caller rolls back.
 
-    Like ``credit`` and ``leave``, part of the caller's transaction; the view calls
+    Like ``join``, ``credit`` and ``leave``, part of the caller's transaction; the view calls
     ``ensure(page)`` first (a rebuild commits, so it must come before the view's own writes).
     """
-    seq = _count(page, entry, added, joined=True)
+    entry.line_seq = _count(page, entry, added=True, joined=True)
+    entry.line_key = entry.line_seq - page.waitlist.referral_bump * (entry.referrals or 0)
+    _move(page.slug, (entry.line_key, 1))
+
+
+def join(page: Page, entry: Signup) -> None:
+    """The person takes the next number when they confirm (double opt-in)."""
+    seq = _count(page, entry, added=False, joined=True)
     key = seq - page.waitlist.referral_bump * (entry.referrals or 0)
     _connection().execute(TAKE_NUMBER, {"signup": entry.id, "seq": seq, "key": key})
     # Written above: the entry holds them as saved, so the session has nothing to flush.

@@ -20,8 +20,10 @@ from flask import session
 from flask import url_for
 from itsdangerous import BadSignature
 from sqlalchemy import Insert
+from sqlalchemy import Row
 from sqlalchemy import bindparam
 from sqlalchemy import select
+from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.wrappers import Response
 
 from . import conversions
@@ -293,53 +295,70 @@ def signup(slug: str) -> Response | tuple:
     if referrer is not None and not _own_browser(referrer, entry):
         entry.referred_by_id = referrer.id
     line.ensure(page)  # before this request writes anything: a first build commits
-    # One statement whether or not the address is on the list (the database decides, also
-    # between parallel requests), then one read of the row: the same work either way.
-    added = _insert_if_new(entry)
-    row = db.session.scalar(SIGNUP_OF, {"slug": slug, "email_key": entry.email_key})
-    if row is None:  # removed in between: as good as already handled
-        return redirect(url_for("waitlist.already", slug=slug))
-    if added and row.confirmed_at is not None:  # without double opt-in: on the list at once
-        confirmed(page, row, added=True)
-    elif page.waitlist.double_opt_in:
-        # Counted as waiting when new; when not, the same statement changes nothing: a listed
-        # address takes the same time as a new one.
-        line.waiting(page, row, added)
-    if added:
-        notify.on_created(page, row)
-    elif page.waitlist.double_opt_in:
-        notify.on_repeated(page, row)
+    if page.waitlist.double_opt_in:
+        return _sign_up_to_confirm(page, entry)
+    return _sign_up(page, entry)
+
+
+def _sign_up(page: Page, entry: Signup) -> Response:
+    """Without double opt-in: the new signup is on the list at once, its number written with
+    its row. A listed address changes nothing (the counts taken for it are rolled back)."""
+    line.number(page, entry)
+    filled = _insert_if_new(entry)
+    if filled is None:
+        db.session.rollback()
+        row = db.session.scalar(SIGNUP_OF, {"slug": page.slug, "email_key": entry.email_key})
+        if row is None or session.get("mine", {}).get(page.slug) != row.share_code:
+            return redirect(url_for("waitlist.already", slug=page.slug))
+        return redirect(url_for("waitlist.thanks", slug=page.slug))
+    row = _as_written(entry, filled)
+    confirmed(page, row, numbered=True)
+    notify.on_created(page, row)
     share_code = row.share_code  # read before the commit, which expires what the row holds
     db.session.commit()
     outbox.wake()
-    if page.waitlist.double_opt_in:
-        # New or already there, the same answer, cookie and page: "check your inbox".
-        return redirect(url_for("waitlist.thanks", slug=slug))
+    session["mine"] = {**session.get("mine", {}), page.slug: share_code}
+    return redirect(url_for("waitlist.thanks", slug=page.slug))
+
+
+def _sign_up_to_confirm(page: Page, entry: Signup) -> Response:
+    """With double opt-in: new or already listed, the same answer, cookie and page ("check
+    your inbox"), and the same work: one insert-or-nothing, one read of the row, one update
+    of the list's counts (which changes nothing for a listed address)."""
+    added = _insert_if_new(entry) is not None
+    row = db.session.scalar(SIGNUP_OF, {"slug": page.slug, "email_key": entry.email_key})
+    if row is None:  # removed in between: as good as already handled
+        return redirect(url_for("waitlist.already", slug=page.slug))
+    line.waiting(page, row, added)
     if added:
-        session["mine"] = {**session.get("mine", {}), slug: share_code}
-    elif session.get("mine", {}).get(slug) != share_code:
-        return redirect(url_for("waitlist.already", slug=slug))
-    return redirect(url_for("waitlist.thanks", slug=slug))
+        notify.on_created(page, row)
+    else:
+        notify.on_repeated(page, row)
+    db.session.commit()
+    outbox.wake()
+    return redirect(url_for("waitlist.thanks", slug=page.slug))
 
 
-def confirmed(page: Page, entry: Signup, added: bool = False) -> None:
-    """The signup is on the list now (at signup, ``added``, or when the e-mail link is
-    followed with double opt-in): it takes its place in line, counts as its visitor's
-    conversion and credits its referrer. The view called ``line.ensure(page)`` before writing
-    anything."""
-    line.join(page, entry, added)
+def confirmed(page: Page, entry: Signup, numbered: bool = False) -> None:
+    """The signup is on the list now (at signup, or when the e-mail link is followed with
+    double opt-in): it takes its place in line (unless ``numbered`` already, with its row),
+    counts as its visitor's conversion and credits its referrer. The view called
+    ``line.ensure(page)`` before writing anything."""
+    if not numbered:
+        line.join(page, entry)
     conversions.record(entry)
     if entry.referred_by_id:
         line.credit(page, entry.referred_by_id)
 
 
-def _insert_if_new(entry: Signup) -> bool:
-    """Insert the signup unless its address is on the page's list; True when it went in."""
+def _insert_if_new(entry: Signup) -> Row | None:
+    """Insert the signup unless its address is on the page's list; None when it did not go
+    in, else what the INSERT filled in (the id and the columns' defaults)."""
     table = Signup.__table__
     values = {column.key: getattr(entry, column.key) for column in table.columns}
     values = {key: value for key, value in values.items() if value is not None}
     connection = db.session.connection()
-    return connection.execute(_new_signup(connection.dialect.name), values).first() is not None
+    return connection.execute(_new_signup(connection.dialect.name), values).first()
 
 
 @lru_cache(maxsize=2)
@@ -349,7 +368,19 @@ def _new_signup(dialect: str) -> Insert:
     insert = dialect_insert(dialect)(table).on_conflict_do_nothing(
         index_elements=["page", "email_key"]
     )
-    return insert.returning(table.c.id)
+    return insert.returning(table.c.id, table.c.created_at, table.c.share_code, table.c.referrals)
+
+
+def _as_written(entry: Signup, filled: Row) -> Signup:
+    """The new signup as a row of the session, as the INSERT wrote it, without reading it
+    back: the entry's values plus what the INSERT filled in."""
+    for column in Signup.__table__.columns:
+        setattr(entry, column.key, getattr(entry, column.key))  # unset: None, as written
+    for key, value in filled._mapping.items():
+        setattr(entry, key, value)
+    make_transient_to_detached(entry)
+    db.session.add(entry)
+    return entry
 
 
 # Built once: every signup reads its row back.

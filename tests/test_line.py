@@ -25,6 +25,7 @@ from kit.models import db
 from kit.models import utcnow
 from tests.conftest import browser
 from tests.conftest import form_fields
+from tests.conftest import sign_up
 from tests.test_referrals import join
 from tests.test_referrals import place
 from tests.test_referrals import signup
@@ -93,6 +94,22 @@ def test_leaving_moves_everyone_behind_up_and_shortens_the_list(app):
     assert "of 3 on the list" in thanks_text(people[3])
 
 
+def test_a_listed_address_again_changes_no_count_and_skips_no_number(app):
+    """Without double opt-in the number is taken before the row is written; a repeat
+    signup's number and counts are rolled back, so the next person is #2, not #3."""
+    first = join(app, "ada@example.com")
+    again = browser(app)
+    assert "already" in sign_up(again, slug="plain", email="ADA@example.com").location
+    assert place(first) == 1
+    second = join(app, "bo@example.com")
+    assert place(second) == 2
+    assert "of 2 on the list" in thanks_text(second)
+    with app.app_context():
+        kept = db.session.get(WaitlistLine, "plain")
+        assert (kept.seq, kept.live, kept.signups) == (2, 2, 2)
+        assert db.session.scalar(select(func.sum(LineBucket.people))) == 2
+
+
 def test_a_list_from_before_the_upgrade_is_numbered_on_first_use(make_app, pages_dir):
     app = make_app(RATELIMIT_ENABLED=False)
     people = [join(app, f"p{n}@example.com") for n in range(5)]
@@ -153,13 +170,13 @@ def test_kept_places_match_the_reference_on_random_histories(app, monkeypatch, e
                                 variant="a" if n % 2 else None,
                                 referred_by_id=people[n % len(people)].id
                                 if people and n % 3 == 0 else None)  # fmt: skip
+                if arg:
+                    line.number(page, person)
+                    joined.append(person)
                 db.session.add(person)
                 db.session.flush()
                 people.append(person)
-                if arg:
-                    line.join(page, person, added=True)
-                    joined.append(person)
-                else:
+                if not arg:
                     line.waiting(page, person)
             elif people:
                 person = people[arg % len(people)]

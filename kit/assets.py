@@ -53,6 +53,14 @@ def asset_url(filename: str, external: bool = False) -> str:
     return url_for("assets.static", filename=filename)
 
 
+@bp.app_template_global()
+def image_url(name: str, external: bool = False) -> str:
+    """An image from a page file: a URL as given, or a file in static/ under its hashed name."""
+    if not name or name.startswith(("https://", "http://")):
+        return name
+    return asset_url(name, external=external)
+
+
 @bp.route("/static/<path:filename>", methods=["GET", "HEAD"])
 def static(filename: str) -> Response:
     """Serve a static file; a current fingerprinted name is cacheable for a year."""

@@ -114,7 +114,7 @@ def queue_confirmation(page: Page, entry: Signup) -> None:
         return
     confirm = absolute_url("status.confirm", slug=entry.page, token=confirm_token(entry))
     if queue_mail(
-        "confirm", f"Please confirm: {page.content.title}", page, entry, confirm_url=confirm
+        "confirm", f"Please confirm: {page.content.name}", page, entry, confirm_url=confirm
     ):
         entry.confirm_sent_at = utcnow()
 
@@ -126,7 +126,7 @@ def queue_status_link(page: Page, entry: Signup) -> None:
 
 
 def _status_subject(page: Page) -> str:
-    return f"Your place on the list: {page.content.title}"
+    return f"Your place on the list: {page.content.name}"
 
 
 def on_created(page: Page, entry: Signup) -> None:
@@ -135,7 +135,7 @@ def on_created(page: Page, entry: Signup) -> None:
         queue_confirmation(page, entry)
     else:
         queue_list_sync("subscribe", entry, entry.email)
-        queue_mail("welcome", f"You're on the list: {page.content.title}", page, entry)
+        queue_mail("welcome", f"You're on the list: {page.content.name}", page, entry)
 
 
 STATUS_REQUEST = "status_request"

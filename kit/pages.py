@@ -27,6 +27,7 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 COLOUR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 LANGUAGE_RE = re.compile(r"^[a-zA-Z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 STARTER_PATH = Path(__file__).with_name("starter.toml")
+TAGLINE_MARKS = (" — ", " – ", " | ", " - ", ": ")
 RESERVED_SLUGS = {
     "admin",
     "api",
@@ -191,6 +192,17 @@ class Content:
 
     title: str = field(metadata=_doc("Browser tab and search result title."))
     headline: str = field(metadata=_doc("The big promise at the top (h1)."))
+    product_name: str = field(
+        default="",
+        metadata=_doc(
+            "The product's name in headings, the thank-you and status pages and mail subjects; "
+            'empty: the title up to its first " — ", " | ", " - " or ": ".'
+        ),
+    )
+    logo: str = field(
+        default="",
+        metadata=_doc("Logo above every visitor page: file in static/ or https:// URL.", _image),
+    )
     subheadline: str = field(default="", metadata=_doc("One sentence under the headline."))
     hero_image: str = field(
         default="", metadata=_doc("Image: file in static/ or https:// URL.", _image)
@@ -217,6 +229,17 @@ class Content:
     meta: Meta = field(default_factory=Meta, metadata=_doc("SEO and social metadata."))
     theme: Theme = field(default_factory=Theme, metadata=_doc("Colours and fonts."))
     language: str = field(default="en", metadata=_doc("Page language tag.", _language))
+
+    @property
+    def name(self) -> str:
+        """The product's name: ``product_name``, else the title without its tagline."""
+        return self.product_name or product_name_from(self.title)
+
+
+def product_name_from(title: str) -> str:
+    """"Quillnote — notes that write themselves" -> "Quillnote"."""
+    cut = min((title.find(mark) for mark in TAGLINE_MARKS if mark in title), default=-1)
+    return title[:cut].strip() if cut > 0 else title
 
 
 @dataclass(frozen=True)
@@ -605,6 +628,7 @@ def _missing_static_files(page: Page, file: str, static_dir: Path) -> list[PageC
     for prefix, content in page.contents():
         for key, name in (
             ("hero_image", content.hero_image),
+            ("logo", content.logo),
             ("meta.image", content.meta.image),
         ):
             if name and not name.startswith(("https://", "http://")):

@@ -21,6 +21,7 @@ from .links import absolute_url
 from .models import Signup
 from .models import db
 from .pages import Page
+from .pages import Reward
 
 CONFIRM_MAX_AGE = 14 * 24 * 3600  # a confirmation link works for two weeks
 
@@ -80,6 +81,29 @@ def remove_url(entry: Signup) -> str:
     return absolute_url("status.remove", slug=entry.page, token=status_token(entry))
 
 
+@dataclass(frozen=True)
+class Progress:
+    """How far someone is towards their next reward: ``friends`` of ``needed``."""
+
+    reward: str
+    friends: int
+    needed: int
+
+    @property
+    def to_go(self) -> int:
+        return self.needed - self.friends
+
+
+def next_reward(rewards: tuple[Reward, ...], friends: int) -> Progress | None:
+    """The smallest reward not reached yet and the progress to it; None when all are reached
+    (or the page has none)."""
+    ahead = [tier for tier in rewards if tier.referrals > friends]
+    if not ahead:
+        return None
+    tier = min(ahead, key=lambda tier: tier.referrals)
+    return Progress(tier.reward, friends, tier.referrals)
+
+
 def status_context(page: Page, entry: Signup) -> dict[str, Any]:
     """What the status page and the thank-you page show the person about their place."""
     share = share_url(entry)
@@ -89,6 +113,7 @@ def status_context(page: Page, entry: Signup) -> dict[str, Any]:
         {"reward": r.reward, "referrals": r.referrals, "reached": entry.referrals >= r.referrals}
         for r in page.waitlist.rewards
     ]
+    quoted_share = quote(share, safe="")
     return {
         "entry": entry,
         "place": line.position(page, entry),
@@ -96,14 +121,16 @@ def status_context(page: Page, entry: Signup) -> dict[str, Any]:
         "share_url": share,
         "status_url": status_url(entry),
         "token": status_token(entry),
+        "share_text": text,
         "share_links": {
-            "Share on X (Twitter)": f"https://twitter.com/intent/tweet?text={message}",
-            "Share on LinkedIn": (
-                f"https://www.linkedin.com/sharing/share-offsite/?url={quote(share)}"
-            ),
-            "Share by e-mail": f"mailto:?subject={quote(page.content.title)}&body={message}",
+            "WhatsApp": f"https://wa.me/?text={message}",
+            "Telegram": f"https://t.me/share/url?url={quoted_share}&text={quote(text)}",
+            "X (Twitter)": f"https://twitter.com/intent/tweet?text={message}",
+            "LinkedIn": f"https://www.linkedin.com/sharing/share-offsite/?url={quoted_share}",
+            "E-mail": f"mailto:?subject={quote(page.content.name)}&body={message}",
         },
         "rewards": rewards,
+        "next_reward": next_reward(page.waitlist.rewards, entry.referrals),
         "bump": page.waitlist.referral_bump,
     }
 

@@ -32,7 +32,7 @@ from . import fastpath
 from . import line
 from . import notify
 from . import outbox
-from .assets import asset_url
+from .assets import image_url
 from .auth import is_founder
 from .experiments import choose_variant
 from .experiments import device_class
@@ -173,13 +173,6 @@ def exposure_of(visit: Visit) -> tuple[int, str] | None:
         return None
     shown = _seen_marker(visit) in session.get("seen", [])
     return exposures.ensure(_exposure_row(visit), write=shown)
-
-
-def image_url(name: str, external: bool = False) -> str:
-    """An image from page config: a URL as given, or a file in static/ under its hashed name."""
-    if not name or name.startswith(("https://", "http://")):
-        return name
-    return asset_url(name, external=external)
 
 
 def _seconds_since_render(form: SignupForm, slug: str) -> float | None:

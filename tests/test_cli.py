@@ -29,6 +29,8 @@ def test_new_writes_a_valid_page_that_is_served(runner, client, pages_dir):
     assert runner.invoke(args=["kit", "check"]).exit_code == 0
     body = client.get("/notes-app").get_data(as_text=True)
     assert "The one-line promise of Notes App" in body
+    assert 'product_name = "Notes App"' in (pages_dir / "notes-app.toml").read_text()
+    assert "You're on the Notes App list" in client.get("/notes-app/thanks").get_data(as_text=True)
 
 
 def test_new_refuses_to_overwrite(runner, pages_dir):

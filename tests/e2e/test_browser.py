@@ -149,3 +149,31 @@ def test_friend_joins_through_the_share_link_and_the_first_visitor_moves_up(new_
     first.goto(status)
     assert place_on(first) < before
     assert "Friends who joined so far: 1" in first.locator("main").inner_text()
+
+
+def test_copy_button_copies_the_share_link(new_context):
+    context = new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    sign_up(page, "", "copier@example.com")
+    share = page.locator("#share-link").input_value()
+
+    page.get_by_role("button", name="Copy link").click()
+
+    assert page.evaluate("navigator.clipboard.readText()") == share
+    assert page.locator("[data-status]").inner_text() == "Link copied."
+
+
+def test_without_javascript_the_share_link_is_there_to_select_and_no_button_is_dead(new_context):
+    page = new_context(java_script_enabled=False).new_page()
+    sign_up(page, "", "selector@example.com")
+
+    assert not page.get_by_role("button", name="Copy link").is_visible()
+    assert not page.get_by_role("button", name="Share…").is_visible()
+    field = page.locator("#share-link")
+    field.click(click_count=3)  # triple-click selects the whole link, as a person would
+    selected = field.evaluate("f => f.value.slice(f.selectionStart, f.selectionEnd)")
+    assert selected == field.input_value() and "?ref=" in selected
+    links = page.locator("ul.share a")
+    assert [links.nth(n).inner_text() for n in range(links.count())] == [
+        "WhatsApp", "Telegram", "X (Twitter)", "LinkedIn", "E-mail",
+    ]  # fmt: skip

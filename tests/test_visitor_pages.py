@@ -1,0 +1,113 @@
+"""What a visitor sees after signing up, as the best hosted waitlists show it: the product's own
+name and logo, the place as "#N of M", progress to the next reward, and share buttons."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+import pytest
+
+from kit import notify
+from kit.pages import Reward
+from kit.pages import product_name_from
+from kit.referrals import next_reward
+from tests.test_dashboard import text_of
+from tests.test_referrals import join
+from tests.test_referrals import signup
+from tests.test_referrals import thanks_text
+
+
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [
+        ("Quillnote — notes that write themselves", "Quillnote"),
+        ("Quillnote | notes that write themselves", "Quillnote"),
+        ("Quillnote - notes", "Quillnote"),
+        ("Quillnote: notes that write themselves", "Quillnote"),
+        ("Plain page", "Plain page"),
+        ("Co-op planner", "Co-op planner"),  # a hyphen inside a word is no tagline mark
+        (" — only a tagline", " — only a tagline"),  # nothing before the mark: keep the title
+    ],
+)
+def test_the_product_name_is_the_title_without_its_tagline(title, name):
+    assert product_name_from(title) == name
+
+
+def test_next_reward_is_the_smallest_not_reached_yet():
+    rewards = (Reward(5, "Lifetime deal"), Reward(1, "Early access"), Reward(3, "Stickers"))
+    assert next_reward(rewards, 0).__dict__ == {"reward": "Early access", "friends": 0, "needed": 1}
+    assert next_reward(rewards, 2).__dict__ == {"reward": "Stickers", "friends": 2, "needed": 3}
+    assert next_reward(rewards, 4).to_go == 1
+    assert next_reward(rewards, 5) is None
+    assert next_reward((), 0) is None
+
+
+def set_keys(pages_dir, slug: str, text: str) -> None:
+    """Put top-level keys at the head of a page file (before any table)."""
+    path = pages_dir / f"{slug}.toml"
+    path.write_text(text + path.read_text())
+
+
+def test_headings_and_mail_subjects_use_the_product_name(make_app, pages_dir):
+    set_keys(pages_dir, "plain", 'product_name = "Quillnote"\n')
+    app = make_app()
+    visitor = join(app, "ada@example.com")
+    thanks = visitor.get("/plain/thanks")
+    assert "<h1>You're on the Quillnote list</h1>" in thanks.get_data(as_text=True)
+    assert "<title>Quillnote — thank you</title>" in thanks.get_data(as_text=True)
+    status = re.search(r'href="http://localhost(/plain/status/[^"]+)"', thanks_text(visitor))[1]
+    assert "Your place on the Quillnote list" in text_of(visitor.get(status))
+    with app.test_request_context():
+        page = app.extensions["pages"].pages["plain"]
+        assert notify._status_subject(page) == "Your place on the list: Quillnote"
+
+
+def test_a_logo_from_static_heads_every_visitor_page(make_app, pages_dir):
+    set_keys(pages_dir, "plain", 'product_name = "Quillnote"\nlogo = "favicon.svg"\n')
+    app = make_app()
+    visitor = join(app, "ada@example.com")
+    logo = re.compile(r'<img src="/static/favicon\.[0-9a-f]+\.svg" alt="Quillnote" height="40">')
+    for path in ("/plain", "/plain/thanks", "/plain/already"):
+        assert logo.search(visitor.get(path).get_data(as_text=True)), path
+
+
+def test_thank_you_page_shows_progress_to_the_next_reward_and_every_share_button(
+    make_app, pages_dir
+):
+    (pages_dir / "plain.toml").write_text(
+        (pages_dir / "plain.toml").read_text()
+        + '\n[waitlist]\n[[waitlist.rewards]]\nreferrals = 3\nreward = "Stickers"\n'
+    )
+    app = make_app()
+    ada = join(app, "ada@example.com")
+    text = thanks_text(ada)
+    assert "0 of 3 friends for Stickers" in text
+    assert '<progress id="reward-progress" value="0" max="3">' in text
+
+    code = signup(app, "ada@example.com").share_code
+    join(app, "bo@example.com", ref=code)
+    text = thanks_text(ada)
+    assert "1 of 3 friends for Stickers" in text and 'value="1" max="3"' in text
+    share = quote(f"http://localhost/plain?ref={code}", safe="")
+    assert 'href="https://wa.me/?text=I%20just%20joined' in text
+    assert f'href="https://t.me/share/url?url={share}&amp;text=' in text
+    for name in ("WhatsApp", "Telegram", "X (Twitter)", "LinkedIn", "E-mail"):
+        assert f'target="_blank">{name}</a>' in text
+
+    for n in range(2):
+        join(app, f"friend{n}@example.com", ref=code)
+    text = thanks_text(ada)
+    assert "<progress" not in text and "Stickers — <strong>unlocked</strong>" in text
+
+
+def test_a_missing_logo_file_is_reported_by_its_key(make_app, pages_dir, runner):
+    set_keys(pages_dir, "plain", 'logo = "nope.svg"\n')
+    result = runner.invoke(args=["kit", "check"])
+    assert "plain.toml: logo: no file static/nope.svg" in result.output
+
+
+def test_visitor_pages_without_a_signup_still_name_the_product(client):
+    assert "<h1>You're on the Plain page list</h1>" in client.get("/plain/thanks").get_data(
+        as_text=True
+    )

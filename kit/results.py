@@ -26,6 +26,7 @@ from .decision import compare_sentence
 from .decision import decide
 from .decision import shares
 from .decision import visitors_per_day
+from .models import Conversion
 from .models import DailyConversions
 from .models import DailyExposures
 from .models import DailySource
@@ -54,10 +55,28 @@ SOURCE_DIMENSIONS = {
 
 
 @dataclass(frozen=True)
+class AfterClick:
+    """Of one variant's visitors who clicked a goal, how many signed up afterwards."""
+
+    variant: str
+    clicked: int
+    signed_up: int
+
+
+@dataclass(frozen=True)
 class GoalResult:
     name: str
     label: str
     report: Report
+    after_click: list[AfterClick]  # per arm, in the report's order
+
+    @property
+    def clicked(self) -> int:
+        return sum(arm.clicked for arm in self.after_click)
+
+    @property
+    def signed_up(self) -> int:
+        return sum(arm.signed_up for arm in self.after_click)
 
 
 @dataclass(frozen=True)
@@ -179,6 +198,25 @@ def _clicked_per_day(page: Page, experiment: str) -> dict[str, PerDay]:
     return {goal: _per_day(goal_rows) for goal, goal_rows in rows.items()}
 
 
+def _signed_up_after_click(page: Page, experiment: str) -> dict[tuple[str, str], int]:
+    """Per (goal, variant): visitors who clicked the goal and converted at or after the click
+    (on its "coming soon" page or later), from the goal clicks, each visitor's exposure and
+    conversion (one each, unique)."""
+    query = (
+        select(GoalClick.goal, GoalClick.variant, func.count())
+        .join(Exposure, (Exposure.page == GoalClick.page)
+              & (Exposure.experiment == GoalClick.experiment)
+              & (Exposure.visitor_key == GoalClick.visitor_key))
+        .join(Conversion, (Conversion.page == GoalClick.page)
+              & (Conversion.experiment == GoalClick.experiment)
+              & (Conversion.exposure_id == Exposure.id))
+        .where(GoalClick.page == page.slug, GoalClick.experiment == experiment,
+               Conversion.converted_at >= GoalClick.created_at)
+        .group_by(GoalClick.goal, GoalClick.variant)
+    )  # fmt: skip
+    return {(goal, variant): n for goal, variant, n in db.session.execute(query)}
+
+
 def _signup_rows(page: Page, experiment: str) -> dict[str, int]:
     """Confirmed signup rows per variant: more than its conversions when browsers sign up twice."""
     query = (
@@ -232,6 +270,7 @@ def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
     clicks = _clicked_per_day(page, experiment)
     goal_names = [g.name for g in page.goals] + sorted(set(clicks) - {g.name for g in page.goals})
     labels = {g.name: g.label for g in page.goals}
+    after = _signed_up_after_click(page, experiment)
     goals = []
     for name in goal_names:
         per_day = clicks.get(name, {})
@@ -239,7 +278,9 @@ def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
         goal_arms = [Arm(a.name, a.visitors, clicked.get(a.name, 0), a.weight) for a in arms]
         looks = _looks(goal_arms, _daily_rows(goal_arms, visitors, per_day))
         report = analyse(goal_arms, min_visitors, looks=looks)
-        goals.append(GoalResult(name, labels.get(name, name), report))
+        signed_up = [AfterClick(a.name, a.conversions, after.get((name, a.name), 0))
+                     for a in goal_arms]  # fmt: skip
+        goals.append(GoalResult(name, labels.get(name, name), report, signed_up))
     days = _daily_rows(arms, visitors, converted)
     report = analyse(arms, min_visitors, looks=_looks(arms, days))
     per_day = visitors_per_day(((r.day, r.visitors) for r in days), utcnow().date())

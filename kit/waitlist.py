@@ -445,7 +445,13 @@ def goal(slug: str, name: str) -> Response | str:
         db.session.commit()
     if target.url:
         return redirect(target.url)
-    return render_template("coming_soon.html", page=page, content=visit.content, goal=target)
+    # The most interested visitors of all: ask them to join right here.
+    form = SignupForm.for_page(visit.content.form, formdata=None)
+    form.rendered.data = fastpath.signed_render_time(slug)
+    return render_template(
+        "coming_soon.html", page=page, content=visit.content, goal=target, form=form, notice="",
+        action=url_for("waitlist.signup", slug=slug),
+    )  # fmt: skip
 
 
 def csrf_error(error: Exception) -> tuple:

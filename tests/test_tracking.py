@@ -29,6 +29,8 @@ from tests.conftest import MOBILE_UA
 from tests.conftest import browser
 from tests.conftest import form_fields
 from tests.conftest import sign_up
+from tests.test_dashboard import logged_in
+from tests.test_dashboard import text_of
 
 ROOT = Path(__file__).parent.parent
 HEADLINES = {"Headline A": "a", "Headline B": "b"}
@@ -440,6 +442,28 @@ def test_goal_without_url_shows_coming_soon(app, client):
     assert "Coming soon" in body
     assert 'href="/ab"' in body
     assert count(app, GoalClick) == 1
+
+
+def test_the_coming_soon_page_signs_up_and_the_dashboard_credits_the_goal(app):
+    """The visitors who click a fake door are the most interested of all: the coming-soon page
+    asks them to join, the signup counts for their variant, and the dashboard says how many
+    signed up after clicking (a signup before the click does not count for the goal)."""
+    clicker = visitor_in(app, "b")
+    soon = clicker.get("/go/ab/pro").get_data(as_text=True)
+    assert 'action="/ab"' in soon and "Join B" in soon
+    response = clicker.post("/ab", data={**form_fields(soon), "email": "eager@example.com"})
+    assert response.status_code == 302 and response.location.endswith("/ab/thanks")
+    early = visitor_in(app, "a")
+    assert sign_up(early, "ab", email="early@example.com").status_code == 302
+    early.get("/go/ab/pro")  # clicked after signing up
+    visitor_in(app, "a").get("/go/ab/pro")  # clicked, never signed up
+    assert [(s.email, s.variant) for s in rows(app, Signup)] == [
+        ("eager@example.com", "b"), ("early@example.com", "a"),
+    ]  # fmt: skip
+
+    text = text_of(logged_in(app).get("/admin/ab"))
+    after = "Signed up after clicking “Pre-order Pro”: 1 of 3 who clicked (a: 0 of 2, b: 1 of 1)."
+    assert after in text
 
 
 def test_page_links_its_goals_through_the_tracking_redirect(client):

@@ -84,6 +84,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(assets.bp)
     app.register_blueprint(waitlist.bp)
     app.register_blueprint(status.bp)
+    csrf.exempt(status.unsubscribe)  # RFC 8058: the mailbox provider sends no token
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(dashboard.api)
     cli.init_app(app)

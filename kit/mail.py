@@ -39,7 +39,11 @@ def render(template: str, to: str, subject: str, unsubscribe: str, **context: An
         "subject": subject,
         "text": render_template(f"mail/{template}.txt", **context),
         "html": render_template(f"mail/{template}.html", **context),
-        "headers": {"List-Unsubscribe": f"<{unsubscribe}>"},
+        # RFC 8058: large mailbox providers unsubscribe with one POST to this link.
+        "headers": {
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
     }
 
 

@@ -194,6 +194,9 @@ class Signup(db.Model):
     confirm_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The last status-link mail: at most one per CONFIRM_RESEND_MINUTES, whoever asks.
     status_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Unsubscribed from our mails (one click in the mailbox, RFC 8058): no more mail goes out
+    # unasked (a status link the person asks for still does); the place in line stays.
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # "Remove me": personal data wiped, the anonymous row kept so statistics don't shift.
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The place in line (kit/line.py): the number taken when joining it, and that number

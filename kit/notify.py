@@ -32,6 +32,7 @@ from .referrals import confirm_token
 from .referrals import remove_url
 from .referrals import share_url
 from .referrals import status_url
+from .referrals import unsubscribe_url
 
 
 def event(kind: str, entry: Signup, email: str | None = None) -> dict[str, Any]:
@@ -79,25 +80,28 @@ def queue_list_sync(action: str, entry: Signup, email: str) -> None:
 
 
 def queue_mail(template: str, subject: str, page: Page, entry: Signup, **context: Any) -> bool:
-    """Queue one e-mail to the signup's address; False when no mail transport is set up."""
-    if not mail.configured(current_app.config):
+    """Queue one e-mail to the signup's address; False when no mail transport is set up or
+    the address unsubscribed (a status link it asks for goes out all the same, not by here)."""
+    if not mail.configured(current_app.config) or entry.unsubscribed_at is not None:
         return False
     enqueue("mail", template, entry.email, _message(template, subject, page, entry, **context))
     return True
 
 
 def _message(template: str, subject: str, page: Page, entry: Signup, **context: Any) -> dict:
+    unsubscribe = unsubscribe_url(entry)
     return mail.render(
         template,
         to=entry.email,
         subject=subject,
-        unsubscribe=remove_url(entry),
+        unsubscribe=unsubscribe,
         page=page,
         content=page.content,
         entry=entry,
         status_url=status_url(entry),
         share_url=share_url(entry),
         remove_url=remove_url(entry),
+        unsubscribe_url=unsubscribe,
         **context,
     )
 
@@ -135,7 +139,12 @@ def on_created(page: Page, entry: Signup) -> None:
         queue_confirmation(page, entry)
     else:
         queue_list_sync("subscribe", entry, entry.email)
-        queue_mail("welcome", f"You're on the list: {page.content.name}", page, entry)
+        queue_welcome(page, entry)
+
+
+def queue_welcome(page: Page, entry: Signup) -> None:
+    """The welcome mail with the status link: at signup, or at confirmation (double opt-in)."""
+    queue_mail("welcome", f"You're on the list: {page.content.name}", page, entry)
 
 
 STATUS_REQUEST = "status_request"
@@ -189,3 +198,4 @@ def on_repeated(page: Page, entry: Signup) -> None:
 def on_confirmed(page: Page, entry: Signup) -> None:
     queue_webhooks(page, "signup.confirmed", entry)
     queue_list_sync("subscribe", entry, entry.email)
+    queue_welcome(page, entry)

@@ -147,9 +147,25 @@ def status_token(entry: Signup) -> str:
     return _serializer("status").dumps(entry.id)
 
 
+def unsubscribe_url(entry: Signup) -> str:
+    """The one-click unsubscribe link of the mails' List-Unsubscribe header: its own signed
+    token, so it opens nothing but the unsubscribe (not the status page or the removal)."""
+    token = _serializer("unsubscribe").dumps(entry.id)
+    return absolute_url("status.unsubscribe", slug=entry.page, token=token)
+
+
 def signup_from_status_token(slug: str, token: str) -> Signup | None:
+    return _signup_from(_serializer("status"), slug, token)
+
+
+def signup_from_unsubscribe_token(slug: str, token: str) -> Signup | None:
+    return _signup_from(_serializer("unsubscribe"), slug, token)
+
+
+def _signup_from(serializer: URLSafeSerializer, slug: str, token: str) -> Signup | None:
+    """The live signup of ``slug`` a signed link names, or None."""
     try:
-        signup_id = _serializer("status").loads(token)
+        signup_id = serializer.loads(token)
     except BadSignature:
         return None
     entry = db.session.get(Signup, signup_id) if isinstance(signup_id, int) else None

@@ -13,6 +13,7 @@ from flask import abort
 from flask import current_app
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -28,6 +29,7 @@ from .models import utcnow
 from .pages import Page
 from .referrals import signup_from_confirm_token
 from .referrals import signup_from_status_token
+from .referrals import signup_from_unsubscribe_token
 from .referrals import status_context
 from .referrals import status_token
 from .waitlist import confirmed
@@ -124,6 +126,24 @@ def remove(slug: str, token: str) -> Any:
     return render_template("remove.html", page=page, content=page.content, entry=entry, form=form)
 
 
+@bp.route("/<slug>/unsubscribe/<token>", methods=["GET", "POST"])
+def unsubscribe(slug: str, token: str) -> Any:
+    """One-click unsubscribe (RFC 8058): a mailbox provider POSTs ``List-Unsubscribe=One-Click``
+    to the link in a mail's header, with no cookie and no CSRF token (the view is exempt): the
+    signed link is the proof. A person who opens the link gets a button, because opening
+    changes nothing (mail scanners open links). The place in line stays."""
+    page = load_page(slug)
+    entry = signup_from_unsubscribe_token(slug, token)
+    if request.method == "GET":
+        return render_template("unsubscribe.html", page=page, content=page.content, entry=entry)
+    if entry is not None and entry.unsubscribed_at is None:
+        entry.unsubscribed_at = utcnow()
+        notify.queue_list_sync("unsubscribe", entry, entry.email)
+        db.session.commit()
+        outbox.wake()
+    return render_template("unsubscribed.html", page=page, content=page.content)
+
+
 @bp.get("/<slug>/status/<token>/data.json")
 def my_data(slug: str, token: str) -> Response:
     """Everything we hold about the person, as a JSON download."""
@@ -140,6 +160,7 @@ def my_data(slug: str, token: str) -> Response:
         "consented_at": entry.consented_at.isoformat() if entry.consented_at else None,
         "signed_up_at": entry.created_at.isoformat(),
         "confirmed_at": entry.confirmed_at.isoformat() if entry.confirmed_at else None,
+        "unsubscribed_at": entry.unsubscribed_at.isoformat() if entry.unsubscribed_at else None,
         "variant_shown": entry.variant,
         "share_code": entry.share_code,
         "friends_referred": entry.referrals,

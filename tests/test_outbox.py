@@ -84,12 +84,66 @@ def test_double_opt_in_mail_link_confirms_the_signup(optin_app):
     assert deliver(optin_app) == 1
     [message] = optin_app.inbox.messages
     assert message["To"] == "ada@example.com"
-    assert message["List-Unsubscribe"].strip().startswith("<http://localhost/optin/remove/")
+    assert message["List-Unsubscribe"].strip().startswith("<http://localhost/optin/unsubscribe/")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "html" in {part.get_content_subtype() for part in message.walk()}
 
     status = browser(optin_app).get(link_in(message, "confirm"), follow_redirects=True)
     assert "You are <strong>#1</strong> of 1 on the list" in status.get_data(as_text=True)
     assert signup_row(optin_app, "ada@example.com").confirmed_at is not None
+
+
+def test_confirming_sends_the_welcome_mail_with_the_status_link(optin_app):
+    sign_up(browser(optin_app), slug="optin", email="ada@example.com")
+    deliver(optin_app)
+    [confirmation] = optin_app.inbox.messages
+    browser(optin_app).get(link_in(confirmation, "confirm"))
+    assert deliver(optin_app) == 1
+    welcome = optin_app.inbox.messages[1]
+    assert welcome["Subject"] == "You're on the list: Opt-in page"
+    assert "/optin/status/" in body_text(welcome)
+
+
+def unsubscribe_link(message) -> str:
+    return message["List-Unsubscribe"].strip()[1:-1].removeprefix("http://localhost")
+
+
+def test_one_click_unsubscribe_stops_the_mails_and_keeps_the_place(optin_app):
+    """RFC 8058: the mailbox provider POSTs to the header's link, with no cookie and no CSRF
+    token. Opening the link (a mail scanner) changes nothing."""
+    visitor = browser(optin_app)
+    sign_up(visitor, slug="optin", email="ada@example.com")
+    deliver(optin_app)
+    [confirmation] = optin_app.inbox.messages
+    visitor.get(link_in(confirmation, "confirm"))
+    assert deliver(optin_app) == 1  # the welcome mail
+    link = unsubscribe_link(optin_app.inbox.messages[1])
+    provider = optin_app.test_client()  # no cookie, no session, no token
+
+    assert "Unsubscribe" in provider.get(link).get_data(as_text=True)
+    assert signup_row(optin_app, "ada@example.com").unsubscribed_at is None
+    response = provider.post(link, data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200 and "unsubscribed" in response.get_data(as_text=True)
+    assert signup_row(optin_app, "ada@example.com").unsubscribed_at is not None
+    assert provider.post(link, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+
+    # Someone enters the address again: its owner would get the status link, but not now.
+    sign_up(browser(optin_app), slug="optin", email="ada@example.com")
+    assert deliver(optin_app) == 0
+    assert len(optin_app.inbox.messages) == 2
+    status = link_in(optin_app.inbox.messages[1], "status")
+    assert "#1</strong> of 1" in visitor.get(status).get_data(as_text=True)
+
+
+def test_a_forged_unsubscribe_link_changes_nothing(optin_app):
+    sign_up(browser(optin_app), slug="optin", email="ada@example.com")
+    deliver(optin_app)
+    link = unsubscribe_link(optin_app.inbox.messages[0])
+    forged = link[:-3] + ("xyz" if not link.endswith("xyz") else "abc")
+    client = optin_app.test_client()
+    assert "not valid" in client.get(forged).get_data(as_text=True)
+    assert client.post(forged, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    assert signup_row(optin_app, "ada@example.com").unsubscribed_at is None
 
 
 def test_new_and_repeated_double_opt_in_signups_look_the_same(optin_app):

@@ -226,9 +226,22 @@ class Content:
     pricing: Pricing | None = field(default=None, metadata=_doc("Optional pricing teaser."))
     footer_links: tuple[Link, ...] = field(default=(), metadata=_doc("Footer links."))
     form: Form = field(default_factory=Form, metadata=_doc("Signup form fields."))
+    second_cta: Literal["link", "form", "none"] = field(
+        default="link",
+        metadata=_doc(
+            "After the page's content, for a visitor convinced by then: a button back to the "
+            'form ("link"), a second form ("form") or nothing ("none").'
+        ),
+    )
     meta: Meta = field(default_factory=Meta, metadata=_doc("SEO and social metadata."))
     theme: Theme = field(default_factory=Theme, metadata=_doc("Colours and fonts."))
     language: str = field(default="en", metadata=_doc("Page language tag.", _language))
+
+    @property
+    def closing_cta(self) -> str:
+        """The second call to action, or "" where the page has no content below the form."""
+        below = self.features or self.testimonials or self.pricing or self.faq
+        return self.second_cta if below and self.second_cta != "none" else ""
 
     @property
     def name(self) -> str:
@@ -290,6 +303,13 @@ class Waitlist:
         metadata=_doc("Each friend who joins counts as joining this many places earlier."),
     )
     rewards: tuple[Reward, ...] = field(default=(), metadata=_doc("Referral reward tiers."))
+    social_proof_from: int = field(
+        default=100,
+        metadata=_doc(
+            'Show "Join N others" under the form once the list has this many people '
+            "(confirmed ones, with double opt-in); 0: never."
+        ),
+    )
     share_text: str = field(
         default="I just joined the waitlist — you can too:",
         metadata=_doc("Text put before the share link in share buttons."),

@@ -23,6 +23,7 @@ from sqlalchemy import Insert
 from sqlalchemy import Row
 from sqlalchemy import bindparam
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.wrappers import Response
 
@@ -192,7 +193,7 @@ def render_page(visit: Visit, form: SignupForm, status: int = 200, notice: str =
     """Render the landing page with its form (fresh, or carrying the visitor's input and errors)."""
     if _seconds_since_render(form, visit.page.slug) is None:
         form.rendered.data = fastpath.signed_render_time(visit.page.slug)
-    return _page_html(visit, form, notice), status
+    return _page_html(visit, form, notice, social_proof(visit.page)), status
 
 
 def fresh_page(visit: Visit) -> tuple:
@@ -206,13 +207,42 @@ def fresh_page(visit: Visit) -> tuple:
         if "csrf_token" in form:
             form.csrf_token.current_token = fastpath.CSRF_SLOT
         form.rendered.data = fastpath.RENDERED_SLOT
-        return _page_html(visit, form, "")
+        return _page_html(visit, form, "", proof)
 
-    key = (visit.variant, visit.preview)
+    proof = social_proof(visit.page)
+    key = (visit.variant, visit.preview, proof)
     return fastpath.page(visit.page, key, render, personal=visit.founder), 200
 
 
-def _page_html(visit: Visit, form: SignupForm, notice: str) -> str:
+PROOF_SECONDS = 30
+
+
+def social_proof(page: Page) -> int | None:
+    """The list size to show as "Join N others", once it reaches the page's threshold. Read
+    at most every PROOF_SECONDS per process, so a page view sends no SQL for it; the fresh
+    page's key includes it, so a new figure renders the page afresh."""
+    threshold = page.waitlist.social_proof_from
+    if threshold <= 0:
+        return None
+    kept = current_app.extensions.setdefault("list_sizes", {})  # one entry per page
+    now = time.monotonic()
+    known = kept.get(page.slug)
+    if known is None or now - known[0] >= PROOF_SECONDS:
+        known = kept[page.slug] = (now, _list_size(page))
+    size = known[1]
+    return size if size is not None and size >= threshold else None
+
+
+def _list_size(page: Page) -> int | None:
+    """The list size, or None while the database is away (the page is served without it)."""
+    try:
+        return line.size(page)
+    except SQLAlchemyError:
+        db.session.rollback()
+        return None
+
+
+def _page_html(visit: Visit, form: SignupForm, notice: str, proof: int | None) -> str:
     page = visit.page
     goals = {
         goal.name: url_for("waitlist.goal", slug=page.slug, name=goal.name) for goal in page.goals
@@ -226,6 +256,7 @@ def _page_html(visit: Visit, form: SignupForm, notice: str) -> str:
         visit=visit,
         form=form,
         notice=notice,
+        proof=proof,
         goal_urls=goals,
         action=url_for("waitlist.signup", slug=page.slug),
         canonical=visit.content.meta.canonical_url or absolute_url("waitlist.show", slug=page.slug),

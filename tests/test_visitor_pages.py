@@ -9,9 +9,11 @@ from urllib.parse import quote
 import pytest
 
 from kit import notify
+from kit import waitlist
 from kit.pages import Reward
 from kit.pages import product_name_from
 from kit.referrals import next_reward
+from tests.conftest import browser
 from tests.test_dashboard import text_of
 from tests.test_referrals import join
 from tests.test_referrals import signup
@@ -111,3 +113,90 @@ def test_visitor_pages_without_a_signup_still_name_the_product(client):
     assert "<h1>You're on the Plain page list</h1>" in client.get("/plain/thanks").get_data(
         as_text=True
     )
+
+
+def add_waitlist_keys(pages_dir, slug: str, text: str) -> None:
+    path = pages_dir / f"{slug}.toml"
+    path.write_text(path.read_text() + f"\n[waitlist]\n{text}")
+
+
+def fresh_figures(monkeypatch, fresh: bool = True) -> None:
+    """The social proof figure is read at most every PROOF_SECONDS per process; 0 reads it on
+    every view."""
+    monkeypatch.setattr(waitlist, "PROOF_SECONDS", 0 if fresh else 30)
+
+
+def proof_on(app) -> str | None:
+    html = browser(app).get("/plain").get_data(as_text=True)
+    found = re.search(r'<p class="proof">(.*?)</p>', html)
+    return found[1] if found else None
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "plain"])
+def test_social_proof_shows_once_the_list_reaches_the_threshold(
+    make_app, pages_dir, monkeypatch, fast
+):
+    add_waitlist_keys(pages_dir, "plain", "social_proof_from = 3\n")
+    app = make_app(FAST_PATH=fast)
+    fresh_figures(monkeypatch)
+    for n in range(2):
+        join(app, f"p{n}@example.com")
+    assert proof_on(app) is None
+    fresh_figures(monkeypatch, fresh=False)
+    join(app, "p2@example.com")
+    assert proof_on(app) is None  # the figure read a moment ago stands for half a minute
+    fresh_figures(monkeypatch)
+    assert proof_on(app) == "Join 3 others on the waitlist."
+
+
+def test_social_proof_counts_only_confirmed_people_on_double_opt_in_pages(
+    make_app, pages_dir, monkeypatch
+):
+    add_waitlist_keys(pages_dir, "plain", "double_opt_in = true\nsocial_proof_from = 1\n")
+    app = make_app()
+    fresh_figures(monkeypatch)
+    join(app, "unconfirmed@example.com")
+    assert proof_on(app) is None
+
+
+def test_social_proof_can_be_turned_off(make_app, pages_dir, monkeypatch):
+    add_waitlist_keys(pages_dir, "plain", "social_proof_from = 0\n")
+    app = make_app()
+    fresh_figures(monkeypatch)
+    join(app, "one@example.com")
+    assert proof_on(app) is None
+
+
+FEATURES = '\n[[features]]\ntitle = "Fast"\n'
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "plain"])
+def test_a_second_form_after_the_content_signs_up_like_the_first(make_app, pages_dir, fast):
+    set_keys(pages_dir, "plain", 'second_cta = "form"\n')
+    (pages_dir / "plain.toml").write_text((pages_dir / "plain.toml").read_text() + FEATURES)
+    app = make_app(FAST_PATH=fast)
+    visitor = browser(app)
+    html = visitor.get("/plain").get_data(as_text=True)
+    assert html.count('<form method="post" action="/plain" class="signup"') == 2
+    assert 'id="signup-2"' in html and 'for="email-2"' in html and 'id="email-2"' in html
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), "every id once"
+    second = html[html.index('id="signup-2"'):]
+    fields = dict(re.findall(r'name="(csrf_token|rendered)" type="hidden" value="([^"]*)"', second))
+    response = visitor.post("/plain", data={**fields, "email": "late@example.com"})
+    assert response.status_code == 302 and response.location.endswith("/plain/thanks")
+    assert signup(app, "late@example.com") is not None
+
+
+def test_the_second_call_to_action_is_a_link_by_default_and_can_be_left_out(make_app, pages_dir):
+    (pages_dir / "plain.toml").write_text((pages_dir / "plain.toml").read_text() + FEATURES)
+    app = make_app()
+    html = browser(app).get("/plain").get_data(as_text=True)
+    assert '<a class="button" href="#signup">Join</a>' in html and html.count("<form") == 1
+    set_keys(pages_dir, "plain", 'second_cta = "none"\n')
+    html = browser(make_app()).get("/plain").get_data(as_text=True)
+    assert 'href="#signup"' not in html
+
+
+def test_no_second_call_to_action_where_nothing_follows_the_form(client):
+    assert 'href="#signup"' not in client.get("/plain").get_data(as_text=True)

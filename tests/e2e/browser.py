@@ -121,17 +121,17 @@ def sign_up(page: Any, base_url: str, email: str, path: str = "/demo", **extra: 
     """Open the landing page and fill in and send its form like a person would."""
     page.goto(base_url + path)
     loaded = time.monotonic()
-    page.locator("form.signup input[name=email]").fill(email)
+    page.locator("form#signup input[name=email]").fill(email)
     for name, value in extra.items():
-        page.locator(f"form.signup [name={name}]").fill(value)
-    consent = page.locator("form.signup input[name=consent]")
+        page.locator(f"form#signup [name={name}]").fill(value)
+    consent = page.locator("form#signup input[name=consent]")
     if consent.count():
         consent.check()
     # People take more than MIN_SUBMIT_SECONDS to fill a form; wait so the server agrees.
     remaining = MIN_SUBMIT_SECONDS + 0.05 - (time.monotonic() - loaded)
     if remaining > 0:
         time.sleep(remaining)
-    page.locator("form.signup button[type=submit]").click()
+    page.locator("form#signup button[type=submit]").click()
     page.wait_for_load_state()
 
 

@@ -59,13 +59,13 @@ def test_signup_works_with_javascript_disabled(new_context):
 
 def test_form_errors_are_shown_next_to_the_field_and_keep_the_input(page):
     page.goto("/demo")
-    page.locator("form.signup input[name=name]").fill("Grace")
-    page.locator("form.signup button[type=submit]").click()
+    page.locator("form#signup input[name=name]").fill("Grace")
+    page.locator("form#signup button[type=submit]").click()
 
-    email = page.locator("form.signup input[name=email]")
+    email = page.locator("form#signup input[name=email]")
     assert email.get_attribute("aria-invalid") == "true"
-    assert "Please enter your e-mail address." in page.locator("form.signup").inner_text()
-    assert page.locator("form.signup input[name=name]").input_value() == "Grace"
+    assert "Please enter your e-mail address." in page.locator("form#signup").inner_text()
+    assert page.locator("form#signup input[name=name]").input_value() == "Grace"
 
 
 def test_mobile_viewport_has_no_horizontal_scrolling(new_context):

@@ -101,7 +101,10 @@ def doctor_command() -> None:
 @click.option("--experiment", help="A past experiment key (default: the one in the page file).")
 def stats_command(slug: str | None, experiment: str | None) -> None:
     """Print the per-variant table and verdict of SLUG (or the overview of every page)."""
-    pages = current_app.extensions["pages"].pages
+    registry = current_app.extensions["pages"]
+    pages = {page.slug: page for page in registry.all()}  # files edited since start: re-read
+    for file in sorted({error.file for error in registry.errors}):
+        click.echo(f"skipped {file}: the file has problems (see `flask kit check`)", err=True)
     minimum = current_app.config["MIN_VISITORS_FOR_VERDICT"]
     if slug is None:
         for line in results.overview(pages, minimum):
@@ -163,8 +166,12 @@ def export_command(slug: str, what: str, output: Any) -> None:
         minimum = current_app.config["MIN_VISITORS_FOR_VERDICT"]
         outcome = results.page_results(page, results.current_experiment(page), minimum)
         header, rows = results.variant_rows(outcome.report)
+    written = -1  # the header is not a row
     for line in csv_lines(header, rows):
         output.write(line)
+        written += 1
+    where = "the terminal" if output.name == "<stdout>" else output.name
+    click.echo(f"wrote {max(written, 0):,} {what} row(s) of {slug} to {where}", err=True)
 
 
 @kit.command("deliver")

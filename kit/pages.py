@@ -7,6 +7,7 @@ once. Loading returns every error of every file in one go, each naming the file 
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import tomllib
@@ -21,6 +22,8 @@ from pathlib import Path
 from types import UnionType
 from typing import Any
 from typing import Literal
+
+from .toml_lines import line_of
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -399,9 +402,11 @@ class PageConfigError:
     file: str
     path: str
     message: str
+    line: int | None = None  # where the file writes the key (or its table), when known
 
     def __str__(self) -> str:
-        where = f"{self.file}: {self.path}" if self.path else self.file
+        file = f"{self.file}:{self.line}" if self.line else self.file
+        where = f"{file}: {self.path}" if self.path else file
         return f"{where}: {self.message}"
 
 
@@ -476,7 +481,7 @@ def _build(
     prefix = f"{path}." if path else ""
     for key in data:
         if key not in known and key not in extra:
-            errors.add(f"{prefix}{key}", f"unknown key (known keys: {', '.join(known)})")
+            errors.add(f"{prefix}{key}", _unknown_key(key, [*known, *sorted(extra)]))
     values: dict[str, Any] = {}
     for name, spec in known.items():
         key_path = f"{prefix}{name}"
@@ -498,6 +503,13 @@ def _build(
     if len(errors) > start:
         return None
     return cls(**values)
+
+
+def _unknown_key(key: str, known: list[str]) -> str:
+    """"unknown key (did you mean 'headline'?; known keys: ...)"."""
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}?; " if close else ""
+    return f"unknown key ({hint}known keys: {', '.join(known)})"
 
 
 def _key_paths(table: dict, prefix: str = "") -> list[str]:
@@ -550,8 +562,9 @@ def parse_page(slug: str, data: dict, file: str = "") -> tuple[Page | None, list
     if "experiment" in data:
         # Variants are merged over a valid base only, so base errors are reported once.
         experiment = _parse_experiment(data["experiment"], base if content else None, errors)
-    if content is not None and not errors:
-        _check_references(content, experiment, goals, errors)
+    if isinstance(goals, tuple):
+        # Checked whatever else is wrong, so one run of `kit check` reports every problem.
+        _check_references(data, tuple(goal for goal in goals if isinstance(goal, Goal)), errors)
     if errors:
         return None, [PageConfigError(file, p, m) for p, m in errors]
     return Page(slug, content, experiment, goals, waitlist), []
@@ -567,7 +580,8 @@ def _parse_experiment(raw: Any, base: dict | None, errors: _Errors) -> Experimen
     if not isinstance(raw_variants, list):
         errors.add("experiment.variants", f"expected a list, got {_describe(raw_variants)}")
         raw_variants = []
-    variants = []
+    variants: list[Variant] = []
+    specs: list[VariantConfig] = []
     for i, item in enumerate(raw_variants):
         path = f"experiment.variants[{i}]"
         if not isinstance(item, dict):
@@ -578,52 +592,55 @@ def _parse_experiment(raw: Any, base: dict | None, errors: _Errors) -> Experimen
         override = {k: v for k, v in item.items() if k not in _VARIANT_KEYS}
         spec = _build(VariantConfig, own, path, errors, partial=False)
         _build(Content, override, path, errors, partial=True)
-        if spec is not None and base is not None and len(errors) == before:
+        if spec is None:
+            continue
+        # TOML allows nan and inf; neither can be placed on the cumulative weights.
+        if not 0 < spec.weight < math.inf:
+            errors.add(f"{path}.weight", f"expected a finite number > 0, got {spec.weight}")
+        specs.append(spec)
+        if base is not None and len(errors) == before:
             content = _build(Content, _merge(base, override), path, errors, partial=False)
             changes = tuple(_key_paths(override))
             variants.append(Variant(spec.name, spec.weight, spec.control, content, changes))
-    if config is None or base is None or len(errors) > before:
-        return None
-    names = [v.name for v in variants]
-    if len(variants) < 2:
+    # The rules between variants, checked on every variant that parsed (whatever else is wrong).
+    names = [spec.name for spec in specs]
+    if len(raw_variants) < 2:
         errors.add("experiment.variants", "expected at least two variants")
     if len(set(names)) != len(names):
         errors.add("experiment.variants", f"variant names must be unique, got {names}")
-    for i, variant in enumerate(variants):
-        # TOML allows nan and inf; neither can be placed on the cumulative weights.
-        if not 0 < variant.weight < math.inf:
-            errors.add(
-                f"experiment.variants[{i}].weight",
-                f"expected a finite number > 0, got {variant.weight}",
-            )
-    controls = [v for v in variants if v.control]
-    if len(controls) > 1:
+    if sum(spec.control for spec in specs) > 1:
         errors.add("experiment.variants", "only one variant can be marked control = true")
-    if config.winner and config.winner not in names:
+    if config is not None and config.winner and config.winner not in names:
         errors.add("experiment.winner", f"expected one of {names}, got {config.winner!r}")
-    if len(errors) > before:
+    if config is None or base is None or len(errors) > before:
         return None
+    controls = [v for v in variants if v.control]
     control = controls[0] if controls else variants[0]
     ordered = [replace(control, control=True)] + [v for v in variants if v is not control]
     return Experiment(config.key, tuple(ordered), config.winner)
 
 
-def _check_references(
-    content: Content,
-    experiment: Experiment | None,
-    goals: tuple[Goal, ...],
-    errors: _Errors,
-) -> None:
-    """Cross-field rules: goal names unique, tiers point at goals that exist."""
+def _check_references(data: dict, goals: tuple[Goal, ...], errors: _Errors) -> None:
+    """Cross-field rules: goal names unique, tiers point at goals that exist. Read from the
+    file's tables, so they are checked whatever else is wrong with the page."""
     names = [g.name for g in goals]
     if len(set(names)) != len(names):
         errors.add("goals", f"goal names must be unique, got {names}")
-    for prefix, c in _contents(content, experiment):
-        for i, tier in enumerate(c.pricing.tiers if c.pricing else ()):
-            if tier.goal and tier.goal not in names:
+    experiment = data.get("experiment")
+    variants = experiment.get("variants") if isinstance(experiment, dict) else None
+    tables = [("", data)] + [
+        (f"experiment.variants[{i}].", variant)
+        for i, variant in enumerate(variants if isinstance(variants, list) else [])
+    ]
+    for prefix, table in tables:
+        pricing = table.get("pricing") if isinstance(table, dict) else None
+        tiers = pricing.get("tiers") if isinstance(pricing, dict) else None
+        for i, tier in enumerate(tiers if isinstance(tiers, list) else []):
+            goal = tier.get("goal") if isinstance(tier, dict) else None
+            if isinstance(goal, str) and goal and goal not in names:
                 errors.add(
                     f"{prefix}pricing.tiers[{i}].goal",
-                    f"no [[goals]] entry named {tier.goal!r} (goals: {names or 'none'})",
+                    f"no [[goals]] entry named {goal!r} (goals: {names or 'none'})",
                 )
 
 
@@ -632,7 +649,8 @@ def load_page_file(
 ) -> tuple[Page | None, list[PageConfigError]]:
     """Read and validate one page file; a syntax error is reported with its line."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         return None, [PageConfigError(path.name, "", f"not valid TOML: {error}")]
     page, errors = parse_page(path.stem, data, path.name)
@@ -640,7 +658,7 @@ def load_page_file(
         errors = _missing_static_files(page, path.name, static_dir)
         if errors:
             page = None
-    return page, errors
+    return page, [replace(error, line=line_of(text, error.path)) for error in errors]
 
 
 def _missing_static_files(page: Page, file: str, static_dir: Path) -> list[PageConfigError]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.conftest import browser
+from tests.conftest import sign_up
 from tests.test_pages import BROKEN
 
 
@@ -16,8 +18,8 @@ def test_check_lists_every_error_and_fails(runner, pages_dir):
     (pages_dir / "broken.toml").write_text(BROKEN)
     result = runner.invoke(args=["kit", "check"])
     assert result.exit_code == 1
-    assert "broken.toml: theme.accent" in result.output
-    assert "broken.toml: experiment.variants[1].nonsense" in result.output
+    assert "broken.toml:8: theme.accent" in result.output
+    assert "broken.toml:27: experiment.variants[1].nonsense" in result.output
     assert "problem(s) in page files" in result.output
     assert "Traceback" not in result.output
 
@@ -55,3 +57,22 @@ def test_reference_updates_readme_block(runner, tmp_path):
     text = readme.read_text()
     assert "old" not in text and "| `headline` | text | **required** |" in text
     assert text.endswith("<!-- page-reference:end -->\nend\n")
+
+
+def test_stats_names_the_page_files_it_skipped(runner, pages_dir):
+    (pages_dir / "broken.toml").write_text(BROKEN)
+    result = runner.invoke(args=["kit", "stats"])
+    assert result.exit_code == 0
+    assert "skipped broken.toml: the file has problems (see `flask kit check`)" in result.stderr
+
+
+def test_export_says_what_it_wrote_and_where(app, runner, tmp_path):
+    for n in range(2):
+        sign_up(browser(app), email=f"p{n}@example.com")
+    target = tmp_path / "signups.csv"
+    result = runner.invoke(args=["kit", "export", "plain", "-o", str(target)])
+    assert result.exit_code == 0
+    assert f"wrote 2 signups row(s) of plain to {target}" in result.stderr
+    assert len(target.read_text().splitlines()) == 3
+    result = runner.invoke(args=["kit", "export", "plain", "--what", "results"])
+    assert "wrote 1 results row(s) of plain to the terminal" in result.stderr

@@ -21,6 +21,7 @@ BROKEN = """
 title = 42
 subheadline = "fine"
 colour = "red"
+subheadlin = "a typo"
 
 [theme]
 accent = "blue"
@@ -44,6 +45,12 @@ weight = 0
 name = "b"
 nonsense = true
 theme = { accent = "nope" }
+
+[pricing]
+[[pricing.tiers]]
+name = "Pro"
+price = "$9"
+goal = "nowhere"
 """
 
 
@@ -64,19 +71,25 @@ def test_every_error_is_reported_in_one_run_with_file_and_key_path(tmp_path):
     assert page is None
     found = messages(errors)
     expected = [
-        "broken.toml: title: expected text, got int 42",
-        "broken.toml: headline: required",
-        "broken.toml: colour: unknown key",
-        "broken.toml: theme.accent: expected a colour like \"#4f46e5\", got 'blue'",
-        "broken.toml: theme.mode: expected one of 'light', 'dark', 'auto', got 'sepia'",
-        "broken.toml: features[0].title: required",
-        "broken.toml: footer_links[0].url: expected a link starting with",
-        "broken.toml: experiment.key: expected a URL-safe name",
-        "broken.toml: experiment.variants[1].nonsense: unknown key",
-        "broken.toml: experiment.variants[1].theme.accent: expected a colour",
+        "broken.toml:2: title: expected text, got int 42",
+        "broken.toml: headline: required",  # not written anywhere: no line
+        "broken.toml:4: colour: unknown key (known keys: title, headline,",
+        "broken.toml:5: subheadlin: unknown key (did you mean 'subheadline'?; known keys:",
+        "broken.toml:8: theme.accent: expected a colour like \"#4f46e5\", got 'blue'",
+        "broken.toml:9: theme.mode: expected one of 'light', 'dark', 'auto', got 'sepia'",
+        "broken.toml:11: features[0].title: required",  # the line of its [[features]] table
+        "broken.toml:16: footer_links[0].url: expected a link starting with",
+        "broken.toml:19: experiment.key: expected a URL-safe name",
+        "broken.toml:23: experiment.variants[0].weight: expected a finite number > 0, got 0.0",
+        "broken.toml:27: experiment.variants[1].nonsense: unknown key",
+        "broken.toml:28: experiment.variants[1].theme.accent: expected a colour",
+        "broken.toml:34: pricing.tiers[0].goal: no [[goals]] entry named 'nowhere'",
     ]
     for start in expected:
         assert any(message.startswith(start) for message in found), (start, found)
+    assert len(found) == len(expected)
+    colour = next(message for message in found if ": colour: " in message)
+    assert colour.endswith("experiment, goals, waitlist)")  # the page's tables are keys too
 
 
 def test_toml_syntax_error_names_the_line(tmp_path):
@@ -164,7 +177,7 @@ def test_pricing_tier_must_point_at_a_configured_goal():
 def test_missing_static_image_is_reported(tmp_path):
     (tmp_path / "img.toml").write_text('title = "T"\nheadline = "H"\nhero_image = "nope.png"\n')
     _, errors = load_page_file(tmp_path / "img.toml", ROOT / "static")
-    assert messages(errors) == ["img.toml: hero_image: no file static/nope.png"]
+    assert messages(errors) == ["img.toml:3: hero_image: no file static/nope.png"]
 
 
 @pytest.mark.parametrize("name", ["../secret.png", "/etc/passwd", "a\\b.png"])
@@ -199,7 +212,7 @@ def test_production_refuses_to_start_with_a_broken_page(pages_dir, monkeypatch):
                 "SQLALCHEMY_DATABASE_URI": "sqlite://",
             }
         )
-    assert "broken.toml: theme.accent" in str(error.value)
+    assert "broken.toml:8: theme.accent" in str(error.value)
 
 
 def test_edited_page_shows_on_next_request(client, pages_dir):

@@ -106,7 +106,7 @@ def test_thank_you_page_shows_progress_to_the_next_reward_and_every_share_button
 def test_a_missing_logo_file_is_reported_by_its_key(make_app, pages_dir, runner):
     set_keys(pages_dir, "plain", 'logo = "nope.svg"\n')
     result = runner.invoke(args=["kit", "check"])
-    assert "plain.toml: logo: no file static/nope.svg" in result.output
+    assert "plain.toml:1: logo: no file static/nope.svg" in result.output
 
 
 def test_visitor_pages_without_a_signup_still_name_the_product(client):

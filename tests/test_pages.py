@@ -14,6 +14,7 @@ from kit.pages import load_pages
 from kit.pages import parse_page
 from kit.pages import schema_reference
 from kit.pages import starter_page
+from kit.toml_lines import line_of
 
 ROOT = Path(__file__).parent.parent
 
@@ -236,3 +237,27 @@ def test_starter_page_is_valid():
 def test_readme_reference_matches_the_schema():
     readme = (ROOT / "README.md").read_text()
     assert schema_reference() in readme, "README page reference is stale: run `make docs`"
+
+
+def test_key_lines_follow_tables_arrays_and_skip_multi_line_strings():
+    text = '''title = "T"
+answer = """
+[not.a.table]
+headline = "inside a string"
+"""
+[[experiment.variants]]
+name = "a"
+[[experiment.variants]]
+name = "b"
+[experiment.variants.form]
+cta = "Go"
+[[goals]]
+label = "x"
+'''
+    assert line_of(text, "title") == 1
+    assert line_of(text, "headline") is None  # written only inside the string
+    assert line_of(text, "experiment.variants[1].name") == 9
+    assert line_of(text, "experiment.variants[1].form.cta") == 11
+    assert line_of(text, "experiment.variants[0].weight") == 6  # left out: its table's line
+    assert line_of(text, "goals[0].label") == 13
+    assert line_of(text, "nowhere.at.all") is None

@@ -76,6 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from . import cli
     from . import dashboard
+    from . import embed
     from . import exposures
     from . import outbox
     from . import status
@@ -85,6 +86,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(waitlist.bp)
     app.register_blueprint(status.bp)
     csrf.exempt(status.unsubscribe)  # RFC 8058: the mailbox provider sends no token
+    app.register_blueprint(embed.bp)
+    csrf.exempt(embed.signup)  # no cookie inside another site's frame: checked by Origin
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(dashboard.api)
     cli.init_app(app)

@@ -24,6 +24,7 @@ from flask import request
 from flask import stream_with_context
 from flask import url_for
 
+from . import embed
 from . import line
 from . import outbox
 from . import results
@@ -42,6 +43,7 @@ from .charts import interval_bars
 from .charts import line_chart
 from .charts import sparkline
 from .decision import running_since
+from .experiments import EMBED
 from .export import csv_lines
 from .forms import LoginForm
 from .models import Signup
@@ -218,6 +220,8 @@ def page_view(slug: str) -> str:
         all_signups=all_signups,
         viral=referred / all_signups if all_signups else None,
         raw_signups=all_signups,
+        embed_snippet=embed.snippet(page) if page.embed.origins else "",
+        embed_experiment=EMBED,
     )
 
 

@@ -16,6 +16,9 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+# The pseudo-experiment an embedded form's views and signups count under (kit/embed.py): a
+# key with a space, which no page file can give an experiment.
+EMBED = "embedded form"
 MAX_TAG_LENGTH = 100
 # C0 controls (NUL included: PostgreSQL refuses it in text) except tab and newline, and DEL.
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

@@ -36,6 +36,7 @@ RESERVED_SLUGS = {
     "api",
     "static",
     "go",
+    "embed",
     "healthz",
     "favicon.ico",
     "robots.txt",
@@ -72,6 +73,15 @@ def _image(value: str) -> str | None:
     if value.startswith("/") or ".." in value.split("/") or "\\" in value:
         return 'a file name inside static/ (like "hero.svg") or an https:// URL'
     return None
+
+
+ORIGIN_RE = re.compile(r"^https?://[a-z0-9.-]+(?::\d{1,5})?$")
+
+
+def _origin(value: str) -> str | None:
+    if ORIGIN_RE.match(value):
+        return None
+    return 'a site origin like "https://mysite.carrd.co" (scheme and host, no path, no *)'
 
 
 def _absolute_url(value: str) -> str | None:
@@ -321,6 +331,20 @@ class Waitlist:
 
 
 @dataclass(frozen=True)
+class Embed:
+    """The form alone at /embed/<page>, for a site built elsewhere (Carrd, Webflow, WordPress)."""
+
+    origins: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "The sites allowed to show the form in an <iframe>, e.g. "
+            '["https://mysite.carrd.co"]; none: the form cannot be embedded.',
+            _origin,
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class VariantConfig:
     """One arm of an experiment; any other key overrides the page content for this arm."""
 
@@ -379,6 +403,7 @@ class Page:
     experiment: Experiment | None = None
     goals: tuple[Goal, ...] = ()
     waitlist: Waitlist = Waitlist()
+    embed: Embed = Embed()
 
     def goal(self, name: str) -> Goal | None:
         return next((g for g in self.goals if g.name == name), None)
@@ -493,10 +518,17 @@ def _build(
         before = len(errors)
         value = _convert(hints[name], data[name], key_path, errors, partial)
         check = spec.metadata.get("check")
-        if len(errors) == before and check is not None and isinstance(value, str):
-            expected = check(value)
-            if expected:
-                errors.add(key_path, f"expected {expected}, got {value!r}")
+        if len(errors) == before and check is not None:
+            # A text is checked as it is; a list of texts item by item.
+            items = []
+            if isinstance(value, str):
+                items = [(key_path, value)]
+            elif isinstance(value, tuple):
+                items = [(f"{key_path}[{i}]", v) for i, v in enumerate(value) if isinstance(v, str)]
+            for item_path, item in items:
+                expected = check(item)
+                if expected:
+                    errors.add(item_path, f"expected {expected}, got {item!r}")
         values[name] = value
     if partial:
         return values
@@ -534,7 +566,7 @@ def _merge(base: dict, override: dict) -> dict:
     return merged
 
 
-_PAGE_KEYS = frozenset({"experiment", "goals", "waitlist"})
+_PAGE_KEYS = frozenset({"embed", "experiment", "goals", "waitlist"})
 _VARIANT_KEYS = frozenset(f.name for f in fields(VariantConfig))
 
 
@@ -558,6 +590,7 @@ def parse_page(slug: str, data: dict, file: str = "") -> tuple[Page | None, list
         for i, reward in enumerate(waitlist.rewards):
             if reward.referrals < 1:
                 errors.add(f"waitlist.rewards[{i}].referrals", "expected 1 or more friends")
+    embed = _convert(Embed, data.get("embed", {}), "embed", errors, False)
     experiment = None
     if "experiment" in data:
         # Variants are merged over a valid base only, so base errors are reported once.
@@ -567,7 +600,7 @@ def parse_page(slug: str, data: dict, file: str = "") -> tuple[Page | None, list
         _check_references(data, tuple(goal for goal in goals if isinstance(goal, Goal)), errors)
     if errors:
         return None, [PageConfigError(file, p, m) for p, m in errors]
-    return Page(slug, content, experiment, goals, waitlist), []
+    return Page(slug, content, experiment, goals, waitlist, embed), []
 
 
 def _parse_experiment(raw: Any, base: dict | None, errors: _Errors) -> Experiment | None:
@@ -719,6 +752,7 @@ def schema_reference() -> str:
     walk(VariantConfig, "experiment.variants[].")
     walk(Goal, "goals[].")
     walk(Waitlist, "waitlist.")
+    walk(Embed, "embed.")
     return "\n".join(lines) + "\n"
 
 

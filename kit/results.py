@@ -26,6 +26,7 @@ from .decision import compare_sentence
 from .decision import decide
 from .decision import shares
 from .decision import visitors_per_day
+from .experiments import EMBED
 from .models import Conversion
 from .models import DailyConversions
 from .models import DailyExposures
@@ -132,6 +133,8 @@ def current_experiment(page: Page) -> str:
 
 
 def status_of(page: Page, experiment: str) -> str:
+    if experiment == EMBED:
+        return "the views and signups of the form embedded on other sites"
     if page.experiment is None:
         return "no experiment" if experiment == "" else "ended"
     if experiment != page.experiment.key:

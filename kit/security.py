@@ -17,6 +17,7 @@ from typing import Any
 from flask import Flask
 from flask import abort
 from flask import current_app
+from flask import g
 from flask import render_template
 from flask import request
 from flask_limiter import Limiter
@@ -33,6 +34,7 @@ from .config import ConfigError
 # this app (the dashboard before it is written, say) are skipped.
 LIMITED_ENDPOINTS: dict[str, tuple[str, list[str]]] = {
     "waitlist.signup": ("RATELIMIT_SIGNUP", ["POST"]),
+    "embed.signup": ("RATELIMIT_SIGNUP", ["POST"]),
     "status.request_link": ("RATELIMIT_SIGNUP", ["POST"]),  # it sends mail: no inbox bombing
     "waitlist.goal": ("RATELIMIT_GOAL", ["GET"]),
     "dashboard.login": ("RATELIMIT_LOGIN", ["POST"]),
@@ -105,18 +107,22 @@ def drop_malformed_values(values: dict[str, Any]) -> None:
 
 
 @lru_cache(maxsize=8)
-def content_security_policy(inline_styles: tuple[str, ...]) -> str:
+def content_security_policy(
+    inline_styles: tuple[str, ...], frame_ancestors: tuple[str, ...] = ()
+) -> str:
     """The policy: only our own files, no inline script at all, and only the inline styles the
     pages' themes write (``Theme.css``), allowed by their SHA-256. A hash instead of a nonce
-    keeps every response of a page the same, so the page is rendered once, not per view."""
+    keeps every response of a page the same, so the page is rendered once, not per view.
+    No site may frame a page, except the ``frame_ancestors`` an embedded form lists."""
     hashes = "".join(
         f" 'sha256-{base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()}'"
         for css in inline_styles
     )
+    ancestors = " ".join(frame_ancestors) or "'none'"
     return (
         "default-src 'self'; script-src 'self'; "
         f"style-src 'self'{hashes}; img-src 'self' https: data:; "
-        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+        f"frame-ancestors {ancestors}; base-uri 'self'; form-action 'self'"
     )
 
 
@@ -136,12 +142,15 @@ PRIVATE_ENDPOINTS = {"waitlist.thanks", "waitlist.signup"}
 def _security_headers(response: Response) -> Response:
     headers = response.headers
     present = {name.lower() for name in headers.keys()}
+    framers = g.get("frame_ancestors", ())  # an embedded form's sites (kit/embed.py)
+    if framers:
+        present.add("x-frame-options")  # it has no list of sites: the CSP's says who may frame
     missing = [(name, value) for name, value in STATIC_HEADERS if name.lower() not in present]
     if request.blueprint in PRIVATE_BLUEPRINTS or request.endpoint in PRIVATE_ENDPOINTS:
         headers["Cache-Control"] = "no-store"
     if "content-security-policy" not in present:
         styles = current_app.extensions["pages"].inline_styles
-        missing.append(("Content-Security-Policy", content_security_policy(styles)))
+        missing.append(("Content-Security-Policy", content_security_policy(styles, framers)))
     # request.is_secure reflects X-Forwarded-Proto once ProxyFix has run: HTTPS at the edge.
     if request.is_secure and "strict-transport-security" not in present:
         missing.append(("Strict-Transport-Security", HSTS))

@@ -176,7 +176,7 @@ def exposure_of(visit: Visit) -> tuple[int, str] | None:
     return exposures.ensure(_exposure_row(visit), write=shown)
 
 
-def _seconds_since_render(form: SignupForm, slug: str) -> float | None:
+def seconds_since_render(form: SignupForm, slug: str) -> float | None:
     """Seconds since the form was first shown, from its signed field; None if missing or forged."""
     try:
         value, rendered_at = fastpath.render_time_signer().unsign(
@@ -191,7 +191,7 @@ def _seconds_since_render(form: SignupForm, slug: str) -> float | None:
 
 def render_page(visit: Visit, form: SignupForm, status: int = 200, notice: str = "") -> tuple:
     """Render the landing page with its form (fresh, or carrying the visitor's input and errors)."""
-    if _seconds_since_render(form, visit.page.slug) is None:
+    if seconds_since_render(form, visit.page.slug) is None:
         form.rendered.data = fastpath.signed_render_time(visit.page.slug)
     return _page_html(visit, form, notice, social_proof(visit.page)), status
 
@@ -296,14 +296,43 @@ def signup(slug: str) -> Response | tuple:
     if form.leave_this_empty.data:
         # A bot filled the honeypot: answer like a success, store nothing.
         return redirect(url_for("waitlist.thanks", slug=slug))
-    elapsed = _seconds_since_render(form, slug)
-    minimum = current_app.config["MIN_SUBMIT_SECONDS"]
-    if minimum and (elapsed is None or elapsed < minimum):
-        notice = "Almost there: please press the button once more to confirm."
-        return render_page(visit, form, 422, notice)
+    if too_fast(form, slug):
+        return render_page(visit, form, 422, TOO_FAST)
+    entry = new_signup(page, visit.content, form)
+    _attribute(entry, resolve_visit(page, preview=False))
+    entry.visitor_key = visitor_key()
+    referrer = find_by_share_code(slug, session.get("ref", {}).get(slug))
+    if referrer is not None and not _own_browser(referrer, entry):
+        entry.referred_by_id = referrer.id
+    outcome, share_code = store(page, entry)
+    if outcome == ADDED and not page.waitlist.double_opt_in:
+        session["mine"] = {**session.get("mine", {}), slug: share_code}
+    elif outcome == GONE or (
+        outcome == LISTED
+        and not page.waitlist.double_opt_in
+        and session.get("mine", {}).get(slug) != share_code
+    ):
+        return redirect(url_for("waitlist.already", slug=slug))
+    # Double opt-in: new or already there, the same answer, cookie and page ("check your inbox").
+    return redirect(url_for("waitlist.thanks", slug=slug))
 
+
+ADDED, LISTED, GONE = "added", "listed", "gone"
+TOO_FAST = "Almost there: please press the button once more to confirm."
+
+
+def too_fast(form: SignupForm, slug: str) -> bool:
+    """Sent sooner than MIN_SUBMIT_SECONDS after the form was shown (or with its signed render
+    time missing or forged): a bot, or a person asked to press once more."""
+    elapsed = seconds_since_render(form, slug)
+    minimum = current_app.config["MIN_SUBMIT_SECONDS"]
+    return bool(minimum) and (elapsed is None or elapsed < minimum)
+
+
+def new_signup(page: Page, content: Content, form: SignupForm) -> Signup:
+    """The signup a valid form describes, not stored yet."""
     entry = Signup(
-        page=slug,
+        page=page.slug,
         email=form.email.data,
         email_key=form.email.data.lower(),
         name=form.name.data or None if "name" in form else None,
@@ -311,20 +340,23 @@ def signup(slug: str) -> Response | tuple:
         confirmed_at=None if page.waitlist.double_opt_in else utcnow(),
     )
     if "consent" in form:
-        entry.consent_text = visit.content.form.consent
+        entry.consent_text = content.form.consent
         entry.consented_at = utcnow()
-    _attribute(entry, resolve_visit(page, preview=False))
-    entry.visitor_key = visitor_key()
-    referrer = find_by_share_code(slug, session.get("ref", {}).get(slug))
-    if referrer is not None and not _own_browser(referrer, entry):
-        entry.referred_by_id = referrer.id
+    return entry
+
+
+def store(page: Page, entry: Signup) -> tuple[str, str | None]:
+    """Put a new signup on the page's list and commit: ``(ADDED, its share code)``, ``(LISTED,
+    the listed signup's share code)`` when the address was on the list already, or ``(GONE,
+    None)`` when it was removed in between. With double opt-in the share code is None (it
+    goes out by mail only). Commits; the landing page and the embedded form answer."""
     line.ensure(page)  # before this request writes anything: a first build commits
     if page.waitlist.double_opt_in:
-        return _sign_up_to_confirm(page, entry)
-    return _sign_up(page, entry)
+        return _store_to_confirm(page, entry)
+    return _store(page, entry)
 
 
-def _sign_up(page: Page, entry: Signup) -> Response:
+def _store(page: Page, entry: Signup) -> tuple[str, str | None]:
     """Without double opt-in: the new signup is on the list at once, its number written with
     its row. A listed address changes nothing (the counts taken for it are rolled back)."""
     line.number(page, entry)
@@ -332,27 +364,24 @@ def _sign_up(page: Page, entry: Signup) -> Response:
     if filled is None:
         db.session.rollback()
         row = db.session.scalar(SIGNUP_OF, {"slug": page.slug, "email_key": entry.email_key})
-        if row is None or session.get("mine", {}).get(page.slug) != row.share_code:
-            return redirect(url_for("waitlist.already", slug=page.slug))
-        return redirect(url_for("waitlist.thanks", slug=page.slug))
+        return (GONE, None) if row is None else (LISTED, row.share_code)
     row = _as_written(entry, filled)
     confirmed(page, row, numbered=True)
     notify.on_created(page, row)
     share_code = row.share_code  # read before the commit, which expires what the row holds
     db.session.commit()
     outbox.wake()
-    session["mine"] = {**session.get("mine", {}), page.slug: share_code}
-    return redirect(url_for("waitlist.thanks", slug=page.slug))
+    return ADDED, share_code
 
 
-def _sign_up_to_confirm(page: Page, entry: Signup) -> Response:
-    """With double opt-in: new or already listed, the same answer, cookie and page ("check
-    your inbox"), and the same work: one insert-or-nothing, one read of the row, one update
-    of the list's counts (which changes nothing for a listed address)."""
+def _store_to_confirm(page: Page, entry: Signup) -> tuple[str, str | None]:
+    """With double opt-in: new or already listed, the same work: one insert-or-nothing, one
+    read of the row, one update of the list's counts (which changes nothing for a listed
+    address), so the answer's timing tells nobody who is on the list."""
     added = _insert_if_new(entry) is not None
     row = db.session.scalar(SIGNUP_OF, {"slug": page.slug, "email_key": entry.email_key})
     if row is None:  # removed in between: as good as already handled
-        return redirect(url_for("waitlist.already", slug=page.slug))
+        return GONE, None
     line.waiting(page, row, added)
     if added:
         notify.on_created(page, row)
@@ -360,7 +389,7 @@ def _sign_up_to_confirm(page: Page, entry: Signup) -> Response:
         notify.on_repeated(page, row)
     db.session.commit()
     outbox.wake()
-    return redirect(url_for("waitlist.thanks", slug=page.slug))
+    return (ADDED if added else LISTED), None
 
 
 def confirmed(page: Page, entry: Signup, numbered: bool = False) -> None:

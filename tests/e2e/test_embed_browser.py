@@ -3,7 +3,6 @@ and a visitor signs up through it; a site not in embed.origins gets no form at a
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -55,12 +54,13 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     pages = work / "pages"
     pages.mkdir()
     demo = (PROJECT_DIR / "pages" / "demo.toml").read_text()
-    (pages / "demo.toml").write_text(demo + f'\n[embed]\norigins = ["http://localhost:{listed}"]\n')
-    shutil.copy(PROJECT_DIR / "pages" / "demo.toml", pages / "other.toml")
+    example = 'origins = ["https://example.com"]'
+    assert example in demo
+    (pages / "demo.toml").write_text(demo.replace(example, f'origins = ["http://localhost:{listed}"]'))
     with live_server(work, PAGES_DIR=str(pages)) as app_url:
         frame = f"{app_url}/embed/demo?utm_source=my-site"
         with parent_site(listed, frame) as good, parent_site(unlisted, frame) as bad:
-            yield {"app": app_url, "listed": good, "unlisted": bad, "db": str(work)}
+            yield {"listed": good, "unlisted": bad, "db": str(work)}
 
 
 def test_a_listed_site_frames_the_form_and_a_visitor_signs_up_through_it(chromium, sites):

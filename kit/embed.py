@@ -16,7 +16,6 @@ is built elsewhere (Carrd, Webflow, Framer, WordPress): one ``<iframe>`` line on
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from typing import Any
 
@@ -32,7 +31,6 @@ from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
 
 from . import exposures
-from . import fastpath
 from .experiments import EMBED
 from .experiments import device_class
 from .experiments import is_bot
@@ -43,9 +41,10 @@ from .links import absolute_url
 from .models import utcnow
 from .pages import Page
 from .waitlist import TOO_FAST
+from .waitlist import keep_render_time
+from .waitlist import key_of
 from .waitlist import load_page
 from .waitlist import new_signup
-from .waitlist import seconds_since_render
 from .waitlist import store
 from .waitlist import too_fast
 
@@ -71,8 +70,7 @@ def _form(page: Page, **kwargs: Any) -> SignupForm:
 
 
 def _render(page: Page, form: SignupForm, visit: str, status: int = 200, notice: str = "") -> Any:
-    if seconds_since_render(form, page.slug) is None:
-        form.rendered.data = fastpath.signed_render_time(page.slug)
+    keep_render_time(form, page.slug)
     html = render_template("embed.html", page=page, content=page.content, form=form,
                            visit_token=visit, notice=notice, action=request.path)  # fmt: skip
     return html, status, {"Cache-Control": "no-store"}
@@ -147,7 +145,7 @@ def _exposure_row(page: Page, visit: dict[str, Any]) -> dict[str, Any]:
         "page": page.slug,
         "experiment": EMBED,
         "variant": "",
-        "visitor_key": hashlib.sha256(visit["id"].encode()).hexdigest()[:32],
+        "visitor_key": key_of(visit["id"]),
         "first_seen": utcnow(),
         "referrer_host": text("referrer"),
         "device": text("device") or "desktop",

@@ -187,6 +187,11 @@ def _count(page: Page, entry: Signup, added: bool, joined: bool) -> int:
     return _connection().execute(COUNT, changes).scalar_one()
 
 
+def _key(page: Page, entry: Signup, seq: int) -> int:
+    """The rule: the number taken, ``referral_bump`` earlier per friend already credited."""
+    return seq - page.waitlist.referral_bump * (entry.referrals or 0)
+
+
 def number(page: Page, entry: Signup) -> None:
     """A new signup that is on the list at once (no double opt-in) takes the next number
     before its row is written, so the INSERT writes the number with it. Counted as a new row
@@ -196,14 +201,14 @@ def number(page: Page, entry: Signup) -> None:
     ``ensure(page)`` first (a rebuild commits, so it must come before the view's own writes).
     """
     entry.line_seq = _count(page, entry, added=True, joined=True)
-    entry.line_key = entry.line_seq - page.waitlist.referral_bump * (entry.referrals or 0)
+    entry.line_key = _key(page, entry, entry.line_seq)
     _move(page.slug, (entry.line_key, 1))
 
 
 def join(page: Page, entry: Signup) -> None:
     """The person takes the next number when they confirm (double opt-in)."""
     seq = _count(page, entry, added=False, joined=True)
-    key = seq - page.waitlist.referral_bump * (entry.referrals or 0)
+    key = _key(page, entry, seq)
     _connection().execute(TAKE_NUMBER, {"signup": entry.id, "seq": seq, "key": key})
     # Written above: the entry holds them as saved, so the session has nothing to flush.
     set_committed_value(entry, "line_seq", seq)

@@ -96,7 +96,12 @@ def visitor_id() -> str:
 def visitor_key() -> str | None:
     """The anonymous key stored with events: a hash of the random id in the visitor's cookie."""
     vid = session.get("vid")
-    return hashlib.sha256(vid.encode()).hexdigest()[:32] if vid else None
+    return key_of(vid) if vid else None
+
+
+def key_of(vid: str) -> str:
+    """The anonymous key of a visitor id (a hash: the id itself is never stored)."""
+    return hashlib.sha256(vid.encode()).hexdigest()[:32]
 
 
 def resolve_visit(page: Page, preview: bool = True) -> Visit:
@@ -176,7 +181,7 @@ def exposure_of(visit: Visit) -> tuple[int, str] | None:
     return exposures.ensure(_exposure_row(visit), write=shown)
 
 
-def seconds_since_render(form: SignupForm, slug: str) -> float | None:
+def _seconds_since_render(form: SignupForm, slug: str) -> float | None:
     """Seconds since the form was first shown, from its signed field; None if missing or forged."""
     try:
         value, rendered_at = fastpath.render_time_signer().unsign(
@@ -191,9 +196,15 @@ def seconds_since_render(form: SignupForm, slug: str) -> float | None:
 
 def render_page(visit: Visit, form: SignupForm, status: int = 200, notice: str = "") -> tuple:
     """Render the landing page with its form (fresh, or carrying the visitor's input and errors)."""
-    if seconds_since_render(form, visit.page.slug) is None:
-        form.rendered.data = fastpath.signed_render_time(visit.page.slug)
+    keep_render_time(form, visit.page.slug)
     return _page_html(visit, form, notice, social_proof(visit.page)), status
+
+
+def keep_render_time(form: SignupForm, slug: str) -> None:
+    """The form's signed render time: the one it was sent with when valid (a form shown again
+    counts from its first showing), else signed now."""
+    if _seconds_since_render(form, slug) is None:
+        form.rendered.data = fastpath.signed_render_time(slug)
 
 
 def fresh_page(visit: Visit) -> tuple:
@@ -324,7 +335,7 @@ TOO_FAST = "Almost there: please press the button once more to confirm."
 def too_fast(form: SignupForm, slug: str) -> bool:
     """Sent sooner than MIN_SUBMIT_SECONDS after the form was shown (or with its signed render
     time missing or forged): a bot, or a person asked to press once more."""
-    elapsed = seconds_since_render(form, slug)
+    elapsed = _seconds_since_render(form, slug)
     minimum = current_app.config["MIN_SUBMIT_SECONDS"]
     return bool(minimum) and (elapsed is None or elapsed < minimum)
 
@@ -507,7 +518,7 @@ def goal(slug: str, name: str) -> Response | str:
         return redirect(target.url)
     # The most interested visitors of all: ask them to join right here.
     form = SignupForm.for_page(visit.content.form, formdata=None)
-    form.rendered.data = fastpath.signed_render_time(slug)
+    keep_render_time(form, slug)
     return render_template(
         "coming_soon.html", page=page, content=visit.content, goal=target, form=form, notice="",
         action=url_for("waitlist.signup", slug=slug),

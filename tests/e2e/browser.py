@@ -96,18 +96,27 @@ def build_app(workdir: Path, **config: Any) -> Flask:
 
 
 @contextmanager
-def live_server(workdir: Path, port: int = 0, **config: Any) -> Iterator[str]:
-    """Serve the app over real HTTP from a background thread; yields its base URL."""
-    app = build_app(workdir, **config)
-    server = make_server("127.0.0.1", port, app, threaded=True)
+def serving(server: Any) -> Iterator[Any]:
+    """Run ``server`` (anything with ``serve_forever``/``shutdown``) in a background thread
+    until the block ends."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield server
     finally:
         server.shutdown()
         thread.join()
         server.server_close()
+
+
+@contextmanager
+def live_server(workdir: Path, port: int = 0, **config: Any) -> Iterator[str]:
+    """Serve the app over real HTTP from a background thread; yields its base URL."""
+    app = build_app(workdir, **config)
+    try:
+        with serving(make_server("127.0.0.1", port, app, threaded=True)) as server:
+            yield f"http://127.0.0.1:{server.server_port}"
+    finally:
         with app.app_context():
             db.engine.dispose()
 

@@ -3,7 +3,6 @@ and a visitor signs up through it; a site not in embed.origins gets no form at a
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from tests.servers import free_port
 from .browser import MIN_SUBMIT_SECONDS
 from .browser import PROJECT_DIR
 from .browser import live_server
+from .browser import serving
 
 
 @contextmanager
@@ -37,14 +37,8 @@ def parent_site(port: int, frame_src: str) -> Iterator[str]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", port), Handler)):
         yield f"http://localhost:{port}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="module")

@@ -79,6 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import embed
     from . import exposures
     from . import outbox
+    from . import preorders
     from . import status
     from . import waitlist
 
@@ -88,6 +89,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(status.unsubscribe)  # RFC 8058: the mailbox provider sends no token
     app.register_blueprint(embed.bp)
     csrf.exempt(embed.signup)  # no cookie inside another site's frame: checked by Origin
+    app.register_blueprint(preorders.bp)
+    csrf.exempt(preorders.webhook)  # Stripe signs its calls: checked by Stripe-Signature
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(dashboard.api)
     cli.init_app(app)

@@ -12,7 +12,11 @@ from flask.cli import AppGroup
 from sqlalchemy import func
 from sqlalchemy import select
 
+from . import digest
+from . import mail
+from . import money
 from . import results
+from . import spend
 from .doctor import diagnose
 from .export import csv_lines
 from .models import Outbox
@@ -142,6 +146,9 @@ def stats_command(slug: str | None, experiment: str | None) -> None:
     for goal in outcome.goals:
         click.echo(f"\ngoal {goal.name} ({goal.label}):")
         click.echo(results.text_table(goal.report))
+    if outcome.preorders.preorders or page.checkouts:
+        click.echo(f"\npaid pre-orders: {outcome.preorders.report.verdict}")
+        click.echo("\n".join(results.preorder_lines(outcome.preorders)))
 
 
 @kit.command("export")
@@ -165,7 +172,7 @@ def export_command(slug: str, what: str, output: Any) -> None:
     else:
         minimum = current_app.config["MIN_VISITORS_FOR_VERDICT"]
         outcome = results.page_results(page, results.current_experiment(page), minimum)
-        header, rows = results.variant_rows(outcome.report)
+        header, rows = results.variant_rows(outcome.report, outcome.preorders)
     written = -1  # the header is not a row
     for line in csv_lines(header, rows):
         output.write(line)
@@ -182,6 +189,68 @@ def deliver_command() -> None:
         select(func.count()).select_from(Outbox).where(Outbox.status.in_(("pending", "sending")))
     )
     click.echo(f"delivered {sent}; {waiting} waiting for a retry")
+
+
+@kit.command("digest")
+def digest_command() -> None:
+    """Queue the founder digest of the period that just ended unless it went out already
+    (for a scheduler; the web processes do it too), then deliver the outbox once."""
+    config = current_app.config
+    if not config.get("DIGEST_TO") or not mail.configured(config):
+        raise click.ClickException("set DIGEST_TO, and MAIL_URL or MAIL_API, to send a digest")
+    queued = digest.send_due()
+    sent = deliver_due()
+    click.echo(
+        f"digest {'queued' if queued else 'already sent for this period'}; delivered {sent}"
+    )
+
+
+@kit.group("spend")
+def spend_group() -> None:
+    """Record ad spend, to see cost per visitor, signup and pre-order on the sources page."""
+
+
+@spend_group.command("add")
+@click.argument("slug")
+@click.option("--source", required=True, help="The ads' utm_source, e.g. google.")
+@click.option("--campaign", default="", help="Their utm_campaign (default: the whole source).")
+@click.option("--from", "first", required=True, help="First day, e.g. 2026-11-01 (UTC).")
+@click.option("--to", "last", required=True, help="Last day, included.")
+@click.option("--amount", required=True, help="What it cost, e.g. 120.50.")
+@click.option("--currency", default="USD", show_default=True)
+def spend_add_command(
+    slug: str, source: str, campaign: str, first: str, last: str, amount: str, currency: str
+) -> None:
+    """Record what the ads with one UTM source (and campaign) cost on SLUG over some days."""
+    if slug not in current_app.extensions["pages"].pages:
+        raise click.ClickException(f"no page called {slug!r}")
+    try:
+        entry = spend.check(source, campaign, first, last, amount, currency)
+    except spend.SpendError as error:
+        raise click.ClickException(str(error)) from None
+    row = spend.add(slug, entry)
+    db.session.commit()
+    click.echo(
+        f"recorded #{row.id}: {money.text(entry.amount, entry.currency)} on {slug} for "
+        f"{spend.label(entry)}, {entry.first_day} to {entry.last_day}"
+    )
+
+
+@spend_group.command("list")
+@click.argument("slug")
+def spend_list_command(slug: str) -> None:
+    """SLUG's spend entries with their cost per visitor, signup, confirmed signup, pre-order."""
+    minimum = current_app.config["MIN_VISITORS_FOR_VERDICT"]
+    for row in spend.costs(slug, minimum):
+        entry, c, cur = row.spend, row.costs, row.spend.currency
+        per_visitor = "–" if c.per_visitor is None else money.text(c.per_visitor, cur)
+        click.echo(
+            f"#{entry.id} {spend.label(entry)} {entry.first_day} to {entry.last_day}: "
+            f"{money.text(entry.amount, cur)}; {c.visitors:,} visitors ({per_visitor} each), "
+            f"{c.signed_up:,} signups ({spend.cost_text(c.per_signup, cur)}), "
+            f"{c.confirmed:,} confirmed ({spend.cost_text(c.per_confirmed, cur)}), "
+            f"{c.paying:,} paying ({spend.cost_text(c.per_preorder, cur)})"
+        )
 
 
 def init_app(app: Flask) -> None:

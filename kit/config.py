@@ -63,6 +63,11 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_SECRET": None,
     "BUTTONDOWN_API_KEY": None,
     "BUTTONDOWN_API_URL": None,
+    # Paid pre-orders: the signing secret of the Stripe webhook endpoint (whsec_...).
+    "STRIPE_WEBHOOK_SECRET": None,
+    # The founder digest: an address, and "daily" or "weekly" (kit/digest.py).
+    "DIGEST_TO": None,
+    "DIGEST_EVERY": "daily",
     # The outbox deliverer: a thread per web process; retries back off up to the give-up time.
     "OUTBOX_WORKER": True,
     "OUTBOX_POLL_SECONDS": 5.0,
@@ -89,6 +94,13 @@ def base_url(value: str) -> str:
     if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
         raise ConfigError("write only the origin, e.g. https://example.com (no path or query)")
     return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def digest_every(value: str) -> str:
+    value = value.strip().lower()
+    if value not in ("daily", "weekly"):
+        raise ConfigError('use "daily" or "weekly"')
+    return value
 
 
 def _hosts(value: str) -> list[str]:
@@ -158,6 +170,9 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "WEBHOOK_SECRET": ("WEBHOOK_SECRET", str),
     "BUTTONDOWN_API_KEY": ("BUTTONDOWN_API_KEY", str),
     "BUTTONDOWN_API_URL": ("BUTTONDOWN_API_URL", str),
+    "STRIPE_WEBHOOK_SECRET": ("STRIPE_WEBHOOK_SECRET", str),
+    "DIGEST_TO": ("DIGEST_TO", str),
+    "DIGEST_EVERY": ("DIGEST_EVERY", digest_every),
     "OUTBOX_WORKER": ("OUTBOX_WORKER", _bool),
     "EXPOSURE_WRITER": ("EXPOSURE_WRITER", _bool),
     "FAST_PATH": ("FAST_PATH", _bool),

@@ -35,9 +35,10 @@ ATTRIBUTED = (
 )
 
 
-def record(entry: Signup) -> None:
+def record(entry: Signup, signed_up: bool) -> None:
     """Count the confirmed signup for its arm, and its visitor as converted unless they are
-    already (a browser signing up twice is one visitor, two signups)."""
+    already (a browser signing up twice is one visitor, two signups); ``signed_up``: the
+    signup was confirmed as it was made, so its visitor also signed up just now."""
     if entry.exposure_id is None or entry.variant is None or entry.experiment is None:
         return
     now = utcnow()
@@ -48,7 +49,7 @@ def record(entry: Signup) -> None:
     day = {**where, "day": now.date(), "visitors": int(new), "signups": 1}
     add_to_counters(connection, counter.__table__, counter.KEY, [day])
     if new:
-        sources.converted(connection, entry.exposure_id, now.date())
+        sources.converted(connection, entry.exposure_id, now.date(), signed_up)
 
 
 def rebuild() -> None:

@@ -26,8 +26,10 @@ from flask import url_for
 
 from . import embed
 from . import line
+from . import money
 from . import outbox
 from . import results
+from . import spend
 from .auth import admin_password
 from .auth import is_admin
 from .auth import log_in
@@ -46,6 +48,8 @@ from .decision import running_since
 from .experiments import EMBED
 from .export import csv_lines
 from .forms import LoginForm
+from .forms import SpendForm
+from .models import AdSpend
 from .models import Signup
 from .models import db
 from .models import utcnow
@@ -53,6 +57,7 @@ from .outbox import failed_deliveries
 from .pages import Page
 from .referrals import leaderboard
 from .referrals import referral_share
+from .stats import Cost
 from .stats import Report
 from .status import remove_signup
 
@@ -140,13 +145,15 @@ def _experiment(page: Page) -> str:
 
 @bp.get("/")
 def index() -> str:
+    minimum = _min_visitors()
     lines = [
         {
             **row,
             "spark": sparkline(row["trend"].per_day),
             "week_change": row["trend"].last_week - row["trend"].week_before,
+            "spend": spend.summary(spend.costs(row["page"], minimum), minimum),
         }
-        for row in results.overview(_pages(), _min_visitors())
+        for row in results.overview(_pages(), minimum)
     ]
     return render_template(
         "admin/index.html",
@@ -210,6 +217,8 @@ def page_view(slug: str) -> str:
         days_running=days_running,
         bars=_bars(outcome.report),
         goal_bars=[_bars(goal.report) for goal in outcome.goals],
+        preorder_bars=_bars(outcome.preorders.report),
+        show_preorders=bool(page.checkouts or outcome.preorders.preorders),
         bar_size=(BAR_WIDTH, BAR_HEIGHT),
         changes=_changes(page, outcome),
         experiments=results.experiments_of(page),
@@ -266,14 +275,54 @@ def _charts(days: list[results.DailyRow], arms: list[str]) -> list:
 
 
 @bp.get("/<slug>/sources")
-def sources(slug: str) -> str:
+def sources(slug: str, form: SpendForm | None = None, status: int = 200) -> tuple[str, int]:
     page = _page_or_404(slug)
     experiment = _experiment(page)
     tables = {
         label: results.sources(page, experiment, column)
         for column, label in results.SOURCE_DIMENSIONS.items()
     }
-    return render_template("admin/sources.html", page=page, experiment=experiment, tables=tables)
+    html = render_template(
+        "admin/sources.html", page=page, experiment=experiment, tables=tables,
+        costs=spend.costs(slug, _min_visitors()), form=form or SpendForm(formdata=None),
+        minimum=_min_visitors(),
+    )  # fmt: skip
+    return html, status
+
+
+@bp.post("/<slug>/spend")
+def add_spend(slug: str) -> Any:
+    """Record ad spend; a value that can't be stored gives the form back with what was typed."""
+    _page_or_404(slug)
+    form = SpendForm()
+    if not form.validate():
+        return sources(slug, form, 400)
+    try:
+        entry = spend.check(
+            form.source.data, form.campaign.data or "", form.first_day.data, form.last_day.data,
+            form.amount.data, form.currency.data,
+        )  # fmt: skip
+    except spend.SpendError as error:
+        field, _, message = str(error).partition(": ")
+        target = {"from": "first_day", "to": "last_day"}.get(field, field)
+        getattr(form, target, form.amount).errors = [message]
+        return sources(slug, form, 400)
+    spend.add(slug, entry)
+    db.session.commit()
+    flash(f"Recorded {money.text(entry.amount, entry.currency)} for {entry.utm_source}.")
+    return redirect(url_for("dashboard.sources", slug=slug) + "#spend")
+
+
+@bp.post("/<slug>/spend/<int:spend_id>/delete")
+def delete_spend(slug: str, spend_id: int) -> Response:
+    _page_or_404(slug)
+    entry = db.session.get(AdSpend, spend_id)
+    if entry is None or entry.page != slug:
+        abort(404, "That spend entry does not exist (or was deleted already).")
+    db.session.delete(entry)
+    db.session.commit()
+    flash("Spend entry deleted.")
+    return redirect(url_for("dashboard.sources", slug=slug) + "#spend")
 
 
 @bp.get("/<slug>/signups")
@@ -330,7 +379,7 @@ def results_csv(slug: str) -> Response:
     page = _page_or_404(slug)
     experiment = _experiment(page)
     outcome = results.page_results(page, experiment, _min_visitors())
-    header, rows = results.variant_rows(outcome.report)
+    header, rows = results.variant_rows(outcome.report, outcome.preorders)
     return _csv(f"{slug}-{experiment or 'page'}-results.csv", header, rows)
 
 
@@ -377,6 +426,16 @@ def api_page(slug: str) -> dict:
         "visitors_per_day": outcome.visitors_per_day,
         "results": asdict(outcome.report),
         "goals": {goal.name: asdict(goal.report) for goal in outcome.goals},
+        "preorders": {
+            "results": asdict(outcome.preorders.report),
+            "variants": [
+                {**asdict(arm), "paying_visitors": paying.conversions}
+                for arm, paying in zip(
+                    outcome.preorders.arms, outcome.preorders.report.arms, strict=True
+                )
+            ],
+            "unattributed": outcome.preorders.unattributed,
+        },
         "daily": [{**asdict(row), "day": row.day.isoformat()} for row in outcome.days],
     }
 
@@ -406,6 +465,21 @@ def _json_value(value: Any) -> Any:
 
 
 # --- Formatting for templates (numbers are formatted here, never computed in Jinja) ---------
+
+
+@bp.app_template_filter("money")
+def money_filter(amounts: dict[str, int]) -> str:
+    return money.totals_text(amounts)
+
+
+@bp.app_template_filter("amount")
+def amount_filter(minor: float | None, currency: str) -> str:
+    return "–" if minor is None else money.text(minor, currency)
+
+
+@bp.app_template_filter("cost")
+def cost_filter(cost: Cost | None, currency: str) -> str:
+    return spend.cost_text(cost, currency)
 
 
 @bp.app_template_filter("number")

@@ -44,7 +44,7 @@ def diagnose(app: Flask) -> list[Finding]:
     findings: list[Finding] = []
     checks = (
         _secret_key, _admin_password, _https, _origin, _proxy, _database, _pages, _rate_limits,
-        _outbound,
+        _outbound, _demand,
     )  # fmt: skip
     for check in checks:
         findings.extend(check(app))
@@ -250,3 +250,28 @@ def _outbound(app: Flask) -> Iterator[Finding]:
             f"pages {', '.join(double_opt_in)} ask for e-mail confirmation, but no mail is set up",
             "set MAIL_URL (SMTP) or MAIL_API with MAIL_API_KEY, and MAIL_FROM",
         )
+
+
+def _demand(app: Flask) -> Iterator[Finding]:
+    """Paid pre-orders and the digest, checked only when a page or a setting uses them."""
+    config = app.config
+    pages = app.extensions["pages"].pages
+    checkouts = sorted(slug for slug, page in pages.items() if page.checkouts)
+    secret = config.get("STRIPE_WEBHOOK_SECRET") or ""
+    if checkouts and not secret.startswith("whsec_"):
+        yield Finding(
+            f"pages {', '.join(checkouts)} take pre-orders, but no Stripe webhook secret is set: "
+            "payments would not be counted",
+            "add the endpoint <BASE_URL>/webhooks/stripe in Stripe (events "
+            "checkout.session.completed, checkout.session.async_payment_succeeded, "
+            "charge.refunded) and set STRIPE_WEBHOOK_SECRET to its signing secret (whsec_...)",
+        )
+    elif checkouts:
+        yield Finding(f"pre-orders on {', '.join(checkouts)} are counted from Stripe's webhook")
+    if config.get("DIGEST_TO") and not (config.get("MAIL_URL") or config.get("MAIL_API")):
+        yield Finding(
+            "DIGEST_TO is set but no mail is set up: no digest goes out",
+            "set MAIL_URL (SMTP) or MAIL_API with MAIL_API_KEY, and MAIL_FROM",
+        )
+    elif config.get("DIGEST_TO"):
+        yield Finding(f"a {config['DIGEST_EVERY']} digest goes to {config['DIGEST_TO']}")

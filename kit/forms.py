@@ -7,12 +7,14 @@ from email_validator import validate_email
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
+from wtforms import DateField
 from wtforms import EmailField
 from wtforms import HiddenField
 from wtforms import PasswordField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
+from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import ValidationError
@@ -110,6 +112,37 @@ class LoginForm(FlaskForm):
         "Admin password",
         validators=[DataRequired("Please enter the admin password."), Length(max=200)],
         render_kw={"autocomplete": "current-password"},
+    )
+
+
+class SpendForm(FlaskForm):
+    """Ad spend for one UTM source (and campaign) over a range of days (kit/spend.py checks
+    the values together)."""
+
+    source = StringField(
+        "UTM source",
+        validators=[DataRequired("Please enter the utm_source of the ads."), Length(max=100)],
+        filters=[_strip],
+        render_kw={"placeholder": "google"},
+    )
+    campaign = StringField(
+        "UTM campaign (optional)", validators=[Optional(), Length(max=100)], filters=[_strip]
+    )
+    # InputRequired: a date that can't be read says so ("Not a valid date value").
+    first_day = DateField("From", validators=[InputRequired("Please enter the first day.")])
+    last_day = DateField("To (included)", validators=[InputRequired("Please enter the last day.")])
+    amount = StringField(
+        "Amount spent",
+        validators=[DataRequired("Please enter the amount."), Length(max=20)],
+        render_kw={"inputmode": "decimal", "placeholder": "120.00"},
+    )
+    currency = StringField(
+        "Currency",
+        default="USD",
+        validators=[
+            DataRequired("Please enter the currency."),
+            Length(min=3, max=3, message="Use a three-letter code like USD or EUR."),
+        ],
     )
 
 

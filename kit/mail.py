@@ -32,18 +32,22 @@ def configured(config: Mapping[str, Any]) -> bool:
     return bool(config.get("MAIL_URL") or config.get("MAIL_API"))
 
 
-def render(template: str, to: str, subject: str, unsubscribe: str, **context: Any) -> dict:
-    """A message ready for the outbox: text and HTML bodies from templates/mail/."""
+def render(
+    template: str, to: str, subject: str, unsubscribe: str | None, **context: Any
+) -> dict:
+    """A message ready for the outbox: text and HTML bodies from templates/mail/. Mail to the
+    founder (the digest) has no unsubscribe link: they turn it off with DIGEST_TO."""
+    # RFC 8058: large mailbox providers unsubscribe with one POST to this link.
+    headers = {
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
     return {
         "to": to,
         "subject": subject,
         "text": render_template(f"mail/{template}.txt", **context),
         "html": render_template(f"mail/{template}.html", **context),
-        # RFC 8058: large mailbox providers unsubscribe with one POST to this link.
-        "headers": {
-            "List-Unsubscribe": f"<{unsubscribe}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
+        "headers": headers if unsubscribe else {},
     }
 
 

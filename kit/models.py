@@ -134,7 +134,8 @@ class DailySource(db.Model):
     dimension: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(255))  # "" when the visit had none
     visitors: Mapped[int] = mapped_column(Integer, default=0)
-    converted: Mapped[int] = mapped_column(Integer, default=0)
+    converted: Mapped[int] = mapped_column(Integer, default=0)  # their first confirmed signup
+    signed_up: Mapped[int] = mapped_column(Integer, default=0)  # first signup, confirmed or not
 
 
 class Conversion(db.Model):
@@ -304,6 +305,71 @@ class AdminSession(db.Model):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class PreOrder(db.Model):
+    """A paid pre-order: one completed Stripe Checkout Session. Only what the dashboard needs
+    is kept (tier, amount, currency, time, the visitor's page and variant): no card, no
+    address, no e-mail."""
+
+    __tablename__ = "pre_order"
+    __table_args__ = (
+        Index("ix_pre_order_page_experiment_variant", "page", "experiment", "variant"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkout_session: Mapped[str] = mapped_column(String(255), unique=True)  # Stripe's cs_...
+    payment_intent: Mapped[str | None] = mapped_column(String(255), index=True)  # refunds name it
+    page: Mapped[str | None] = mapped_column(String(64))  # None: paid without the kit's button
+    experiment: Mapped[str | None] = mapped_column(String(64))
+    variant: Mapped[str | None] = mapped_column(String(64))  # None: unattributed
+    tier: Mapped[str] = mapped_column(String(64))
+    visitor_key: Mapped[str | None] = mapped_column(String(64))
+    amount: Mapped[int] = mapped_column(Integer)  # in the currency's smallest unit (cents)
+    currency: Mapped[str] = mapped_column(String(3))
+    refunded: Mapped[int] = mapped_column(Integer, default=0)  # of amount, same unit
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StripeEvent(db.Model):
+    """A Stripe event already acted on: its id is the key, so a retry or a second worker
+    receiving the same event inserts nothing and changes nothing."""
+
+    __tablename__ = "stripe_event"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)  # evt_...
+    type: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AdSpend(db.Model):
+    """Money spent bringing visitors to a page: one UTM source (and campaign, "" for all of
+    the source's campaigns) over a range of UTC days, both ends included."""
+
+    __tablename__ = "ad_spend"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page: Mapped[str] = mapped_column(String(64), index=True)
+    utm_source: Mapped[str] = mapped_column(String(100))
+    utm_campaign: Mapped[str] = mapped_column(String(100), default="")
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(Integer)  # in the currency's smallest unit (cents)
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DigestRun(db.Model):
+    """A founder digest sent (or being sent) for one period: the key makes it once per period
+    whatever the number of workers and dynos; ``verdicts`` (JSON) lets the next one say what
+    changed."""
+
+    __tablename__ = "digest_run"
+
+    period: Mapped[str] = mapped_column(String(32), primary_key=True)  # "daily 2026-11-25"
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    verdicts: Mapped[str] = mapped_column(Text, default="{}")
+
+
 def insert_ignore(model: type[db.Model], **values: object) -> bool:
     """Insert a row unless it would break a unique constraint; True when a row was added.
 
@@ -328,7 +394,7 @@ def dialect_insert(dialect: str) -> Any:
 
 @lru_cache(maxsize=32)
 def _insert_ignore(table: Table, dialect: str) -> Insert:
-    return dialect_insert(dialect)(table).on_conflict_do_nothing().returning(table.c.id)
+    return dialect_insert(dialect)(table).on_conflict_do_nothing().returning(*table.primary_key)
 
 
 def add_to_counters(

@@ -27,6 +27,7 @@ from flask import has_app_context
 from sqlalchemy import select
 from sqlalchemy import update
 
+from . import digest
 from . import mail
 from . import webhooks
 from .models import Outbox
@@ -186,13 +187,13 @@ class Deliverer:
             if self.stopped:
                 return
             with self.app.app_context():
-                try:
-                    deliver_due()
-                except Exception:  # noqa: BLE001 - a database hiccup must not end the thread
-                    db.session.rollback()
-                    self.app.logger.exception("outbox pass failed; retrying later")
-                finally:
-                    db.session.remove()
+                for work in (digest.send_due, deliver_due):  # the digest first: it queues mail
+                    try:
+                        work()
+                    except Exception:  # noqa: BLE001 - a database hiccup must not end the thread
+                        db.session.rollback()
+                        self.app.logger.exception("%s failed; retrying later", work.__name__)
+                db.session.remove()
 
 
 def init_app(app: Flask) -> None:

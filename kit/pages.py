@@ -115,9 +115,15 @@ class Testimonial:
     role: str = field(default="", metadata=_doc("Their role or company."))
 
 
+def _checkout(value: str) -> str | None:
+    if value == "" or value.startswith("https://"):
+        return None
+    return 'a Stripe Payment Link starting with "https://" (like "https://buy.stripe.com/…")'
+
+
 @dataclass(frozen=True)
 class Tier:
-    """A pricing-teaser tier; its button can be a tracked fake-door goal."""
+    """A pricing-teaser tier; its button can be a tracked fake-door goal or a paid pre-order."""
 
     name: str = field(metadata=_doc('Tier name, e.g. "Pro".'))
     price: str = field(metadata=_doc('Price as shown, e.g. "$9/month".'))
@@ -126,6 +132,25 @@ class Tier:
         default="",
         metadata=_doc("Name of a [[goals]] entry its button goes to (tracked).", _name),
     )
+    checkout_url: str = field(
+        default="",
+        metadata=_doc(
+            "A Stripe Payment Link: the button goes through /checkout/<page>/<tier> (counted "
+            "per visitor and variant) to it, and the paid order is counted from Stripe's "
+            "webhook (see Pre-orders).",
+            _checkout,
+        ),
+    )
+    checkout_label: str = field(default="Pre-order", metadata=_doc("Its button's text."))
+
+    @property
+    def key(self) -> str:
+        """The tier's name in URLs and Stripe references: "Pro team" -> "pro-team"."""
+        return tier_key(self.name)
+
+
+def tier_key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "tier"
 
 
 @dataclass(frozen=True)
@@ -260,6 +285,11 @@ class Content:
     def name(self) -> str:
         """The product's name: ``product_name``, else the title without its tagline."""
         return self.product_name or product_name_from(self.title)
+
+    @property
+    def tiers(self) -> tuple[Tier, ...]:
+        """The pricing teaser's tiers; none without a teaser."""
+        return self.pricing.tiers if self.pricing is not None else ()
 
 
 def product_name_from(title: str) -> str:
@@ -407,6 +437,11 @@ class Page:
 
     def goal(self, name: str) -> Goal | None:
         return next((g for g in self.goals if g.name == name), None)
+
+    @property
+    def checkouts(self) -> bool:
+        """Some tier, in the page or a variant, takes paid pre-orders."""
+        return any(t.checkout_url for _, content in self.contents() for t in content.tiers)
 
     def contents(self) -> list[tuple[str, Content]]:
         """The base content and each variant's, with the key prefix that names it in the file."""
@@ -668,13 +703,29 @@ def _check_references(data: dict, goals: tuple[Goal, ...], errors: _Errors) -> N
     for prefix, table in tables:
         pricing = table.get("pricing") if isinstance(table, dict) else None
         tiers = pricing.get("tiers") if isinstance(pricing, dict) else None
+        keys: list[str] = []
         for i, tier in enumerate(tiers if isinstance(tiers, list) else []):
-            goal = tier.get("goal") if isinstance(tier, dict) else None
+            if not isinstance(tier, dict):
+                continue
+            goal = tier.get("goal")
             if isinstance(goal, str) and goal and goal not in names:
                 errors.add(
                     f"{prefix}pricing.tiers[{i}].goal",
                     f"no [[goals]] entry named {goal!r} (goals: {names or 'none'})",
                 )
+            if goal and tier.get("checkout_url"):
+                errors.add(
+                    f"{prefix}pricing.tiers[{i}].checkout_url",
+                    "a tier's button goes to a goal or to a checkout, not both",
+                )
+            if isinstance(tier.get("name"), str):
+                key = tier_key(tier["name"])
+                if key in keys:
+                    errors.add(
+                        f"{prefix}pricing.tiers[{i}].name",
+                        f"two tiers are called {key!r} in links: give them different names",
+                    )
+                keys.append(key)
 
 
 def load_page_file(

@@ -20,6 +20,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from . import line
+from . import money
 from .decision import Decision
 from .decision import Share
 from .decision import compare_sentence
@@ -33,6 +34,7 @@ from .models import DailyExposures
 from .models import DailySource
 from .models import Exposure
 from .models import GoalClick
+from .models import PreOrder
 from .models import Signup
 from .models import db
 from .models import utcnow
@@ -81,6 +83,43 @@ class GoalResult:
 
 
 @dataclass(frozen=True)
+class PreOrderArm:
+    """One variant's paid pre-orders; amounts per currency, in its smallest unit."""
+
+    variant: str
+    preorders: int  # refunded ones included
+    revenue: dict[str, int]  # net of refunds
+    refunds: int  # pre-orders refunded, in full or in part
+    refunded: dict[str, int]
+
+
+@dataclass(frozen=True)
+class PreOrders:
+    """Visitor -> paid conversion (a visitor with a pre-order not refunded in full) with the
+    signups' statistics, and each variant's orders, revenue and refunds."""
+
+    report: Report
+    arms: list[PreOrderArm]  # in the report's order
+    unattributed: int  # this page's pre-orders by visitors not counted (founder, no cookie)
+
+    @property
+    def preorders(self) -> int:
+        return sum(arm.preorders for arm in self.arms)
+
+    @property
+    def revenue(self) -> dict[str, int]:
+        return _sum_amounts(arm.revenue for arm in self.arms)
+
+
+def _sum_amounts(amounts: Iterable[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for each in amounts:
+        for currency, amount in each.items():
+            total[currency] = total.get(currency, 0) + amount
+    return total
+
+
+@dataclass(frozen=True)
 class DailyRow:
     day: date
     variant: str
@@ -107,6 +146,7 @@ class PageResults:
     decision: Decision  # what to do now: the overview's badge, the page's decision card
     split: list[Share]  # each arm's share of visitors, as configured and as counted
     visitors_per_day: float  # over the last week
+    preorders: PreOrders
 
 
 @dataclass(frozen=True)
@@ -307,7 +347,60 @@ def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
         decision=decide(report, min_visitors, per_day, weights, ended),
         split=shares(report.arms, weights),
         visitors_per_day=per_day,
+        preorders=preorders(page, experiment, arms, visitors, min_visitors),
     )
+
+
+PAID = PreOrder.refunded < PreOrder.amount  # a pre-order not refunded in full
+
+
+def preorders(
+    page: Page, experiment: str, arms: list[Arm], visitors: PerDay, min_visitors: int
+) -> PreOrders:
+    """Paid pre-orders per variant (few rows: read one by one group): paying visitors on the
+    day of their first pre-order, orders, net revenue and refunds per currency."""
+    mine = (PreOrder.page == page.slug, PreOrder.experiment == experiment)
+    first_paid = (
+        select(PreOrder.variant, PreOrder.visitor_key, func.min(PreOrder.created_at).label("at"))
+        .where(*mine, PAID, PreOrder.visitor_key.is_not(None))
+        .group_by(PreOrder.variant, PreOrder.visitor_key)
+        .subquery()
+    )
+    per_day = _per_day(
+        db.session.execute(
+            select(func.date(first_paid.c.at), first_paid.c.variant, func.count())
+            .group_by(func.date(first_paid.c.at), first_paid.c.variant)
+        )
+    )  # fmt: skip
+    paid = _totals(per_day)
+    paying = [Arm(a.name, a.visitors, paid.get(a.name, 0), a.weight) for a in arms]
+    looks = _looks(paying, _daily_rows(paying, visitors, per_day))
+    report = analyse(paying, min_visitors, looks=looks)
+    orders: dict[str, list[int]] = {}
+    revenue: dict[str, dict[str, int]] = {}
+    refunded: dict[str, dict[str, int]] = {}
+    query = (
+        select(PreOrder.variant, PreOrder.currency, func.count(),
+               func.sum(case((PreOrder.refunded > 0, 1), else_=0)),
+               func.sum(PreOrder.amount - PreOrder.refunded), func.sum(PreOrder.refunded))
+        .where(*mine)
+        .group_by(PreOrder.variant, PreOrder.currency)
+    )  # fmt: skip
+    for variant, currency, count, refunds, net, back in db.session.execute(query):
+        counts = orders.setdefault(variant, [0, 0])
+        counts[0] += count
+        counts[1] += int(refunds or 0)
+        revenue.setdefault(variant, {})[currency] = int(net or 0)
+        refunded.setdefault(variant, {})[currency] = int(back or 0)
+    unattributed = db.session.scalar(
+        select(func.count()).where(PreOrder.page == page.slug, PreOrder.variant.is_(None))
+    )
+    rows = [
+        PreOrderArm(a.name, orders.get(a.name, [0, 0])[0], revenue.get(a.name, {}),
+                    orders.get(a.name, [0, 0])[1], refunded.get(a.name, {}))
+        for a in arms
+    ]  # fmt: skip
+    return PreOrders(report, rows, unattributed or 0)
 
 
 def _daily_rows(arms: list[Arm], visitors: PerDay, converted: PerDay) -> list[DailyRow]:
@@ -413,6 +506,8 @@ def overview(pages: dict[str, Page], min_visitors: int) -> list[dict[str, Any]]:
                 "decision": results.decision,
                 "variants": [arm.name for arm in report.arms] if experiment else [],
                 "trend": trend(page, today),
+                "preorders": results.preorders.preorders,
+                "revenue": results.preorders.revenue,
             }
         )
     return lines
@@ -502,8 +597,11 @@ def p_text(value: float | None) -> str:
     return "< 0.0001" if value < 0.0001 else f"{value:.4f}"
 
 
-def variant_rows(report: Report) -> tuple[list[str], list[list[Any]]]:
-    """The per-variant table as plain cells: the CSV export and ``flask kit stats`` share it."""
+def variant_rows(
+    report: Report, bought: PreOrders | None = None
+) -> tuple[list[str], list[list[Any]]]:
+    """The per-variant table as plain cells (the CSV exports); with ``bought``, each arm's
+    paying visitors, pre-orders, net revenue and refunds after its signup columns."""
     header = [
         "variant", "visitors", "converted", "signups", "rate", "rate_low", "rate_high",
         "uplift_abs", "uplift_abs_low", "uplift_abs_high",
@@ -534,6 +632,10 @@ def variant_rows(report: Report) -> tuple[list[str], list[list[Any]]]:
                 arm.chance_to_be_best,
             ]  # fmt: skip
         )
+    if bought is not None:
+        header += ["paying_visitors", "preorders", "revenue", "refunds"]
+        for row, paying, arm in zip(rows, bought.report.arms, bought.arms, strict=True):
+            row += [paying.conversions, arm.preorders, money.plain(arm.revenue), arm.refunds]
     return header, rows
 
 
@@ -628,6 +730,21 @@ def signup_listing(
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def preorder_lines(bought: PreOrders) -> list[str]:
+    """``flask kit stats``: each arm's paid conversion, pre-orders, revenue and refunds."""
+    lines = []
+    for paying, arm in zip(bought.report.arms, bought.arms, strict=True):
+        interval = interval_text(*_bounds(paying.rate_interval))
+        lines.append(
+            f"  {arm.variant or 'all visitors'}: {paying.conversions:,} of {paying.visitors:,} "
+            f"visitors paid, {percent(paying.rate)} ({interval}); {arm.preorders:,} pre-orders, "
+            f"revenue {money.totals_text(arm.revenue)}, refunds {arm.refunds:,}"
+        )
+    if bought.unattributed:
+        lines.append(f"  + {bought.unattributed:,} pre-order(s) by visitors not counted")
+    return lines
 
 
 def text_table(report: Report) -> str:

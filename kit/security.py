@@ -37,6 +37,7 @@ LIMITED_ENDPOINTS: dict[str, tuple[str, list[str]]] = {
     "embed.signup": ("RATELIMIT_SIGNUP", ["POST"]),
     "status.request_link": ("RATELIMIT_SIGNUP", ["POST"]),  # it sends mail: no inbox bombing
     "waitlist.goal": ("RATELIMIT_GOAL", ["GET"]),
+    "preorders.checkout": ("RATELIMIT_GOAL", ["GET"]),
     "dashboard.login": ("RATELIMIT_LOGIN", ["POST"]),
 }
 
@@ -90,8 +91,9 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def _refuse_unreadable_forms() -> None:
-    """Answer 415/400 to a write that isn't a readable HTML form (the JSON API excepted)."""
-    if request.method not in WRITE_METHODS or request.path.startswith("/api/"):
+    """Answer 415/400 to a write that isn't a readable HTML form (the JSON API and the signed
+    Stripe webhook excepted)."""
+    if request.method not in WRITE_METHODS or request.path.startswith(("/api/", "/webhooks/")):
         return
     if request.mimetype not in FORM_TYPES:
         abort(415, "This address takes the page's form only. Please use the form on the page.")

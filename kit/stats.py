@@ -148,6 +148,29 @@ def wilson_interval(conversions: int, visitors: int, confidence: float = 0.95) -
     return Interval(max(0.0, centre - half), min(1.0, centre + half))
 
 
+@dataclass(frozen=True)
+class Cost:
+    """What one conversion costs, in the spend's unit, with its 95 % interval."""
+
+    value: float | None  # None while nobody converted
+    low: float
+    high: float | None  # None: no upper bound yet (the rate's interval starts at 0)
+
+
+def cost_per(spend: int, visitors: int, conversions: int, min_visitors: int) -> Cost | None:
+    """Spend per conversion, spend / (visitors × rate), its interval taken from the rate's
+    Wilson interval (a higher rate is a lower cost). None below ``min_visitors``: not
+    enough data to say."""
+    interval = wilson_interval(conversions, visitors)
+    if interval is None or visitors < min_visitors or interval.high == 0:
+        return None
+    return Cost(
+        spend / conversions if conversions else None,
+        spend / (visitors * interval.high),
+        spend / (visitors * interval.low) if interval.low > 0 else None,
+    )
+
+
 def newcombe_interval(control: Arm, arm: Arm) -> Interval | None:
     """95 % interval of ``rate(arm) - rate(control)`` (Newcombe's method 10)."""
     first = wilson_interval(control.conversions, control.visitors)

@@ -33,6 +33,7 @@ from . import fastpath
 from . import line
 from . import notify
 from . import outbox
+from . import sources
 from .assets import image_url
 from .auth import is_founder
 from .experiments import choose_variant
@@ -394,6 +395,9 @@ def _store_to_confirm(page: Page, entry: Signup) -> tuple[str, str | None]:
     if row is None:  # removed in between: as good as already handled
         return GONE, None
     line.waiting(page, row, added)
+    # The visitor's first signup, by source; run for a listed address too (it counts nothing).
+    visitor = row.exposure_id if added else None
+    sources.signed_up(db.session.connection(), visitor, row.id, utcnow().date())
     if added:
         notify.on_created(page, row)
     else:
@@ -410,7 +414,7 @@ def confirmed(page: Page, entry: Signup, numbered: bool = False) -> None:
     ``line.ensure(page)`` before writing anything."""
     if not numbered:
         line.join(page, entry)
-    conversions.record(entry)
+    conversions.record(entry, signed_up=numbered)
     if entry.referred_by_id:
         line.credit(page, entry.referred_by_id)
 

@@ -158,3 +158,23 @@ def test_reachable_redis_is_reported(make_app):
     result = doctor(app)
     assert result.exit_code == 0, result.output
     assert "ok       rate-limit storage Redis at 127.0.0.1 is reachable" in result.output
+
+
+def test_pre_orders_without_a_stripe_secret_and_a_digest_without_mail_are_problems(
+    make_app, pages_dir
+):
+    (pages_dir / "shop.toml").write_text(
+        'title = "Shop"\nheadline = "H"\n[[pricing.tiers]]\nname = "Pro"\nprice = "$9"\n'
+        'checkout_url = "https://buy.stripe.com/test_1"\n',
+        encoding="utf-8",
+    )
+    app = make_app(**{**SOUND, "MAIL_URL": None, "MAIL_FROM": None, "DIGEST_TO": "me@example.com"})
+    migrate(app)
+    output = doctor(app).output
+    assert "PROBLEM  pages shop take pre-orders, but no Stripe webhook secret is set" in output
+    assert "STRIPE_WEBHOOK_SECRET to its signing secret" in output
+    assert "PROBLEM  DIGEST_TO is set but no mail is set up" in output
+    app = make_app(**SOUND, STRIPE_WEBHOOK_SECRET="whsec_abc", DIGEST_TO="me@example.com")
+    output = doctor(app).output
+    assert "ok       pre-orders on shop are counted from Stripe's webhook" in output
+    assert "ok       a daily digest goes to me@example.com" in output

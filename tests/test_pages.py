@@ -175,6 +175,25 @@ def test_pricing_tier_must_point_at_a_configured_goal():
     ]
 
 
+def test_checkout_tiers_are_checked_for_a_secure_link_one_button_and_distinct_names():
+    tiers = [
+        {"name": "Pro", "price": "$9", "checkout_url": "http://buy.stripe.com/x"},
+        {"name": "Team", "price": "$19", "checkout_url": "https://buy.stripe.com/y", "goal": "g"},
+        {"name": "pro!", "price": "$29", "checkout_url": "https://buy.stripe.com/z"},
+    ]
+    data = {"title": "T", "headline": "H", "pricing": {"tiers": tiers},
+            "goals": [{"name": "g", "label": "Go"}]}  # fmt: skip
+    _, errors = parse_page("p", data)
+    assert messages(errors) == [
+        "p.toml: pricing.tiers[0].checkout_url: expected a Stripe Payment Link starting with "
+        '"https://" (like "https://buy.stripe.com/…"), got \'http://buy.stripe.com/x\'',
+        "p.toml: pricing.tiers[1].checkout_url: a tier's button goes to a goal or to a "
+        "checkout, not both",
+        "p.toml: pricing.tiers[2].name: two tiers are called 'pro' in links: give them "
+        "different names",
+    ]
+
+
 def test_missing_static_image_is_reported(tmp_path):
     (tmp_path / "img.toml").write_text('title = "T"\nheadline = "H"\nhero_image = "nope.png"\n')
     _, errors = load_page_file(tmp_path / "img.toml", ROOT / "static")

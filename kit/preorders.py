@@ -1,0 +1,214 @@
+"""Paid pre-orders through Stripe Payment Links: the strongest proof of demand a page can show.
+
+A tier with ``checkout_url`` has a button to ``/checkout/<page>/<tier>``, which counts the
+click like a goal (once per visitor and variant) and sends the visitor on to the Payment Link
+with ``client_reference_id=<visitor key>_<page>_<tier>`` (an anonymous hash, never an e-mail
+or an id). Stripe then calls ``POST /webhooks/stripe``: the call is believed only with a
+fresh, valid signature (kit/stripe_signature.py), each event is acted on once (its id is a key
+in ``stripe_event``, written in the same transaction as what it changes, so a retry or a
+second worker receiving it at the same time changes nothing), and
+
+- ``checkout.session.completed`` (paid) or ``checkout.session.async_payment_succeeded``
+  stores a pre-order: tier, amount, currency, time, and the page and variant of the visitor
+  who clicked (found by their exposure); one per Checkout Session;
+- ``charge.refunded`` records how much of that payment went back.
+
+Stripe retries until it gets a 2xx: a duplicate is answered 200; a call that is not genuine
+gets 400 and stores nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
+
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import redirect
+from flask import request
+from sqlalchemy import select
+from sqlalchemy import update
+from werkzeug.wrappers import Response
+
+from . import stripe_signature
+from .models import Exposure
+from .models import GoalClick
+from .models import PreOrder
+from .models import StripeEvent
+from .models import db
+from .models import insert_ignore
+from .models import utcnow
+from .pages import Tier
+from .results import current_experiment
+from .waitlist import exposure_of
+from .waitlist import load_page
+from .waitlist import pages
+from .waitlist import resolve_visit
+from .waitlist import visitor_key
+
+bp = Blueprint("preorders", __name__)
+
+CHECKOUT_GOAL = "checkout:"  # goal clicks "checkout:<tier>": no page file's goal has a colon
+REFERENCE_RE = re.compile(r"^([0-9a-f]{32}|none)_([a-z0-9][a-z0-9-]{0,62})_([a-z0-9-]{1,40})$")
+PAID = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
+REFUNDED = "charge.refunded"
+
+
+def reference(key: str | None, slug: str, tier: Tier) -> str:
+    """What goes to Stripe as client_reference_id (letters, digits, - and _ only)."""
+    return f"{key or 'none'}_{slug}_{tier.key}"
+
+
+def _tier(tiers: tuple[Tier, ...], key: str) -> Tier | None:
+    return next((t for t in tiers if t.checkout_url and t.key == key), None)
+
+
+@bp.get("/checkout/<slug>/<tier>")
+def checkout(slug: str, tier: str) -> Response:
+    """Count the click for the visitor's variant, then go to the tier's Payment Link."""
+    page = load_page(slug)
+    visit = resolve_visit(page)
+    target = _tier(visit.content.tiers, tier)
+    if target is None:
+        abort(404, "This page has no pre-order of that name.")
+    exposure = exposure_of(visit)
+    key = visitor_key() if exposure is not None else None
+    if exposure is not None:
+        insert_ignore(
+            GoalClick, page=slug, experiment=visit.experiment, variant=exposure[1],
+            goal=CHECKOUT_GOAL + target.key, visitor_key=key, created_at=utcnow(),
+        )  # fmt: skip
+        db.session.commit()
+    parts = urlsplit(target.checkout_url)
+    ours = urlencode({"client_reference_id": reference(key, slug, target)})
+    query = f"{parts.query}&{ours}" if parts.query else ours
+    return redirect(urlunsplit(parts._replace(query=query)))
+
+
+@bp.post("/webhooks/stripe")
+def webhook() -> tuple[dict, int]:
+    """Take one Stripe event: 400 and nothing stored unless it is genuine and fresh."""
+    secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+    if not secret:
+        current_app.logger.warning("Stripe webhook refused: STRIPE_WEBHOOK_SECRET is not set")
+        return {"error": "this site takes no Stripe events: STRIPE_WEBHOOK_SECRET is not set"}, 400
+    payload = request.get_data(cache=False)
+    try:
+        stripe_signature.verify(
+            payload, request.headers.get("Stripe-Signature", ""), secret, time.time()
+        )
+    except stripe_signature.BadSignature as error:
+        current_app.logger.warning("Stripe webhook refused: %s", error)
+        return {"error": "the Stripe-Signature header does not check out"}, 400
+    event = _event(payload)
+    if event is None:
+        return {"error": "not a Stripe event"}, 400
+    kind, obj = event["type"], event["data"]["object"]
+    if kind not in PAID and kind != REFUNDED:
+        return {"received": True, "ignored": kind}, 200
+    if not insert_ignore(StripeEvent, id=event["id"], type=kind[:64], received_at=utcnow()):
+        db.session.rollback()
+        return {"received": True, "duplicate": True}, 200
+    if kind in PAID:
+        stored = _store_paid(obj, _when(event))
+    else:
+        stored = _store_refund(obj)
+    db.session.commit()
+    return {"received": True, "stored": stored}, 200
+
+
+def _event(payload: bytes) -> dict[str, Any] | None:
+    """The event if it has the shape Stripe documents (an id, a type, data.object)."""
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(event, dict):
+        return None
+    data = event.get("data")
+    ok = (
+        isinstance(event.get("id"), str) and 0 < len(event["id"]) <= 255
+        and isinstance(event.get("type"), str)
+        and isinstance(data, dict) and isinstance(data.get("object"), dict)
+    )  # fmt: skip
+    return event if ok else None
+
+
+def _when(event: dict[str, Any]) -> datetime:
+    created = event.get("created")
+    if isinstance(created, int) and 0 < created < 2**33:
+        return datetime.fromtimestamp(created, UTC)
+    return utcnow()
+
+
+def _store_paid(session: dict[str, Any], when: datetime) -> bool:
+    """A paid Checkout Session -> one pre-order (a second event for the same session adds
+    nothing). False when the session is not paid yet or lacks an amount."""
+    amount, currency, session_id = (
+        session.get("amount_total"), session.get("currency"), session.get("id"),
+    )  # fmt: skip
+    if session.get("payment_status") != "paid":
+        return False  # a delayed payment method: async_payment_succeeded follows
+    if not (isinstance(amount, int) and 0 <= amount < 2**31 and isinstance(session_id, str)):
+        return False
+    if not (isinstance(currency, str) and re.fullmatch(r"[a-zA-Z]{3}", currency)):
+        return False
+    page, tier, key = _attribution(session.get("client_reference_id"))
+    experiment, variant = _arm(page, key) if page is not None else (None, None)
+    intent = session.get("payment_intent")
+    return insert_ignore(
+        PreOrder, checkout_session=session_id[:255],
+        payment_intent=intent[:255] if isinstance(intent, str) else None,
+        page=page, experiment=experiment, variant=variant, tier=tier, visitor_key=key,
+        amount=amount, currency=currency.upper(), refunded=0, created_at=when,
+    )  # fmt: skip
+
+
+def _attribution(ref: Any) -> tuple[str | None, str, str | None]:
+    """(page, tier name, visitor key) from client_reference_id; a payment that did not come
+    through the kit's button (no or a foreign reference) belongs to no page."""
+    match = REFERENCE_RE.match(ref) if isinstance(ref, str) else None
+    if match is None:
+        return None, "", None
+    key, slug, tier = match.groups()
+    page = pages().get(slug)
+    contents = page.contents() if page is not None else []
+    names = {t.key: t.name for _, content in contents for t in content.tiers}
+    return slug, names.get(tier, tier), None if key == "none" else key
+
+
+def _arm(slug: str, key: str | None) -> tuple[str | None, str | None]:
+    """The experiment and variant the visitor was counted in on that page (their exposure in
+    the page's current experiment), or (None, None): not counted, unattributed."""
+    page = pages().get(slug)
+    if page is None or key is None:
+        return None, None
+    experiment = current_experiment(page)
+    variant = db.session.scalar(
+        select(Exposure.variant).where(
+            Exposure.page == slug, Exposure.experiment == experiment, Exposure.visitor_key == key
+        )
+    )
+    return (experiment, variant) if variant is not None else (None, None)
+
+
+def _store_refund(charge: dict[str, Any]) -> bool:
+    """How much of a pre-order's payment went back (Stripe sends the running total, so an
+    older event arriving late changes nothing). False for a payment that is no pre-order."""
+    intent, refunded = charge.get("payment_intent"), charge.get("amount_refunded")
+    if not (isinstance(intent, str) and isinstance(refunded, int) and 0 < refunded < 2**31):
+        return False
+    changed = db.session.execute(
+        update(PreOrder)
+        .where(PreOrder.payment_intent == intent, PreOrder.refunded < refunded)
+        .values(refunded=refunded, refunded_at=utcnow())
+    )
+    return changed.rowcount > 0

@@ -1,0 +1,212 @@
+"""Ad spend and what it bought: cost per visitor, per signup, per confirmed signup and per
+pre-order, for each amount a founder recorded against a UTM source (and campaign) and a range
+of days.
+
+The traffic an amount bought is read from the kept source counts (``daily_sources``, the
+sources page's own rows): visitors first seen on those days with that ``utm_source`` (or, when
+a campaign is named, that ``utm_campaign``), and of them the visitors who signed up and who
+confirmed on those days; pre-orders are the paying visitors whose first visit carried the tag.
+Costs come with the 95 % interval of the conversion they rest on (kit/stats.cost_per), and
+none below the minimum of visitors the verdicts use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+
+from sqlalchemy import distinct
+from sqlalchemy import func
+from sqlalchemy import select
+
+from . import money
+from .models import AdSpend
+from .models import DailySource
+from .models import Exposure
+from .models import PreOrder
+from .models import db
+from .results import PAID
+from .stats import Cost
+from .stats import cost_per
+
+MAX_DAYS = 366 * 3  # a range longer than this is a typing mistake
+
+
+class SpendError(ValueError):
+    """A spend entry that can't be stored; the message says which field and why."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A checked spend entry, ready to store."""
+
+    utm_source: str
+    utm_campaign: str
+    first_day: date
+    last_day: date
+    amount: int
+    currency: str
+
+
+def check(
+    source: str, campaign: str, first: str | date, last: str | date, amount: str, code: str
+) -> Entry:
+    """What a founder typed, checked: raises ``SpendError`` naming the field."""
+    source, campaign = source.strip(), campaign.strip()
+    if not source or len(source) > 100:
+        raise SpendError("source: the utm_source value of the ads, 1 to 100 characters")
+    if len(campaign) > 100:
+        raise SpendError("campaign: 100 characters at most")
+    first_day, last_day = _day(first, "from"), _day(last, "to")
+    if last_day < first_day:
+        raise SpendError("to: the last day comes before the first")
+    if (last_day - first_day).days > MAX_DAYS:
+        raise SpendError(f"to: a range of more than {MAX_DAYS} days")
+    try:
+        code = money.currency(code)
+        minor = money.parse(amount, code)
+    except money.MoneyError as error:
+        raise SpendError(f"amount: {error}") from None
+    return Entry(source, campaign, first_day, last_day, minor, code)
+
+
+def _day(value: str | date, field: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise SpendError(f"{field}: {value!r} is not a date like 2026-11-01") from None
+
+
+def add(page: str, entry: Entry) -> AdSpend:
+    """Store the entry for the page (the caller commits)."""
+    row = AdSpend(page=page, **entry.__dict__)
+    db.session.add(row)
+    return row
+
+
+@dataclass(frozen=True)
+class Costs:
+    """Traffic an amount bought and what each step cost (None: not enough data)."""
+
+    visitors: int
+    signed_up: int
+    confirmed: int
+    paying: int
+    per_visitor: float | None
+    per_signup: Cost | None
+    per_confirmed: Cost | None
+    per_preorder: Cost | None
+
+
+def costs_of(
+    amount: int, visitors: int, signed_up: int, confirmed: int, paying: int, min_visitors: int
+) -> Costs:
+    return Costs(
+        visitors, signed_up, confirmed, paying,
+        amount / visitors if visitors else None,  # exact: no interval, no minimum
+        cost_per(amount, visitors, signed_up, min_visitors),
+        cost_per(amount, visitors, confirmed, min_visitors),
+        cost_per(amount, visitors, paying, min_visitors),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CostRow:
+    """One spend entry and what it bought."""
+
+    spend: AdSpend
+    costs: Costs
+
+    @property
+    def label(self) -> str:
+        return label(self.spend)
+
+
+def label(entry: AdSpend | Entry) -> str:
+    """ "google / spring-sale", or "google" for the whole source."""
+    campaign = entry.utm_campaign
+    return f"{entry.utm_source} / {campaign}" if campaign else entry.utm_source
+
+
+def costs(page: str, min_visitors: int) -> list[CostRow]:
+    """Every spend entry of the page, newest range first, with its costs."""
+    entries = db.session.scalars(
+        select(AdSpend).where(AdSpend.page == page)
+        .order_by(AdSpend.first_day.desc(), AdSpend.id.desc())
+    ).all()  # fmt: skip
+    return [
+        CostRow(entry, costs_of(entry.amount, *_traffic(entry), _paying(entry), min_visitors))
+        for entry in entries
+    ]
+
+
+def _traffic(entry: AdSpend) -> tuple[int, int, int]:
+    dimension, value = (
+        ("utm_campaign", entry.utm_campaign) if entry.utm_campaign
+        else ("utm_source", entry.utm_source)
+    )  # fmt: skip
+    sums = db.session.execute(
+        select(func.sum(DailySource.visitors), func.sum(DailySource.signed_up),
+               func.sum(DailySource.converted))
+        .where(DailySource.page == entry.page, DailySource.dimension == dimension,
+               DailySource.value == value, DailySource.day >= entry.first_day,
+               DailySource.day <= entry.last_day)
+    ).one()  # fmt: skip
+    return tuple(int(n or 0) for n in sums)  # type: ignore[return-value]
+
+
+def _paying(entry: AdSpend) -> int:
+    """Visitors with the entry's tag who paid a pre-order (not refunded in full) on its days."""
+    tag = (
+        Exposure.utm_campaign == entry.utm_campaign if entry.utm_campaign
+        else Exposure.utm_source == entry.utm_source
+    )  # fmt: skip
+    start = datetime.combine(entry.first_day, time(), UTC)
+    end = datetime.combine(entry.last_day + timedelta(days=1), time(), UTC)
+    return db.session.scalar(
+        select(func.count(distinct(PreOrder.visitor_key)))
+        .join(Exposure, (Exposure.page == PreOrder.page)
+              & (Exposure.experiment == PreOrder.experiment)
+              & (Exposure.visitor_key == PreOrder.visitor_key))
+        .where(PreOrder.page == entry.page, PAID, tag,
+               PreOrder.created_at >= start, PreOrder.created_at < end)
+    ) or 0  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Summary:
+    """All of a page's spend together, for the overview."""
+
+    amount: dict[str, int]  # per currency
+    costs: Costs | None  # None when the spend is in several currencies
+
+
+def summary(rows: list[CostRow], min_visitors: int) -> Summary | None:
+    """The page's entries added up (None without any): entries should not overlap."""
+    if not rows:
+        return None
+    amount: dict[str, int] = {}
+    for row in rows:
+        amount[row.spend.currency] = amount.get(row.spend.currency, 0) + row.spend.amount
+    if len(amount) > 1:
+        return Summary(amount, None)
+    counts = [sum(getattr(row.costs, name) for row in rows)
+              for name in ("visitors", "signed_up", "confirmed", "paying")]  # fmt: skip
+    return Summary(amount, costs_of(next(iter(amount.values())), *counts, min_visitors))
+
+
+def cost_text(cost: Cost | None, currency: str) -> str:
+    """ "$4.20 ($3.10 to $6.50)"; "not enough data" below the minimum of visitors."""
+    if cost is None:
+        return "not enough data"
+    high = money.text(cost.high, currency) if cost.high is not None else "no upper bound yet"
+    low = money.text(cost.low, currency)
+    if cost.value is None:
+        return f"none yet (at least {low})"
+    return f"{money.text(cost.value, currency)} ({low} to {high})"

@@ -1,0 +1,396 @@
+"""Paid pre-orders: the tier's button goes through the kit to Stripe, Stripe's signed webhook
+puts the pre-order on the visitor's variant, once, and a refund takes its money back out.
+
+Events are signed with Stripe's own code (the ``stripe`` package), so the kit's check is
+tested against Stripe's documented scheme, not against itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import threading
+import time
+from collections import Counter
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+import stripe
+from scipy.stats import binomtest
+from sqlalchemy import func
+from sqlalchemy import select
+
+from kit import stripe_signature
+from kit.models import Exposure
+from kit.models import PreOrder
+from kit.models import StripeEvent
+from kit.models import db
+from tests.conftest import browser
+from tests.servers import gunicorn
+from tests.test_dashboard import logged_in
+from tests.test_dashboard import text_of
+
+SECRET = "whsec_test_0123456789abcdef"
+SHOP = """
+title = "Shop page"
+headline = "Headline A"
+cta = "Join"
+
+[pricing]
+[[pricing.tiers]]
+name = "Pro"
+price = "$49"
+checkout_url = "https://buy.stripe.com/test_pro?locale=en"
+
+[[pricing.tiers]]
+name = "Team plan"
+price = "$99"
+checkout_url = "https://buy.stripe.com/test_team"
+checkout_label = "Pre-order Team"
+
+[experiment]
+key = "price-1"
+
+[[experiment.variants]]
+name = "a"
+
+[[experiment.variants]]
+name = "b"
+headline = "Headline B"
+"""
+
+
+@pytest.fixture
+def shop_app(make_app, pages_dir):
+    (pages_dir / "shop.toml").write_text(SHOP, encoding="utf-8")
+    return make_app(STRIPE_WEBHOOK_SECRET=SECRET)
+
+
+def signed(event: dict, secret: str = SECRET, timestamp: int | None = None) -> tuple[bytes, str]:
+    """The body and Stripe-Signature header Stripe would send (made by Stripe's library)."""
+    body = json.dumps(event)
+    header = stripe.WebhookSignature.generate_signature_header(body, secret, timestamp)
+    return body.encode(), header
+
+
+def deliver(client, event: dict, **signing) -> tuple[int, dict]:
+    body, header = signed(event, **signing)
+    response = client.post(
+        "/webhooks/stripe", data=body, headers={"Stripe-Signature": header},
+        content_type="application/json",
+    )  # fmt: skip
+    return response.status_code, response.get_json(silent=True) or {}
+
+
+_events = iter(range(1, 10**6))
+
+
+def paid(reference: str | None, amount: int = 4900, currency: str = "usd", **session) -> dict:
+    """A ``checkout.session.completed`` event as Stripe sends it (the fields the kit reads)."""
+    n = next(_events)
+    obj = {
+        "id": f"cs_test_{n}", "object": "checkout.session", "amount_total": amount,
+        "currency": currency, "payment_status": "paid", "payment_intent": f"pi_test_{n}",
+        "client_reference_id": reference, "customer_details": {"email": "buyer@example.com"},
+        **session,
+    }  # fmt: skip
+    return {"id": f"evt_test_{n}", "object": "event", "type": "checkout.session.completed",
+            "created": int(time.time()), "data": {"object": obj}}  # fmt: skip
+
+
+def refund(order: dict, refunded: int) -> dict:
+    obj = order["data"]["object"]
+    n = next(_events)
+    charge = {"id": f"ch_test_{n}", "object": "charge", "amount": obj["amount_total"],
+              "amount_refunded": refunded, "payment_intent": obj["payment_intent"]}  # fmt: skip
+    return {"id": f"evt_test_{n}", "object": "event", "type": "charge.refunded",
+            "created": int(time.time()), "data": {"object": charge}}  # fmt: skip
+
+
+def click_checkout(visitor, tier: str = "pro") -> str:
+    """Open the page, press the tier's button: the Payment Link it went to."""
+    visitor.get("/shop")
+    response = visitor.get(f"/checkout/shop/{tier}")
+    assert response.status_code == 302
+    return response.headers["Location"]
+
+
+def reference_of(location: str) -> str:
+    return parse_qs(urlsplit(location).query)["client_reference_id"][0]
+
+
+def visitor_in(app, variant: str):
+    """A new browser that was assigned ``variant`` (assignment is random per visitor)."""
+    for _ in range(60):
+        visitor = browser(app)
+        visitor.get("/shop")
+        with app.app_context():
+            seen = db.session.scalars(select(Exposure.variant).order_by(Exposure.id.desc())).first()
+        if seen == variant:
+            return visitor
+    raise AssertionError(f"no visitor was assigned {variant!r} in 60 tries")
+
+
+def preorders(app) -> list[PreOrder]:
+    with app.app_context():
+        return list(db.session.scalars(select(PreOrder).order_by(PreOrder.id)))
+
+
+# --- the button -------------------------------------------------------------------------------
+
+
+def test_the_tier_button_goes_through_the_kit_to_the_payment_link_with_an_anonymous_reference(
+    shop_app,
+):
+    visitor = browser(shop_app)
+    html = visitor.get("/shop").get_data(as_text=True)
+    assert 'href="/checkout/shop/pro"' in html and ">Pre-order<" in html
+    assert 'href="/checkout/shop/team-plan"' in html and ">Pre-order Team<" in html
+    location = click_checkout(visitor)
+    assert location.startswith("https://buy.stripe.com/test_pro?locale=en&client_reference_id=")
+    key, slug, tier = reference_of(location).split("_")
+    assert (slug, tier) == ("shop", "pro")
+    assert re.fullmatch(r"[0-9a-f]{32}", key)  # a hash: no e-mail, no id, no cookie value
+    with shop_app.app_context():
+        assert db.session.scalar(select(Exposure.visitor_key)) == key
+    # The click counts like a goal, once per visitor.
+    visitor.get("/checkout/shop/pro")
+    api = shop_app.test_client().get(
+        "/api/pages/shop", headers={"Authorization": "Bearer test-api-token"}
+    ).get_json()
+    assert sum(arm["conversions"] for arm in api["goals"]["checkout:pro"]["arms"]) == 1
+
+
+def test_an_unknown_tier_or_a_tier_without_checkout_is_a_404(shop_app, pages_dir):
+    visitor = browser(shop_app)
+    assert visitor.get("/checkout/shop/enterprise").status_code == 404
+    assert visitor.get("/checkout/ab/pro").status_code == 404  # "Pro" there is a fake door
+
+
+# --- the webhook ------------------------------------------------------------------------------
+
+
+def test_a_signed_payment_is_a_pre_order_on_the_visitors_variant_on_the_dashboard(shop_app):
+    buyer = visitor_in(shop_app, "b")
+    location = click_checkout(buyer)
+    status, answer = deliver(shop_app.test_client(), paid(reference_of(location)))
+    assert (status, answer["stored"]) == (200, True)
+    [order] = preorders(shop_app)
+    where = (order.page, order.experiment, order.variant, order.tier)
+    assert where == ("shop", "price-1", "b", "Pro")
+    assert (order.amount, order.currency, order.refunded) == (4900, "USD", 0)
+    with shop_app.app_context():
+        columns = set(PreOrder.__table__.columns.keys())
+    assert not columns & {"email", "card", "address", "name"}  # only what the dashboard shows
+    page = text_of(logged_in(shop_app).get("/admin/shop"))
+    assert "Paid pre-orders" in page
+    assert re.search(r"b 1 1 100\.0%", page), page  # visitors, who paid, conversion
+    assert "b 1 $49.00 0" in page  # pre-orders, revenue, refunds
+
+
+def test_the_same_event_twice_is_one_pre_order(shop_app):
+    location = click_checkout(browser(shop_app))
+    event = paid(reference_of(location))
+    client = shop_app.test_client()
+    assert deliver(client, event) == (200, {"received": True, "stored": True})
+    assert deliver(client, event) == (200, {"received": True, "duplicate": True})
+    # Stripe's retry is a new signature over the same event: still one.
+    assert deliver(client, event, timestamp=int(time.time()) + 5)[1]["duplicate"]
+    # Another event for the same Checkout Session (async_payment_succeeded): still one.
+    again = {**event, "id": "evt_other", "type": "checkout.session.async_payment_succeeded"}
+    assert deliver(client, again) == (200, {"received": True, "stored": False})
+    assert len(preorders(shop_app)) == 1
+
+
+def test_a_refund_takes_the_money_and_the_conversion_back_out(shop_app):
+    buyer = visitor_in(shop_app, "a")
+    location = click_checkout(buyer)
+    order = paid(reference_of(location), amount=4900)
+    client, founder = shop_app.test_client(), logged_in(shop_app)
+    deliver(client, order)
+    assert "a 1 $49.00 0" in text_of(founder.get("/admin/shop"))
+    assert deliver(client, refund(order, 1900))[1]["stored"]  # part of it
+    assert "a 1 $30.00 1" in text_of(founder.get("/admin/shop"))
+    late = refund(order, 900)  # an older refund event delivered late: changes nothing
+    assert deliver(client, late)[1]["stored"] is False
+    deliver(client, refund(order, 4900))  # the rest
+    page = text_of(founder.get("/admin/shop"))
+    assert "a 1 $0.00 1" in page
+    assert "a (control) 1 0 0.0%" in page  # no longer a paying visitor
+    api = client.get("/api/pages/shop", headers={"Authorization": "Bearer test-api-token"})
+    arms = {arm["variant"]: arm for arm in api.get_json()["preorders"]["variants"]}
+    assert arms["a"] == {"variant": "a", "preorders": 1, "revenue": {"USD": 0}, "refunds": 1,
+                         "refunded": {"USD": 4900}, "paying_visitors": 0}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["no header", "wrong secret", "stale", "from the future", "body changed", "garbage header",
+     "not ascii", "no v1", "not an event"],
+)  # fmt: skip
+def test_unsigned_forged_or_stale_calls_are_refused_and_store_nothing(shop_app, case):
+    location = click_checkout(browser(shop_app))
+    event = paid(reference_of(location))
+    body, header = signed(event)
+    now = int(time.time())
+    if case == "wrong secret":
+        body, header = signed(event, secret="whsec_someone_else")
+    elif case == "stale":  # a captured genuine call, replayed six minutes later
+        body, header = signed(event, timestamp=now - 301)
+    elif case == "from the future":
+        body, header = signed(event, timestamp=now + 301)
+    elif case == "body changed":
+        body = body.replace(b"4900", b"9900")
+    elif case == "garbage header":
+        header = "t=abc,v1=,,=="
+    elif case == "not ascii":
+        header = f"t={now},v1=é{'0' * 63}"
+    elif case == "no v1":
+        header = header.replace("v1=", "v0=")
+    elif case == "not an event":
+        body, header = signed(["a list"])  # type: ignore[arg-type]
+    headers = {} if case == "no header" else {"Stripe-Signature": header}
+    response = shop_app.test_client().post("/webhooks/stripe", data=body, headers=headers)
+    assert response.status_code == 400
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert preorders(shop_app) == []
+    with shop_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 0
+
+
+def test_without_a_signing_secret_no_event_is_believed(make_app, pages_dir):
+    (pages_dir / "shop.toml").write_text(SHOP, encoding="utf-8")
+    app = make_app()
+    status, answer = deliver(app.test_client(), paid("none_shop_pro"))
+    assert status == 400 and "STRIPE_WEBHOOK_SECRET" in answer["error"]
+    assert preorders(app) == []
+
+
+def test_payments_not_through_a_counted_visit_are_kept_apart(shop_app):
+    """The founder trying their own checkout, or a payment made straight from the link: on
+    record, never in a variant's numbers."""
+    founder = logged_in(shop_app)
+    founder.get("/shop")
+    location = founder.get("/checkout/shop/pro").headers["Location"]
+    assert reference_of(location) == "none_shop_pro"
+    client = shop_app.test_client()
+    assert deliver(client, paid(reference_of(location)))[1]["stored"]
+    assert deliver(client, paid(None))[1]["stored"]  # straight from the Payment Link
+    assert deliver(client, paid("forged_ref_with_!"))[1]["stored"]
+    orders = preorders(shop_app)
+    assert [(o.page, o.variant) for o in orders] == [("shop", None), (None, None), (None, None)]
+    page = text_of(founder.get("/admin/shop"))
+    assert "1 pre-order on this page came from visitors not counted" in page
+    assert not re.search(r"[ab] 1 \$49\.00", page)
+
+
+def test_an_unpaid_session_waits_for_its_async_payment(shop_app):
+    location = click_checkout(browser(shop_app))
+    pending = paid(reference_of(location), payment_status="unpaid")
+    client = shop_app.test_client()
+    assert deliver(client, pending)[1]["stored"] is False
+    succeeded = {**pending, "id": "evt_ok", "type": "checkout.session.async_payment_succeeded"}
+    succeeded["data"] = {"object": {**pending["data"]["object"], "payment_status": "paid"}}
+    assert deliver(client, succeeded)[1]["stored"] is True
+    assert len(preorders(shop_app)) == 1
+
+
+def test_paid_conversion_per_variant_has_the_signups_statistics(shop_app):
+    """Visitor -> paid per variant, a visitor paying twice counted once, with Wilson
+    intervals that match scipy's; the CSV and `kit stats` carry the same."""
+    client = shop_app.test_client()
+    seen: Counter[str] = Counter()
+    paying: Counter[str] = Counter()
+    orders: Counter[str] = Counter()
+    for n in range(12):
+        visitor = browser(shop_app)
+        visitor.get("/shop")
+        with shop_app.app_context():
+            newest = select(Exposure.variant).order_by(Exposure.id.desc())
+            variant = db.session.scalars(newest).first()
+        seen[variant] += 1
+        if n % 3 == 0:
+            paying[variant] += 1
+            for _ in range(1 if n else 2):  # the first buyer pre-orders twice
+                location = visitor.get("/checkout/shop/pro").headers["Location"]
+                deliver(client, paid(reference_of(location)))
+                orders[variant] += 1
+    api = client.get("/api/pages/shop", headers={"Authorization": "Bearer test-api-token"})
+    report = api.get_json()["preorders"]["results"]
+    assert [arm["name"] for arm in report["arms"]] == ["a", "b"]
+    for arm in report["arms"]:
+        assert (arm["conversions"], arm["visitors"]) == (paying[arm["name"]], seen[arm["name"]])
+        expected = binomtest(paying[arm["name"]], seen[arm["name"]]).proportion_ci(method="wilson")
+        assert arm["rate_interval"]["low"] == pytest.approx(expected.low)
+        assert arm["rate_interval"]["high"] == pytest.approx(expected.high)
+    founder = logged_in(shop_app)
+    table = founder.get("/admin/shop/results.csv").get_data(as_text=True)
+    rows = [(r["variant"], r["paying_visitors"], r["preorders"], r["revenue"])
+            for r in csv.DictReader(io.StringIO(table))]  # fmt: skip
+    assert rows == [
+        (v, str(paying[v]), str(orders[v]), f"{orders[v] * 49:.2f} USD" if orders[v] else "")
+        for v in ("a", "b")
+    ]
+    out = shop_app.test_cli_runner().invoke(args=["kit", "stats", "shop"]).output
+    for v in ("a", "b"):
+        assert f"{v}: {paying[v]} of {seen[v]} visitors paid" in out
+        assert f"{orders[v]} pre-orders" in out
+
+
+def test_the_kits_check_agrees_with_stripes_own():
+    """A header made by Stripe's library passes ours, and ours passes Stripe's."""
+    body = json.dumps({"id": "evt_1", "type": "x"})
+    now = int(time.time())
+    theirs = stripe.WebhookSignature.generate_signature_header(body, SECRET, now)
+    stripe_signature.verify(body.encode(), theirs, SECRET, now)
+    ours = stripe_signature.sign(body.encode(), SECRET, now)
+    assert stripe.WebhookSignature.verify_header(body, ours, SECRET, tolerance=300)
+    with pytest.raises(stripe_signature.BadSignature, match="stale"):
+        stripe_signature.verify(body.encode(), theirs, SECRET, now + 301)
+    # Several v1 signatures (Stripe sends two while a secret is being rolled): one must match.
+    rolled = f"t={now},v1={'0' * 64},{theirs.split(',')[1]}"
+    stripe_signature.verify(body.encode(), rolled, SECRET, now)
+
+
+# --- a running app, as Stripe reaches it ----------------------------------------------------
+
+
+def test_retries_and_two_workers_at_once_make_one_pre_order(app, database_url, pages_dir, tmp_path):
+    """Gunicorn with two workers; the same signed event sent 8 times at once, then again
+    later (a retry): every call answered 200, one pre-order."""
+    with app.app_context():
+        db.drop_all()
+    (pages_dir / "shop.toml").write_text(SHOP, encoding="utf-8")
+    env = {"WEB_CONCURRENCY": "2", "PAGES_DIR": str(pages_dir), "STRIPE_WEBHOOK_SECRET": SECRET,
+           "HOME_PAGE": "plain"}  # fmt: skip
+    with gunicorn(database_url, tmp_path / "gunicorn.log", **env) as base:
+        visitor = requests.Session()
+        visitor.headers["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0"
+        visitor.get(f"{base}/shop", timeout=5)
+        location = visitor.get(f"{base}/checkout/shop/pro", allow_redirects=False, timeout=5)
+        body, header = signed(paid(reference_of(location.headers["Location"])))
+        start = threading.Barrier(8)
+        statuses: list[int] = []
+
+        def send() -> None:
+            start.wait()
+            answer = requests.post(f"{base}/webhooks/stripe", data=body, timeout=10,
+                                   headers={"Stripe-Signature": header})  # fmt: skip
+            statuses.append(answer.status_code)
+
+        senders = [threading.Thread(target=send) for _ in range(8)]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join()
+        retry = requests.post(f"{base}/webhooks/stripe", data=body, timeout=10,
+                              headers={"Stripe-Signature": header})  # fmt: skip
+    assert statuses == [200] * 8 and retry.json() == {"received": True, "duplicate": True}
+    with app.app_context():
+        db.session.remove()
+        orders = db.session.execute(select(PreOrder.page, PreOrder.variant)).all()
+        assert len(orders) == 1 and orders[0].page == "shop" and orders[0].variant in ("a", "b")

@@ -186,5 +186,7 @@ def _spend(slug: str, since: datetime, until: datetime) -> dict[str, int]:
     ):  # fmt: skip
         days = (entry.last_day - entry.first_day).days + 1
         overlap = (min(last, entry.last_day) - max(first, entry.first_day)).days + 1
-        spent[entry.currency] = spent.get(entry.currency, 0) + round(entry.amount * overlap / days)
+        if days > 0 and overlap > 0:  # (an entry whose days run backwards spent nothing here)
+            share = round(entry.amount * overlap / days)
+            spent[entry.currency] = spent.get(entry.currency, 0) + share
     return spent

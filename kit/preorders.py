@@ -60,6 +60,7 @@ CHECKOUT_GOAL = "checkout:"  # goal clicks "checkout:<tier>": no page file's goa
 REFERENCE_RE = re.compile(r"^([0-9a-f]{32}|none)_([a-z0-9][a-z0-9-]{0,62})_([a-z0-9-]{1,40})$")
 PAID = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 REFUNDED = "charge.refunded"
+MAX_EVENT_BYTES = 1024 * 1024
 
 
 def reference(key: str | None, slug: str, tier: Tier) -> str:
@@ -100,6 +101,7 @@ def webhook() -> tuple[dict, int]:
     if not secret:
         current_app.logger.warning("Stripe webhook refused: STRIPE_WEBHOOK_SECRET is not set")
         return {"error": "this site takes no Stripe events: STRIPE_WEBHOOK_SECRET is not set"}, 400
+    request.max_content_length = MAX_EVENT_BYTES  # Stripe's events outgrow a form's limit
     payload = request.get_data(cache=False)
     try:
         stripe_signature.verify(

@@ -192,6 +192,14 @@ def test_a_signed_payment_is_a_pre_order_on_the_visitors_variant_on_the_dashboar
     assert "b 1 $49.00 0" in page  # pre-orders, revenue, refunds
 
 
+def test_a_large_event_is_taken_like_any_other(shop_app):
+    """Stripe's events carry much more than the kit reads (line items, metadata): bigger than
+    the 64 KB a visitor's form may send."""
+    location = click_checkout(browser(shop_app))
+    event = paid(reference_of(location), metadata={"note": "x" * 200_000})
+    assert deliver(shop_app.test_client(), event) == (200, {"received": True, "stored": True})
+
+
 def test_the_same_event_twice_is_one_pre_order(shop_app):
     location = click_checkout(browser(shop_app))
     event = paid(reference_of(location))

@@ -1,11 +1,13 @@
-"""Nothing a database can hold breaks a report: every admin page, CSV, API route and
-``kit stats`` answers, whatever rows the tables hold and however the page file changed since.
+"""Nothing a database can hold breaks a report: every admin page, CSV, API route, ``kit
+stats`` and the founder digest answer, whatever rows the tables hold and however the page
+file changed since.
 
 Hypothesis writes random page files (experiments added, renamed or removed, variants removed,
 weights changed, winners set, goals dropped) and random rows: exposures of past experiments
 and removed variants, daily counters that disagree with them, orphan, unattributed,
 unconfirmed and deleted signups, several signups per visitor, clicks on goals that no longer
-exist, dates decades apart. The founder must still get every report.
+exist, dates decades apart, pre-orders refunded more than they paid in unknown currencies,
+ad spend whose last day comes before its first. The founder must still get every report.
 """
 
 from __future__ import annotations
@@ -25,10 +27,13 @@ from sqlalchemy import delete
 from sqlalchemy import insert
 from sqlalchemy import select
 
+from kit import digest
+from kit.models import AdSpend
 from kit.models import DailyExposures
 from kit.models import Exposure
 from kit.models import GoalClick
 from kit.models import Outbox
+from kit.models import PreOrder
 from kit.models import Signup
 from kit.models import db
 from kit.results import experiments_of
@@ -145,17 +150,52 @@ def contents(draw) -> dict[str, list[dict]]:
             "page": "ab", "experiment": key, "variant": variant, "goal": goal,
             "visitor_key": f"v{visitor}", "created_at": datetime(2026, 10, 1, tzinfo=UTC),
         }  # fmt: skip
+    preorders = [
+        {
+            "checkout_session": f"cs_{n}", "page": "ab", "experiment": key, "variant": variant,
+            "tier": "Pro", "visitor_key": None if visitor is None else f"v{visitor}",
+            "amount": amount, "refunded": refunded, "currency": currency, "created_at": moment,
+        }  # fmt: skip
+        for n, (key, variant, visitor, amount, refunded, currency, moment) in enumerate(
+            draw(
+                st.lists(
+                    st.tuples(
+                        st.sampled_from([None, *KEYS]), st.sampled_from([None, *VARIANTS]),
+                        st.one_of(st.none(), st.integers(0, 30)), st.integers(0, 2**31 - 1),
+                        st.integers(0, 2**31 - 1), st.sampled_from(["USD", "JPY", "XYZ"]),
+                        MOMENTS,
+                    )
+                )
+            )
+        )  # fmt: skip
+    ]
+    spend = [
+        {"page": "ab", "utm_source": source, "utm_campaign": campaign, "first_day": first,
+         "last_day": last, "amount": amount, "currency": currency}  # fmt: skip
+        for source, campaign, first, last, amount, currency in draw(
+            st.lists(
+                st.tuples(
+                    st.sampled_from(["x", ""]), st.sampled_from(["", "c"]),
+                    st.dates(date(1990, 1, 1), date(2090, 1, 1)),
+                    st.dates(date(1990, 1, 1), date(2090, 1, 1)),  # before the first, even
+                    st.integers(0, 2**31 - 1), st.sampled_from(["USD", "EUR"]),
+                )
+            )
+        )
+    ]
     return {
         "exposures": exposures,
         "counters": list(counters.values()),
         "signups": signups,
         "clicks": list(clicks.values()),
+        "preorders": preorders,
+        "spend": spend,
     }
 
 
 def store(app, rows: dict[str, list[dict]]) -> None:
     with app.app_context():
-        for model in (GoalClick, Signup, DailyExposures, Exposure, Outbox):
+        for model in (GoalClick, Signup, DailyExposures, Exposure, Outbox, PreOrder, AdSpend):
             db.session.execute(delete(model))
         ids = []
         if rows["exposures"]:
@@ -176,6 +216,8 @@ def store(app, rows: dict[str, list[dict]]) -> None:
             (DailyExposures, rows["counters"]),
             (Signup, signups),
             (GoalClick, rows["clicks"]),
+            (PreOrder, rows["preorders"]),
+            (AdSpend, rows["spend"]),
         ):
             if values:
                 db.session.execute(insert(model), values)
@@ -219,6 +261,11 @@ def test_every_report_answers_whatever_the_database_holds(app, pages_dir, page_f
     for url in ["/api/pages", "/api/pages/ab", "/api/pages/ab/signups?confirmed=yes"]:
         assert api.get(url, headers=bearer).status_code == 200, url
     runner = app.test_cli_runner()
-    for args in (["kit", "stats"], ["kit", "stats", "ab"], ["kit", "export", "ab"]):
+    for args in (["kit", "stats"], ["kit", "stats", "ab"], ["kit", "export", "ab"],
+                 ["kit", "export", "ab", "--what", "results"], ["kit", "spend", "list", "ab"]):
         result = runner.invoke(args=args)
         assert result.exit_code == 0, (args, result.output, result.exception)
+    with app.app_context():  # the founder digest reads the same tables, over any period
+        pages = app.extensions["pages"].all()
+        for since in (datetime(1990, 1, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)):
+            digest.build(pages, since, since + timedelta(days=7), {"ab": ["x", "y"]})

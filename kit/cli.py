@@ -119,7 +119,9 @@ def stats_command(slug: str | None, experiment: str | None) -> None:
                 f"signups {line['signups']:>7,}  "
                 f"conversion {results.percent(line['rate']):>6} ({interval})  "
                 f"[{line['decision'].badge}]"
-            )
+                + (f"  pre-orders {line['preorders']:,} ({money.totals_text(line['revenue'])})"
+                   if line["preorders"] else "")
+            )  # fmt: skip
         ranked = results.ideas(pages)
         if len(ranked) > 1:
             click.echo("\nideas by conversion (all variants of each page's experiment together):")

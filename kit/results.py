@@ -320,7 +320,7 @@ def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
         clicked = _totals(per_day)
         goal_arms = [Arm(a.name, a.visitors, clicked.get(a.name, 0), a.weight) for a in arms]
         looks = _looks(goal_arms, _daily_rows(goal_arms, visitors, per_day))
-        report = analyse(goal_arms, min_visitors, looks=looks)
+        report = analyse(goal_arms, min_visitors, looks=looks, converted="clicked")
         signed_up = [AfterClick(a.name, a.conversions, after.get((name, a.name), 0))
                      for a in goal_arms]  # fmt: skip
         goals.append(GoalResult(name, labels.get(name, name), report, signed_up))
@@ -375,7 +375,7 @@ def preorders(
     paid = _totals(per_day)
     paying = [Arm(a.name, a.visitors, paid.get(a.name, 0), a.weight) for a in arms]
     looks = _looks(paying, _daily_rows(paying, visitors, per_day))
-    report = analyse(paying, min_visitors, looks=looks)
+    report = analyse(paying, min_visitors, looks=looks, converted="paid")
     orders: dict[str, list[int]] = {}
     revenue: dict[str, dict[str, int]] = {}
     refunded: dict[str, dict[str, int]] = {}

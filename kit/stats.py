@@ -499,8 +499,10 @@ def analyse(
     min_visitors: int = 100,
     alpha: float = ALPHA,
     looks: Sequence[Sequence[Arm]] = (),
+    converted: str = "signed up",
 ) -> Report:
     """Everything the dashboard shows for one experiment; the first arm is the control.
+    ``converted`` says in the verdict what a converted visitor did ("clicked", "paid").
 
     ``looks`` are earlier cumulative counts of the same arms (oldest first) for the running
     minimum of the always-valid p; the current counts are always the last look.
@@ -569,7 +571,9 @@ def analyse(
         directions = [path.direction for path in sequential]
         winner = _winner(report_arms, decisive, directions, alpha)
     needed = sample_size_per_arm(control_rate) if control_rate else None
-    verdict = _verdict(arms, report_arms, srm, enough, winner, needed, min_visitors, corrected)
+    verdict = _verdict(
+        arms, report_arms, srm, enough, winner, needed, min_visitors, corrected, converted
+    )
     return Report(report_arms, srm, enough, winner, leader, needed, corrected, verdict, METHODS)
 
 
@@ -604,6 +608,7 @@ def _verdict(
     needed: int | None,
     min_visitors: int,
     corrected: bool,
+    converted: str,
 ) -> str:
     control = arms[0]
     fewest = min(arm.visitors for arm in arms)
@@ -615,7 +620,7 @@ def _verdict(
         )
         return (
             f"No data to judge: the stored counts do not add up for {names}. Conversions are "
-            f"visitors who signed up, so they cannot outnumber visitors; the database holds "
+            f"visitors who {converted}, so they cannot outnumber visitors; the database holds "
             f"rows that do not match (old or hand-edited data)."
         )
     if len(arms) == 1:
@@ -623,12 +628,15 @@ def _verdict(
             return "No visitors yet."
         interval = control.rate_interval
         return (
-            f"{control.visitors:,} visitors, {control.conversions:,} signups: conversion "
+            f"{control.visitors:,} visitors, {control.conversions:,} {converted}: conversion "
             f"{_percent(control.rate)} (95% interval {_percent(interval.low)} to "
             f"{_percent(interval.high)}). Add an experiment to compare messages."
         )
     if needed is None:
-        guidance = "The visitors needed cannot be estimated until the control has signups."
+        guidance = (
+            f"The visitors needed cannot be estimated until some of the control's visitors "
+            f"have {converted}."
+        )
     else:
         guidance = (
             f"To detect a 20% relative lift with 80% power at 5% significance you need about "

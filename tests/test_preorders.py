@@ -29,6 +29,8 @@ from kit.models import Exposure
 from kit.models import PreOrder
 from kit.models import StripeEvent
 from kit.models import db
+from kit.stats import Arm
+from kit.stats import analyse
 from tests.conftest import browser
 from tests.servers import gunicorn
 from tests.test_dashboard import logged_in
@@ -402,3 +404,10 @@ def test_retries_and_two_workers_at_once_make_one_pre_order(app, database_url, p
         db.session.remove()
         orders = db.session.execute(select(PreOrder.page, PreOrder.variant)).all()
         assert len(orders) == 1 and orders[0].page == "shop" and orders[0].variant in ("a", "b")
+
+
+def test_the_verdict_speaks_of_visitors_who_paid_not_of_signups():
+    one = analyse([Arm("", 40, 3, 1.0)], converted="paid")
+    assert one.verdict.startswith("40 visitors, 3 paid: conversion 8% (95% interval 3% to 20%)")
+    none_yet = analyse([Arm("a", 150, 0, 1.0), Arm("b", 150, 2, 1.0)], converted="paid")
+    assert "until some of the control's visitors have paid" in none_yet.verdict

@@ -4,9 +4,7 @@ form and reads pre-orders and costs — on pages that pass axe, the Nu checker a
 
 from __future__ import annotations
 
-import json
 import shutil
-import time
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
@@ -16,7 +14,11 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-import stripe
+
+from tests.test_preorders import SECRET
+from tests.test_preorders import SHOP
+from tests.test_preorders import paid
+from tests.test_preorders import signed
 
 from .browser import ADMIN_PASSWORD
 from .browser import BROWSER_UA
@@ -27,28 +29,6 @@ from .browser import live_server
 from .browser import vnu_errors
 from .conftest import require
 
-SECRET = "whsec_e2e_0123456789"
-SHOP = """
-title = "Shop — pre-order a better notebook"
-headline = "A notebook that files itself"
-
-[pricing]
-[[pricing.tiers]]
-name = "Pro"
-price = "$49 once"
-checkout_url = "https://buy.stripe.com/test_e2e"
-checkout_label = "Pre-order Pro"
-
-[experiment]
-key = "price-1"
-
-[[experiment.variants]]
-name = "a"
-
-[[experiment.variants]]
-name = "b"
-headline = "Never file a note again"
-"""
 FOUNDER_PAGES = ["/admin/", "/admin/shop", "/admin/shop/sources"]
 
 
@@ -64,16 +44,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def pay(base: str, reference: str) -> dict:
-    """What Stripe sends when the Checkout Session for this reference is paid."""
-    event = {
-        "id": f"evt_e2e_{reference[:8]}", "type": "checkout.session.completed",
-        "created": int(time.time()),
-        "data": {"object": {"id": f"cs_e2e_{reference[:8]}", "amount_total": 4900,
-                            "currency": "usd", "payment_status": "paid",
-                            "payment_intent": "pi_e2e", "client_reference_id": reference}},
-    }  # fmt: skip
-    body = json.dumps(event)
-    header = stripe.WebhookSignature.generate_signature_header(body, SECRET)
+    """Stripe's call when the Checkout Session for this reference is paid, over HTTP."""
+    body, header = signed(paid(reference))
     answer = requests.post(f"{base}/webhooks/stripe", data=body, timeout=10,
                            headers={"Stripe-Signature": header})  # fmt: skip
     return answer.json()
@@ -90,12 +62,12 @@ def test_a_pre_order_and_ad_spend_reach_the_founders_pages(chromium: Any, shop: 
     require("axe", "vnu")
     visitor = chromium.new_context(user_agent=BROWSER_UA).new_page()
     visitor.goto(f"{shop}/shop?utm_source=e2e-ads")
-    button = visitor.get_by_role("link", name="Pre-order Pro")
+    button = visitor.get_by_role("link", name="Pre-order", exact=True)
     # The browser would go on to Stripe (no internet here): read where the kit sends it.
     answer = visitor.request.get(shop + button.get_attribute("href"), max_redirects=0)
     assert answer.status == 302
     location = answer.headers["location"]
-    assert location.startswith("https://buy.stripe.com/test_e2e?client_reference_id=")
+    assert location.startswith("https://buy.stripe.com/test_pro?locale=en&client_reference_id=")
     reference = parse_qs(urlsplit(location).query)["client_reference_id"][0]
     assert not reference.startswith("none_")  # a counted visitor: their anonymous key
     assert pay(shop, reference) == {"received": True, "stored": True}

@@ -137,7 +137,7 @@ class Tier:
         metadata=_doc(
             "A Stripe Payment Link: the button goes through /checkout/<page>/<tier> (counted "
             "per visitor and variant) to it, and the paid order is counted from Stripe's "
-            "webhook (see Pre-orders).",
+            "webhook (see Run a demand test).",
             _checkout,
         ),
     )

@@ -68,6 +68,9 @@ def check(
         raise SpendError(f"to: a range of more than {MAX_DAYS} days")
     try:
         code = money.currency(code)
+    except money.MoneyError as error:
+        raise SpendError(f"currency: {error}") from None
+    try:
         minor = money.parse(amount, code)
     except money.MoneyError as error:
         raise SpendError(f"amount: {error}") from None

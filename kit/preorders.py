@@ -47,6 +47,7 @@ from .models import db
 from .models import insert_ignore
 from .models import utcnow
 from .pages import Tier
+from .results import CHECKOUT_GOAL
 from .results import current_experiment
 from .waitlist import exposure_of
 from .waitlist import load_page
@@ -56,7 +57,6 @@ from .waitlist import visitor_key
 
 bp = Blueprint("preorders", __name__)
 
-CHECKOUT_GOAL = "checkout:"  # goal clicks "checkout:<tier>": no page file's goal has a colon
 REFERENCE_RE = re.compile(r"^([0-9a-f]{32}|none)_([a-z0-9][a-z0-9-]{0,62})_([a-z0-9-]{1,40})$")
 PAID = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 REFUNDED = "charge.refunded"

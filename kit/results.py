@@ -48,6 +48,8 @@ from .stats import wilson_interval
 
 # A signup counts as a conversion once confirmed (at once on pages without double opt-in).
 
+CHECKOUT_GOAL = "checkout:"  # a tier's pre-order button, counted as the goal "checkout:<tier>"
+
 SOURCE_DIMENSIONS = {
     "utm_source": "UTM source",
     "utm_medium": "UTM medium",
@@ -312,7 +314,10 @@ def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
     unattributed, unconfirmed = kept.unattributed, kept.unconfirmed
     clicks = _clicked_per_day(page, experiment)
     goal_names = [g.name for g in page.goals] + sorted(set(clicks) - {g.name for g in page.goals})
-    labels = {g.name: g.label for g in page.goals}
+    labels = {g.name: g.label for g in page.goals} | {
+        f"{CHECKOUT_GOAL}{t.key}": f"{t.checkout_label} ({t.name})"
+        for _, content in page.contents() for t in content.tiers if t.checkout_url
+    }  # fmt: skip
     after = _signed_up_after_click(page, experiment)
     goals = []
     for name in goal_names:

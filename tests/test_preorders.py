@@ -165,6 +165,8 @@ def test_the_tier_button_goes_through_the_kit_to_the_payment_link_with_an_anonym
         "/api/pages/shop", headers={"Authorization": "Bearer test-api-token"}
     ).get_json()
     assert sum(arm["conversions"] for arm in api["goals"]["checkout:pro"]["arms"]) == 1
+    page = text_of(logged_in(shop_app).get("/admin/shop"))
+    assert "Goal: Pre-order (Pro) (checkout:pro)" in page
 
 
 def test_an_unknown_tier_or_a_tier_without_checkout_is_a_404(shop_app, pages_dir):
@@ -371,12 +373,12 @@ def test_the_kits_check_agrees_with_stripes_own():
 
 def test_retries_and_two_workers_at_once_make_one_pre_order(app, database_url, pages_dir, tmp_path):
     """Gunicorn with two workers; the same signed event sent 8 times at once, then again
-    later (a retry): every call answered 200, one pre-order."""
+    later (a retry): every call answered 200, one pre-order; then its refund: revenue drops."""
     with app.app_context():
         db.drop_all()
     (pages_dir / "shop.toml").write_text(SHOP, encoding="utf-8")
     env = {"WEB_CONCURRENCY": "2", "PAGES_DIR": str(pages_dir), "STRIPE_WEBHOOK_SECRET": SECRET,
-           "HOME_PAGE": "plain"}  # fmt: skip
+           "HOME_PAGE": "plain", "API_TOKEN": "test-api-token"}  # fmt: skip
     with gunicorn(database_url, tmp_path / "gunicorn.log", **env) as base:
         visitor = requests.Session()
         visitor.headers["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0"
@@ -399,7 +401,20 @@ def test_retries_and_two_workers_at_once_make_one_pre_order(app, database_url, p
             sender.join()
         retry = requests.post(f"{base}/webhooks/stripe", data=body, timeout=10,
                               headers={"Stripe-Signature": header})  # fmt: skip
+        bearer = {"Authorization": "Bearer test-api-token"}
+        before = requests.get(f"{base}/api/pages/shop", headers=bearer, timeout=10).json()
+        body, header = signed(refund(json.loads(body), 4900))
+        refunded = requests.post(f"{base}/webhooks/stripe", data=body, timeout=10,
+                                 headers={"Stripe-Signature": header})  # fmt: skip
+        after = requests.get(f"{base}/api/pages/shop", headers=bearer, timeout=10).json()
     assert statuses == [200] * 8 and retry.json() == {"received": True, "duplicate": True}
+    assert refunded.json() == {"received": True, "stored": True}
+    revenue = [
+        {arm["variant"]: arm["revenue"] for arm in a["preorders"]["variants"] if arm["revenue"]}
+        for a in (before, after)
+    ]
+    assert list(revenue[0].values()) == [{"USD": 4900}]  # one pre-order, on its variant
+    assert list(revenue[1].values()) == [{"USD": 0}]  # refunded in full: revenue drops
     with app.app_context():
         db.session.remove()
         orders = db.session.execute(select(PreOrder.page, PreOrder.variant)).all()

@@ -3,7 +3,8 @@
     .venv/bin/python bench/dashboard.py [--db sqlite|postgresql|both] [--runs 7]
 
 Seeds one page (pages/demo.toml, its two-variant experiment) with --exposures exposures and
---signups signups spread over 90 days, with UTM sources, referrers and goal clicks, in a fresh
+--signups signups spread over 90 days, with UTM sources, referrers, goal clicks, a paid
+pre-order from one visitor in 500 and a month of ad spend per paid source, in a fresh
 SQLite file or in the PostgreSQL database from --postgres-url / BENCH_DATABASE_URL (a scratch
 database: its kit tables are dropped, migrated afresh and dropped again afterwards). Then it
 logs into the dashboard with Flask's test client (no network in the way) and times each admin
@@ -23,6 +24,7 @@ import tempfile
 import time
 from collections import Counter
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
@@ -37,9 +39,11 @@ from sqlalchemy import insert  # noqa: E402
 from kit import conversions  # noqa: E402
 from kit import create_app  # noqa: E402
 from kit.config import normalise_database_url  # noqa: E402
+from kit.models import AdSpend  # noqa: E402
 from kit.models import DailyExposures  # noqa: E402
 from kit.models import Exposure  # noqa: E402
 from kit.models import GoalClick  # noqa: E402
+from kit.models import PreOrder  # noqa: E402
 from kit.models import Signup  # noqa: E402
 from kit.models import db  # noqa: E402
 
@@ -54,7 +58,7 @@ def seed(exposures: int, signups: int, days: int = 90) -> None:
     rng = random.Random(1)
     start = datetime.now(UTC) - timedelta(days=days)
     signup_every = exposures // signups
-    exposure_rows, signup_rows, click_rows = [], [], []
+    exposure_rows, signup_rows, click_rows, preorder_rows = [], [], [], []
     daily: Counter = Counter()
     for n in range(exposures):
         variant = "a" if n % 2 else "b"
@@ -96,6 +100,16 @@ def seed(exposures: int, signups: int, days: int = 90) -> None:
                     "created_at": seen,
                 }
             )
+        if n % 500 == 0:  # one visitor in 500 pays for a pre-order (one in ten refunded)
+            preorder_rows.append(
+                {
+                    "checkout_session": f"cs_{n}", "payment_intent": f"pi_{n}", "page": "demo",
+                    "experiment": "headline-test-1", "variant": variant, "tier": "Team",
+                    "visitor_key": f"{n:032x}", "amount": 4900, "currency": "USD",
+                    "refunded": 4900 if n % 5000 == 0 else 0, "created_at": seen,
+                    "utm_source": exposure_rows[-1]["utm_source"],
+                }
+            )  # fmt: skip
         if len(exposure_rows) == BATCH:
             _flush(Exposure, exposure_rows)
     counters = [
@@ -107,6 +121,8 @@ def seed(exposures: int, signups: int, days: int = 90) -> None:
         (DailyExposures, counters),
         (Signup, signup_rows),
         (GoalClick, click_rows),
+        (PreOrder, preorder_rows),
+        (AdSpend, _spend(start.date(), days)),
     ):
         _flush(model, rows)
     db.session.commit()
@@ -117,6 +133,17 @@ def seed(exposures: int, signups: int, days: int = 90) -> None:
     else:
         db.session.execute(db.text("ANALYZE"))
         db.session.commit()
+
+
+def _spend(first: date, days: int) -> list[dict]:
+    """A month of ads per paid source, each month its own entry."""
+    return [
+        {"page": "demo", "utm_source": source, "utm_campaign": "", "amount": 30_000,
+         "currency": "USD", "first_day": first + timedelta(days=month * 30),
+         "last_day": first + timedelta(days=month * 30 + 29)}  # fmt: skip
+        for source in ("twitter", "producthunt")
+        for month in range(days // 30)
+    ]
 
 
 def _flush(model: type, rows: list[dict]) -> None:

@@ -323,6 +323,9 @@ class PreOrder(db.Model):
     variant: Mapped[str | None] = mapped_column(String(64))  # None: unattributed
     tier: Mapped[str] = mapped_column(String(64))
     visitor_key: Mapped[str | None] = mapped_column(String(64))
+    # The tags of the visit it came from (copied from the exposure): cost per pre-order by source.
+    utm_source: Mapped[str | None] = mapped_column(String(100))
+    utm_campaign: Mapped[str | None] = mapped_column(String(100))
     amount: Mapped[int] = mapped_column(Integer)  # in the currency's smallest unit (cents)
     currency: Mapped[str] = mapped_column(String(3))
     refunded: Mapped[int] = mapped_column(Integer, default=0)  # of amount, same unit

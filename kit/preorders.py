@@ -34,6 +34,7 @@ from flask import abort
 from flask import current_app
 from flask import redirect
 from flask import request
+from sqlalchemy import literal
 from sqlalchemy import select
 from sqlalchemy import update
 from werkzeug.wrappers import Response
@@ -164,13 +165,13 @@ def _store_paid(session: dict[str, Any], when: datetime) -> bool:
     if not (isinstance(currency, str) and re.fullmatch(r"[a-zA-Z]{3}", currency)):
         return False
     page, tier, key = _attribution(session.get("client_reference_id"))
-    experiment, variant = _arm(page, key) if page is not None else (None, None)
+    visit = _visit(page, key)
     intent = session.get("payment_intent")
     return insert_ignore(
         PreOrder, checkout_session=session_id[:255],
         payment_intent=intent[:255] if isinstance(intent, str) else None,
-        page=page, experiment=experiment, variant=variant, tier=tier, visitor_key=key,
-        amount=amount, currency=currency.upper(), refunded=0, created_at=when,
+        page=page, tier=tier, visitor_key=key, amount=amount, currency=currency.upper(),
+        refunded=0, created_at=when, **visit,
     )  # fmt: skip
 
 
@@ -187,19 +188,21 @@ def _attribution(ref: Any) -> tuple[str | None, str, str | None]:
     return slug, names.get(tier, tier), None if key == "none" else key
 
 
-def _arm(slug: str, key: str | None) -> tuple[str | None, str | None]:
-    """The experiment and variant the visitor was counted in on that page (their exposure in
-    the page's current experiment), or (None, None): not counted, unattributed."""
-    page = pages().get(slug)
-    if page is None or key is None:
-        return None, None
-    experiment = current_experiment(page)
-    variant = db.session.scalar(
-        select(Exposure.variant).where(
-            Exposure.page == slug, Exposure.experiment == experiment, Exposure.visitor_key == key
-        )
-    )
-    return (experiment, variant) if variant is not None else (None, None)
+def _visit(slug: str | None, key: str | None) -> dict[str, str | None]:
+    """The experiment, variant and UTM tags the visitor was counted with on that page (their
+    exposure in the page's current experiment); all None when not counted: unattributed."""
+    page = pages().get(slug) if slug is not None else None
+    found = None
+    if page is not None and key is not None:
+        experiment = current_experiment(page)
+        found = db.session.execute(
+            select(literal(experiment).label("experiment"), Exposure.variant,
+                   Exposure.utm_source, Exposure.utm_campaign)
+            .where(Exposure.page == slug, Exposure.experiment == experiment,
+                   Exposure.visitor_key == key)
+        ).first()  # fmt: skip
+    names = ("experiment", "variant", "utm_source", "utm_campaign")
+    return dict(found._mapping) if found is not None else dict.fromkeys(names)
 
 
 def _store_refund(charge: dict[str, Any]) -> bool:

@@ -26,7 +26,6 @@ from sqlalchemy import select
 from . import money
 from .models import AdSpend
 from .models import DailySource
-from .models import Exposure
 from .models import PreOrder
 from .models import db
 from .results import PAID
@@ -165,19 +164,17 @@ def _traffic(entry: AdSpend) -> tuple[int, int, int]:
 
 
 def _paying(entry: AdSpend) -> int:
-    """Visitors with the entry's tag who paid a pre-order (not refunded in full) on its days."""
+    """Visitors with the entry's tag who paid a pre-order (not refunded in full) on its days:
+    the page's few pre-orders, which keep the tags of the visit they came from."""
     tag = (
-        Exposure.utm_campaign == entry.utm_campaign if entry.utm_campaign
-        else Exposure.utm_source == entry.utm_source
+        PreOrder.utm_campaign == entry.utm_campaign if entry.utm_campaign
+        else PreOrder.utm_source == entry.utm_source
     )  # fmt: skip
     start = datetime.combine(entry.first_day, time(), UTC)
     end = datetime.combine(entry.last_day + timedelta(days=1), time(), UTC)
     return db.session.scalar(
         select(func.count(distinct(PreOrder.visitor_key)))
-        .join(Exposure, (Exposure.page == PreOrder.page)
-              & (Exposure.experiment == PreOrder.experiment)
-              & (Exposure.visitor_key == PreOrder.visitor_key))
-        .where(PreOrder.page == entry.page, PAID, tag,
+        .where(PreOrder.page == entry.page, PreOrder.variant.is_not(None), PAID, tag,
                PreOrder.created_at >= start, PreOrder.created_at < end)
     ) or 0  # fmt: skip
 

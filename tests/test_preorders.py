@@ -29,9 +29,11 @@ from kit.models import Exposure
 from kit.models import PreOrder
 from kit.models import StripeEvent
 from kit.models import db
+from kit.models import utcnow
 from kit.stats import Arm
 from kit.stats import analyse
 from tests.conftest import browser
+from tests.conftest import form_fields
 from tests.servers import gunicorn
 from tests.test_dashboard import logged_in
 from tests.test_dashboard import text_of
@@ -202,6 +204,37 @@ def test_a_large_event_is_taken_like_any_other(shop_app):
     location = click_checkout(browser(shop_app))
     event = paid(reference_of(location), metadata={"note": "x" * 200_000})
     assert deliver(shop_app.test_client(), event) == (200, {"received": True, "stored": True})
+
+
+def test_a_pre_order_is_priced_against_the_ad_spend_of_the_source_it_came_from(
+    make_app, pages_dir
+):
+    """Two of four visitors from the ads pay: $60 of ads is $30 per pre-order, its interval
+    from the paid conversion's (Wilson, 2 of 4)."""
+    (pages_dir / "shop.toml").write_text(SHOP, encoding="utf-8")
+    app = make_app(STRIPE_WEBHOOK_SECRET=SECRET, MIN_VISITORS_FOR_VERDICT=4)
+    for n in range(5):
+        visitor = browser(app)
+        visitor.get("/shop?utm_source=ads&utm_campaign=launch" if n < 4 else "/shop")
+        if n in (0, 1, 4):  # the fifth buyer came without the tag
+            deliver(app.test_client(), paid(reference_of(click_checkout(visitor))))
+    today = utcnow().date().isoformat()
+    founder = logged_in(app)
+    token = form_fields(founder.get("/admin/shop/sources").get_data(as_text=True))["csrf_token"]
+    spent = {"csrf_token": token, "source": "ads", "first_day": today, "last_day": today,
+             "amount": "60", "currency": "USD"}  # fmt: skip
+    founder.post("/admin/shop/spend", data=spent)
+    interval = binomtest(2, 4).proportion_ci(method="wilson")
+    per_preorder = (f"$30.00 (${6000 / (4 * interval.high) / 100:,.2f} to "
+                    f"${6000 / (4 * interval.low) / 100:,.2f})")  # fmt: skip
+    nobody = f"none yet (at least ${6000 / (4 * wilson_high(0, 4)) / 100:,.2f})"
+    page = text_of(founder.get("/admin/shop/sources"))
+    row = f"ads {today} to {today} $60.00 4 $15.00 0 {nobody} 0 {nobody} 2 {per_preorder}"
+    assert row in page
+
+
+def wilson_high(k: int, n: int) -> float:
+    return binomtest(k, n).proportion_ci(method="wilson").high
 
 
 def test_the_same_event_twice_is_one_pre_order(shop_app):

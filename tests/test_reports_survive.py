@@ -155,6 +155,7 @@ def contents(draw) -> dict[str, list[dict]]:
             "checkout_session": f"cs_{n}", "page": "ab", "experiment": key, "variant": variant,
             "tier": "Pro", "visitor_key": None if visitor is None else f"v{visitor}",
             "amount": amount, "refunded": refunded, "currency": currency, "created_at": moment,
+            "utm_source": "x" if visitor is not None and visitor % 2 else None,
         }  # fmt: skip
         for n, (key, variant, visitor, amount, refunded, currency, moment) in enumerate(
             draw(

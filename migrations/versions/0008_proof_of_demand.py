@@ -29,6 +29,8 @@ def upgrade():
         sa.Column("variant", sa.String(length=64), nullable=True),
         sa.Column("tier", sa.String(length=64), nullable=False),
         sa.Column("visitor_key", sa.String(length=64), nullable=True),
+        sa.Column("utm_source", sa.String(length=100), nullable=True),
+        sa.Column("utm_campaign", sa.String(length=100), nullable=True),
         sa.Column("amount", sa.Integer(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("refunded", sa.Integer(), nullable=False),

@@ -19,7 +19,6 @@ from datetime import datetime
 from datetime import time
 from datetime import timedelta
 
-from sqlalchemy import distinct
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -27,6 +26,7 @@ from . import money
 from .models import AdSpend
 from .models import DailySource
 from .models import PreOrder
+from .models import aware
 from .models import db
 from .results import PAID
 from .stats import Cost
@@ -137,46 +137,77 @@ def label(entry: AdSpend | Entry) -> str:
 
 
 def costs(page: str, min_visitors: int) -> list[CostRow]:
-    """Every spend entry of the page, newest range first, with its costs."""
+    """Every spend entry of the page, newest range first, with its costs: two reads for all
+    the entries (the tagged source counts and the paid pre-orders over their days), however
+    many entries a year of weekly ads leaves."""
     entries = db.session.scalars(
         select(AdSpend).where(AdSpend.page == page)
         .order_by(AdSpend.first_day.desc(), AdSpend.id.desc())
     ).all()  # fmt: skip
-    return [
-        CostRow(entry, costs_of(entry.amount, *_traffic(entry), _paying(entry), min_visitors))
-        for entry in entries
-    ]
+    if not entries:
+        return []
+    first, last = min(e.first_day for e in entries), max(e.last_day for e in entries)
+    traffic = _traffic(page, entries, first, last)
+    paid = _paid(page, first, last)
+    rows = []
+    for entry in entries:
+        tag = _tag(entry)
+        days = [c for day, c in traffic.get(tag, []) if entry.first_day <= day <= entry.last_day]
+        visitors, signed_up, confirmed = (sum(c[i] for c in days) for i in range(3))
+        paying = {key for day, tags, key in paid if tag in tags
+                  and entry.first_day <= day <= entry.last_day}  # fmt: skip
+        counts = costs_of(entry.amount, visitors, signed_up, confirmed, len(paying), min_visitors)
+        rows.append(CostRow(entry, counts))
+    return rows
 
 
-def _traffic(entry: AdSpend) -> tuple[int, int, int]:
-    dimension, value = (
-        ("utm_campaign", entry.utm_campaign) if entry.utm_campaign
-        else ("utm_source", entry.utm_source)
-    )  # fmt: skip
-    sums = db.session.execute(
-        select(func.sum(DailySource.visitors), func.sum(DailySource.signed_up),
+Tag = tuple[str, str]  # ("utm_source", "google") or ("utm_campaign", "launch")
+
+
+def _tag(entry: AdSpend) -> Tag:
+    """What an entry's visitors carry: the campaign when one is named, else the source."""
+    if entry.utm_campaign:
+        return ("utm_campaign", entry.utm_campaign)
+    return ("utm_source", entry.utm_source)
+
+
+def _traffic(
+    page: str, entries: list[AdSpend], first: date, last: date
+) -> dict[Tag, list[tuple[date, tuple[int, int, int]]]]:
+    """Per tag and day: visitors, signed up, confirmed (the kept source counts)."""
+    tags = {_tag(entry) for entry in entries}
+    query = (
+        select(DailySource.dimension, DailySource.value, DailySource.day,
+               func.sum(DailySource.visitors), func.sum(DailySource.signed_up),
                func.sum(DailySource.converted))
-        .where(DailySource.page == entry.page, DailySource.dimension == dimension,
-               DailySource.value == value, DailySource.day >= entry.first_day,
-               DailySource.day <= entry.last_day)
-    ).one()  # fmt: skip
-    return tuple(int(n or 0) for n in sums)  # type: ignore[return-value]
-
-
-def _paying(entry: AdSpend) -> int:
-    """Visitors with the entry's tag who paid a pre-order (not refunded in full) on its days:
-    the page's few pre-orders, which keep the tags of the visit they came from."""
-    tag = (
-        PreOrder.utm_campaign == entry.utm_campaign if entry.utm_campaign
-        else PreOrder.utm_source == entry.utm_source
+        .where(DailySource.page == page,
+               DailySource.dimension.in_({dimension for dimension, _ in tags}),
+               DailySource.value.in_({value for _, value in tags}),
+               DailySource.day >= first, DailySource.day <= last)
+        .group_by(DailySource.dimension, DailySource.value, DailySource.day)
     )  # fmt: skip
-    start = datetime.combine(entry.first_day, time(), UTC)
-    end = datetime.combine(entry.last_day + timedelta(days=1), time(), UTC)
-    return db.session.scalar(
-        select(func.count(distinct(PreOrder.visitor_key)))
-        .where(PreOrder.page == entry.page, PreOrder.variant.is_not(None), PAID, tag,
+    found: dict[Tag, list[tuple[date, tuple[int, int, int]]]] = {}
+    for dimension, value, day, *counts in db.session.execute(query):
+        day = date.fromisoformat(str(day)[:10])
+        found.setdefault((dimension, value), []).append((day, tuple(int(n or 0) for n in counts)))
+    return found
+
+
+def _paid(page: str, first: date, last: date) -> list[tuple[date, set[Tag], str]]:
+    """The page's paid pre-orders (not refunded in full, by counted visitors) on those days,
+    with the tags of the visit each came from: a handful of rows, read once."""
+    start = datetime.combine(first, time(), UTC)
+    end = datetime.combine(last + timedelta(days=1), time(), UTC)
+    rows = db.session.execute(
+        select(PreOrder.created_at, PreOrder.utm_source, PreOrder.utm_campaign,
+               PreOrder.visitor_key)
+        .where(PreOrder.page == page, PreOrder.variant.is_not(None), PAID,
                PreOrder.created_at >= start, PreOrder.created_at < end)
-    ) or 0  # fmt: skip
+    )  # fmt: skip
+    return [
+        (aware(at).date(), {("utm_source", source or ""), ("utm_campaign", campaign or "")}, key)
+        for at, source, campaign, key in rows
+    ]
 
 
 @dataclass(frozen=True)

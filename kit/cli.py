@@ -16,6 +16,7 @@ from . import digest
 from . import mail
 from . import money
 from . import results
+from . import signup_list
 from . import spend
 from .doctor import diagnose
 from .export import csv_lines
@@ -169,8 +170,8 @@ def export_command(slug: str, what: str, output: Any) -> None:
     if page is None:
         raise click.ClickException(f"no page called {slug!r}")
     if what == "signups":
-        header = results.SIGNUP_COLUMNS
-        rows: Any = results.signup_rows(slug)
+        header = signup_list.SIGNUP_COLUMNS
+        rows: Any = signup_list.signup_rows(slug)
     else:
         minimum = current_app.config["MIN_VISITORS_FOR_VERDICT"]
         outcome = results.page_results(page, results.current_experiment(page), minimum)

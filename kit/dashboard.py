@@ -1,7 +1,8 @@
 """The founder's side: a password-protected dashboard under /admin and a token API under /api.
 
-Views only read the request, ask kit/results for numbers and render them; all maths lives in
-kit/stats and all SQL in kit/results, so the page, the API and ``flask kit stats`` agree.
+Views only read the request, ask kit/results (kit/spend, kit/signup_list) for numbers and
+render them; all maths lives in kit/stats and the SQL in those modules, so the page, the API
+and ``flask kit stats`` agree.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from . import line
 from . import money
 from . import outbox
 from . import results
+from . import signup_list
 from . import spend
 from .auth import admin_password
 from .auth import is_admin
@@ -331,8 +333,8 @@ def signups(slug: str) -> str:
     search = request.args.get("q", "")[:200]
     number = request.args.get("page", 1, type=int)
     shown = request.args.get("confirmed", "")
-    confirmed = results.CONFIRMED_FILTER.get(shown)
-    listing = results.signup_listing(slug, search, number, SIGNUPS_PER_PAGE, confirmed)
+    confirmed = signup_list.CONFIRMED_FILTER.get(shown)
+    listing = signup_list.signup_listing(slug, search, number, SIGNUPS_PER_PAGE, confirmed)
     return render_template(
         "admin/signups.html",
         page=page,
@@ -369,9 +371,9 @@ def _csv(filename: str, header: list[str], rows: Any) -> Response:
 def signups_csv(slug: str) -> Response:
     _page_or_404(slug)
     shown = request.args.get("confirmed", "")
-    confirmed = results.CONFIRMED_FILTER.get(shown)
+    confirmed = signup_list.CONFIRMED_FILTER.get(shown)
     name = f"{slug}-signups{'-confirmed-' + shown if confirmed is not None else ''}.csv"
-    return _csv(name, results.SIGNUP_COLUMNS, results.signup_rows(slug, confirmed))
+    return _csv(name, signup_list.SIGNUP_COLUMNS, signup_list.signup_rows(slug, confirmed))
 
 
 @bp.get("/<slug>/results.csv")
@@ -445,10 +447,10 @@ def api_page(slug: str) -> dict:
 def api_signups(slug: str) -> dict:
     """A page's signups, newest first, 100 per page: ?page=N, ?confirmed=yes|no, ?q=text."""
     _page_or_404(slug)
-    confirmed = results.CONFIRMED_FILTER.get(request.args.get("confirmed", ""))
+    confirmed = signup_list.CONFIRMED_FILTER.get(request.args.get("confirmed", ""))
     search = request.args.get("q", "")[:200]
     number = request.args.get("page", 1, type=int)
-    listing = results.signup_listing(slug, search, number, API_SIGNUPS_PER_PAGE, confirmed)
+    listing = signup_list.signup_listing(slug, search, number, API_SIGNUPS_PER_PAGE, confirmed)
     return {
         "page": listing.page,
         "pages": listing.pages,

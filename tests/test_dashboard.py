@@ -20,7 +20,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from kit import conversions
-from kit import results
+from kit import signup_list
 from kit.models import DailyExposures
 from kit.models import Exposure
 from kit.models import GoalClick
@@ -526,7 +526,7 @@ def test_api_lists_signups_with_the_same_columns_and_filter(client, app):
     headers = {"Authorization": "Bearer test-api-token"}
     body = client.get("/api/pages/plain/signups?confirmed=yes", headers=headers).json
     assert body["total"] == 2 and body["pages"] == 1
-    assert set(body["signups"][0]) == set(results.SIGNUP_COLUMNS)
+    assert set(body["signups"][0]) == set(signup_list.SIGNUP_COLUMNS)
     bob = next(s for s in body["signups"] if s["email"] == "bob@example.com")
     assert bob["referred"] == "yes" and bob["confirmed_at"].startswith(str(utcnow().year))
     assert client.get("/api/pages/plain/signups").status_code == 401

@@ -284,10 +284,10 @@ def sources(slug: str, form: SpendForm | None = None, status: int = 200) -> tupl
         label: results.sources(page, experiment, column)
         for column, label in results.SOURCE_DIMENSIONS.items()
     }
+    minimum = _min_visitors()
     html = render_template(
         "admin/sources.html", page=page, experiment=experiment, tables=tables,
-        costs=spend.costs(slug, _min_visitors()), form=form or SpendForm(formdata=None),
-        minimum=_min_visitors(),
+        costs=spend.costs(slug, minimum), form=form or SpendForm(formdata=None), minimum=minimum,
     )  # fmt: skip
     return html, status
 

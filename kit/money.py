@@ -7,6 +7,7 @@ writes an amount back for people ("$120.50", "€9.00", "¥1,200", "120.50 CHF")
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from collections.abc import Mapping
 
 # Currencies without minor units (Stripe's list of zero-decimal currencies).
@@ -70,3 +71,12 @@ def plain(amounts: Mapping[str, int]) -> str:
 def places(code: str) -> int:
     """Digits after the point: 2 for USD, 0 for JPY."""
     return 0 if code in ZERO_DECIMAL else 2
+
+
+def add_up(amounts: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    """Amounts per currency added up: [{"USD": 100}, {"USD": 50, "EUR": 9}] -> USD 150, EUR 9."""
+    total: dict[str, int] = {}
+    for each in amounts:
+        for code, amount in each.items():
+            total[code] = total.get(code, 0) + amount
+    return total

@@ -439,9 +439,14 @@ class Page:
         return next((g for g in self.goals if g.name == name), None)
 
     @property
+    def tiers(self) -> list[Tier]:
+        """The pricing tiers of the page and of its variants."""
+        return [tier for _, content in self.contents() for tier in content.tiers]
+
+    @property
     def checkouts(self) -> bool:
         """Some tier, in the page or a variant, takes paid pre-orders."""
-        return any(t.checkout_url for _, content in self.contents() for t in content.tiers)
+        return any(tier.checkout_url for tier in self.tiers)
 
     def contents(self) -> list[tuple[str, Content]]:
         """The base content and each variant's, with the key prefix that names it in the file."""

@@ -41,7 +41,6 @@ from werkzeug.wrappers import Response
 
 from . import stripe_signature
 from .models import Exposure
-from .models import GoalClick
 from .models import PreOrder
 from .models import StripeEvent
 from .models import db
@@ -50,7 +49,7 @@ from .models import utcnow
 from .pages import Tier
 from .results import CHECKOUT_GOAL
 from .results import current_experiment
-from .waitlist import exposure_of
+from .waitlist import count_click
 from .waitlist import load_page
 from .waitlist import pages
 from .waitlist import resolve_visit
@@ -81,14 +80,7 @@ def checkout(slug: str, tier: str) -> Response:
     target = _tier(visit.content.tiers, tier)
     if target is None:
         abort(404, "This page has no pre-order of that name.")
-    exposure = exposure_of(visit)
-    key = visitor_key() if exposure is not None else None
-    if exposure is not None:
-        insert_ignore(
-            GoalClick, page=slug, experiment=visit.experiment, variant=exposure[1],
-            goal=CHECKOUT_GOAL + target.key, visitor_key=key, created_at=utcnow(),
-        )  # fmt: skip
-        db.session.commit()
+    key = visitor_key() if count_click(visit, CHECKOUT_GOAL + target.key) else None
     parts = urlsplit(target.checkout_url)
     ours = urlencode({"client_reference_id": reference(key, slug, target)})
     query = f"{parts.query}&{ours}" if parts.query else ours
@@ -183,8 +175,7 @@ def _attribution(ref: Any) -> tuple[str | None, str, str | None]:
         return None, "", None
     key, slug, tier = match.groups()
     page = pages().get(slug)
-    contents = page.contents() if page is not None else []
-    names = {t.key: t.name for _, content in contents for t in content.tiers}
+    names = {t.key: t.name for t in page.tiers} if page is not None else {}
     return slug, names.get(tier, tier), None if key == "none" else key
 
 

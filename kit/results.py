@@ -107,15 +107,7 @@ class PreOrders:
 
     @property
     def revenue(self) -> dict[str, int]:
-        return _sum_amounts(arm.revenue for arm in self.arms)
-
-
-def _sum_amounts(amounts: Iterable[dict[str, int]]) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for each in amounts:
-        for currency, amount in each.items():
-            total[currency] = total.get(currency, 0) + amount
-    return total
+        return money.add_up(arm.revenue for arm in self.arms)
 
 
 @dataclass(frozen=True)
@@ -313,8 +305,8 @@ def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
     goal_names = [g.name for g in page.goals] + sorted(set(clicks) - {g.name for g in page.goals})
     labels = {g.name: g.label for g in page.goals} | {
         f"{CHECKOUT_GOAL}{t.key}": f"{t.checkout_label} ({t.name})"
-        for _, content in page.contents() for t in content.tiers if t.checkout_url
-    }  # fmt: skip
+        for t in page.tiers if t.checkout_url
+    }
     after = _signed_up_after_click(page, experiment)
     goals = []
     for name in goal_names:

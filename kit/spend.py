@@ -222,9 +222,7 @@ def summary(rows: list[CostRow], min_visitors: int) -> Summary | None:
     """The page's entries added up (None without any): entries should not overlap."""
     if not rows:
         return None
-    amount: dict[str, int] = {}
-    for row in rows:
-        amount[row.spend.currency] = amount.get(row.spend.currency, 0) + row.spend.amount
+    amount = money.add_up({row.spend.currency: row.spend.amount} for row in rows)
     if len(amount) > 1:
         return Summary(amount, None)
     counts = [sum(getattr(row.costs, name) for row in rows)

@@ -506,18 +506,7 @@ def goal(slug: str, name: str) -> Response | str:
     if target is None:
         abort(404)
     visit = resolve_visit(page)
-    exposure = exposure_of(visit)
-    if exposure is not None:
-        insert_ignore(
-            GoalClick,
-            page=slug,
-            experiment=visit.experiment,
-            variant=exposure[1],
-            goal=name,
-            visitor_key=visitor_key(),
-            created_at=utcnow(),
-        )
-        db.session.commit()
+    count_click(visit, name)
     if target.url:
         return redirect(target.url)
     # The most interested visitors of all: ask them to join right here.
@@ -527,6 +516,25 @@ def goal(slug: str, name: str) -> Response | str:
         "coming_soon.html", page=page, content=visit.content, goal=target, form=form, notice="",
         action=url_for("waitlist.signup", slug=slug),
     )  # fmt: skip
+
+
+def count_click(visit: Visit, goal: str) -> bool:
+    """Count the visitor's click on a goal once, for the variant on record (commits); False
+    when the visitor is not counted (the founder, a bot, a preview, no exposure)."""
+    exposure = exposure_of(visit)
+    if exposure is None:
+        return False
+    insert_ignore(
+        GoalClick,
+        page=visit.page.slug,
+        experiment=visit.experiment,
+        variant=exposure[1],
+        goal=goal,
+        visitor_key=visitor_key(),
+        created_at=utcnow(),
+    )
+    db.session.commit()
+    return True
 
 
 def csrf_error(error: Exception) -> tuple:

@@ -63,7 +63,8 @@ def converted(connection: Connection, exposure_id: int, day: date, signed_up: bo
     """One more converted visitor, under the sources of their first visit, and one more
     signed-up visitor when the signup was confirmed as it was made (no double opt-in): one
     statement that reads the exposure and adds to its counter rows."""
-    statement = _counted(connection.dialect.name, "converted", signed_up)
+    adding = ("converted", "signed_up") if signed_up else ("converted",)
+    statement = _counted(connection.dialect.name, adding, first_signup=False)
     connection.execute(statement, {"exposure": exposure_id, "day": day})
 
 
@@ -71,20 +72,21 @@ def signed_up(connection: Connection, exposure_id: int | None, signup_id: int, d
     """With double opt-in, a visitor's first signup (waiting for confirmation): one more
     signed-up visitor under their sources, unless the browser signed up before. No exposure:
     the same statement, counting nothing."""
-    statement = _counted(connection.dialect.name, "signed_up", False)
+    statement = _counted(connection.dialect.name, ("signed_up",), first_signup=True)
     connection.execute(statement, {"exposure": exposure_id, "day": day, "signup": signup_id})
 
 
 @lru_cache(maxsize=6)
-def _counted(dialect: str, count: str, also_signed_up: bool) -> Insert:
-    """Built once per database kind and count: every signup runs one. The dimensions go in
-    name order, which is key order (see ``add_to_counters``)."""
+def _counted(dialect: str, adding: tuple[str, ...], first_signup: bool) -> Insert:
+    """One more for each of ``adding`` under the sources of the exposure (only when the
+    signup is its first, with ``first_signup``). Built once per database kind and kind of
+    count: every signup runs one. The dimensions go in name order, which is key order (see
+    ``add_to_counters``)."""
     exposure = Exposure.__table__
     day = bindparam("day", type_=Date)
-    added = {name: int(name == count or (also_signed_up and name == "signed_up"))
-             for name in COUNTS}  # fmt: skip
+    added = {name: int(name in adding) for name in COUNTS}
     first = exposure.c.id == bindparam("exposure")
-    if count == "signed_up":
+    if first_signup:
         signup = Signup.__table__
         earlier = select(signup.c.id).where(
             signup.c.exposure_id == exposure.c.id, signup.c.id != bindparam("signup")

@@ -70,8 +70,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         Path(app.config["PAGES_DIR"]), assets.STATIC_DIR, auto_reload=app.debug or app.testing
     )
     if registry.errors and _serving_production(app):
+        # One broken file must not take the site down: its page answers 503, the others serve.
         details = "\n  ".join(str(e) for e in registry.errors)
-        raise ConfigError(f"page files have errors; fix them and start again:\n  {details}")
+        app.logger.error(
+            "page files have errors; their pages answer 503 until fixed:\n  %s", details
+        )
     app.extensions["pages"] = registry
 
     from . import cli

@@ -9,6 +9,7 @@ import click
 from flask import Flask
 from flask import current_app
 from flask.cli import AppGroup
+from flask_migrate import upgrade
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -41,6 +42,11 @@ def kit() -> None:
 @kit.command("check")
 def check_command() -> None:
     """Validate every page file and list all problems, each with its file and key path."""
+    _check_pages()
+
+
+def _check_pages() -> None:
+    """List every page file's problems and fail (exit 1) when there is one."""
     registry = current_app.extensions["pages"]
     pages, errors = load_pages(registry.pages_dir, registry.static_dir)
     for slug in sorted(pages):
@@ -50,6 +56,14 @@ def check_command() -> None:
             click.echo(f"error  {error}", err=True)
         raise click.ClickException(f"{len(errors)} problem(s) in page files")
     click.echo(f"{len(pages)} page(s), no problems")
+
+
+@kit.command("release")
+def release_command() -> None:
+    """The deploy's release step: check every page file, then migrate the database. A page
+    file with a problem fails the deploy (exit 1, problems listed) before anything changes."""
+    _check_pages()
+    upgrade()
 
 
 @kit.command("new")

@@ -135,7 +135,7 @@ def _database(app: Flask) -> Iterator[Finding]:
             # Connecting would create the file: the doctor only looks.
             yield Finding(
                 f"database file {path} does not exist yet",
-                "run `flask --app app db upgrade` to create it (the Procfile's release step)",
+                "run `flask --app app kit release` to create it (the Procfile's release step)",
             )
             return
     try:
@@ -157,7 +157,7 @@ def _database(app: Flask) -> Iterator[Finding]:
         have = ", ".join(sorted(current)) or "none"
         yield Finding(
             f"database schema is at revision {have}, the code needs {', '.join(sorted(heads))}",
-            "run `flask --app app db upgrade` (the Procfile's release step does it on deploy)",
+            "run `flask --app app kit release` (the Procfile's release step does it on deploy)",
         )
     else:
         yield Finding("database schema is up to date")
@@ -167,7 +167,8 @@ def _pages(app: Flask) -> Iterator[Finding]:
     errors = app.extensions["pages"].errors
     if errors:
         yield Finding(
-            f"{len(errors)} problem(s) in page files, first: {errors[0]}",
+            f"{len(errors)} problem(s) in page files (their pages answer 503), first: "
+            f"{errors[0]}",
             "run `flask --app app kit check` to list them all, then fix the files",
         )
     else:

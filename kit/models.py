@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import sqlite3
 from datetime import UTC
@@ -25,6 +26,7 @@ from sqlalchemy import MetaData
 from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import Text
+from sqlalchemy import TypeDecorator
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase
@@ -48,6 +50,40 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
+# What neither database can hold in a text value: NUL (PostgreSQL refuses it) and lone
+# surrogates (no UTF-8 encoding: both drivers refuse them). Every text value bound to a
+# column passes here, from whatever entry (form, query string, cookie, page file, Stripe
+# event, CLI), so none can fail a query: each such character becomes U+FFFD. A lookup with
+# one (``?ref=%00x``) then finds nothing instead of failing; entries refuse or strip them
+# earlier, with a message, where a person typed them.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: str) -> str:
+    """``value`` with every character no database can hold replaced by U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", value)
+
+
+class _Storable(TypeDecorator):
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if isinstance(value, str) and _UNSTORABLE.search(value):
+            return storable(value)
+        return value
+
+
+class StoredString(_Storable):
+    """``String(n)`` whose values are made storable (see ``storable``)."""
+
+    impl = String
+    cache_ok = True
+
+
+class StoredText(_Storable):
+    """``Text`` whose values are made storable (see ``storable``)."""
+
+    impl = Text
+    cache_ok = True
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -64,6 +100,14 @@ def new_share_code() -> str:
     return secrets.token_urlsafe(9)
 
 
+SHARE_CODE_RE = re.compile(r"[A-Za-z0-9_-]{1,16}")
+
+
+def is_share_code(value: object) -> bool:
+    """Whether ``value`` has the shape of a share code (a link or cookie may carry anything)."""
+    return isinstance(value, str) and SHARE_CODE_RE.fullmatch(value) is not None
+
+
 class Exposure(db.Model):
     """The first time one visitor saw one experiment on one page; later views write nothing."""
 
@@ -74,18 +118,18 @@ class Exposure(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    page: Mapped[str] = mapped_column(String(64))
-    experiment: Mapped[str] = mapped_column(String(64))  # "" when the page runs no experiment
-    variant: Mapped[str] = mapped_column(String(64))
-    visitor_key: Mapped[str] = mapped_column(String(64))  # hash of the random cookie id
+    page: Mapped[str] = mapped_column(StoredString(64))
+    experiment: Mapped[str] = mapped_column(StoredString(64))  # "" when the page runs no experiment
+    variant: Mapped[str] = mapped_column(StoredString(64))
+    visitor_key: Mapped[str] = mapped_column(StoredString(64))  # hash of the random cookie id
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    utm_source: Mapped[str | None] = mapped_column(String(100))
-    utm_medium: Mapped[str | None] = mapped_column(String(100))
-    utm_campaign: Mapped[str | None] = mapped_column(String(100))
-    utm_content: Mapped[str | None] = mapped_column(String(100))
-    utm_term: Mapped[str | None] = mapped_column(String(100))
-    referrer_host: Mapped[str | None] = mapped_column(String(255))
-    device: Mapped[str] = mapped_column(String(16), default="desktop")
+    utm_source: Mapped[str | None] = mapped_column(StoredString(100))
+    utm_medium: Mapped[str | None] = mapped_column(StoredString(100))
+    utm_campaign: Mapped[str | None] = mapped_column(StoredString(100))
+    utm_content: Mapped[str | None] = mapped_column(StoredString(100))
+    utm_term: Mapped[str | None] = mapped_column(StoredString(100))
+    referrer_host: Mapped[str | None] = mapped_column(StoredString(255))
+    device: Mapped[str] = mapped_column(StoredString(16), default="desktop")
 
 
 class DailyCount:
@@ -98,9 +142,9 @@ class DailyCount:
         return (UniqueConstraint(*cls.KEY),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    page: Mapped[str] = mapped_column(String(64))
-    experiment: Mapped[str] = mapped_column(String(64))
-    variant: Mapped[str] = mapped_column(String(64))
+    page: Mapped[str] = mapped_column(StoredString(64))
+    experiment: Mapped[str] = mapped_column(StoredString(64))
+    variant: Mapped[str] = mapped_column(StoredString(64))
     day: Mapped[date] = mapped_column(Date)
     visitors: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -127,12 +171,12 @@ class DailySource(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    page: Mapped[str] = mapped_column(String(64))
-    experiment: Mapped[str] = mapped_column(String(64))
-    variant: Mapped[str] = mapped_column(String(64))
+    page: Mapped[str] = mapped_column(StoredString(64))
+    experiment: Mapped[str] = mapped_column(StoredString(64))
+    variant: Mapped[str] = mapped_column(StoredString(64))
     day: Mapped[date] = mapped_column(Date)
-    dimension: Mapped[str] = mapped_column(String(16))
-    value: Mapped[str] = mapped_column(String(255))  # "" when the visit had none
+    dimension: Mapped[str] = mapped_column(StoredString(16))
+    value: Mapped[str] = mapped_column(StoredString(255))  # "" when the visit had none
     visitors: Mapped[int] = mapped_column(Integer, default=0)
     converted: Mapped[int] = mapped_column(Integer, default=0)  # their first confirmed signup
     signed_up: Mapped[int] = mapped_column(Integer, default=0)  # first signup, confirmed or not
@@ -145,9 +189,9 @@ class Conversion(db.Model):
     __table_args__ = (UniqueConstraint("page", "experiment", "exposure_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    page: Mapped[str] = mapped_column(String(64))
-    experiment: Mapped[str] = mapped_column(String(64))
-    variant: Mapped[str] = mapped_column(String(64))
+    page: Mapped[str] = mapped_column(StoredString(64))
+    experiment: Mapped[str] = mapped_column(StoredString(64))
+    variant: Mapped[str] = mapped_column(StoredString(64))
     exposure_id: Mapped[int] = mapped_column(Integer)
     converted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -172,22 +216,22 @@ class Signup(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    page: Mapped[str] = mapped_column(String(64))
-    email: Mapped[str] = mapped_column(String(320))
-    email_key: Mapped[str] = mapped_column(String(320))  # lower-cased, for uniqueness
-    name: Mapped[str | None] = mapped_column(String(200))
-    answer: Mapped[str | None] = mapped_column(Text)
-    consent_text: Mapped[str | None] = mapped_column(Text)
+    page: Mapped[str] = mapped_column(StoredString(64))
+    email: Mapped[str] = mapped_column(StoredString(320))
+    email_key: Mapped[str] = mapped_column(StoredString(320))  # lower-cased, for uniqueness
+    name: Mapped[str | None] = mapped_column(StoredString(200))
+    answer: Mapped[str | None] = mapped_column(StoredText)
+    consent_text: Mapped[str | None] = mapped_column(StoredText)
     consented_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    experiment: Mapped[str | None] = mapped_column(String(64))
-    variant: Mapped[str | None] = mapped_column(String(64))  # None: unattributed
+    experiment: Mapped[str | None] = mapped_column(StoredString(64))
+    variant: Mapped[str | None] = mapped_column(StoredString(64))  # None: unattributed
     # The browser it came from (the exposures' hash of the cookie id): one browser signing up
     # several addresses is one visitor, and never its own referrer.
-    visitor_key: Mapped[str | None] = mapped_column(String(64))
+    visitor_key: Mapped[str | None] = mapped_column(StoredString(64))
     exposure_id: Mapped[int | None] = mapped_column(ForeignKey("exposure.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Referrals: the public code in share links, who referred this person, whom they brought.
-    share_code: Mapped[str] = mapped_column(String(16), unique=True, default=new_share_code)
+    share_code: Mapped[str] = mapped_column(StoredString(16), unique=True, default=new_share_code)
     referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("signup.id"), index=True)
     referrals: Mapped[int] = mapped_column(Integer, default=0)  # credited friends
     # Set at signup without double opt-in, else when the link in the e-mail is followed.
@@ -220,16 +264,17 @@ class Outbox(db.Model):
     __table_args__ = (Index("ix_outbox_status_due", "status", "due_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # mail | webhook | list
-    event: Mapped[str] = mapped_column(String(32))  # signup.created, confirm, status_link ...
-    target: Mapped[str] = mapped_column(String(500))  # address or URL
-    payload: Mapped[str] = mapped_column(Text)  # JSON
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # sending | done | failed
+    kind: Mapped[str] = mapped_column(StoredString(16))  # mail | webhook | list
+    event: Mapped[str] = mapped_column(StoredString(32))  # signup.created, confirm, status_link ...
+    target: Mapped[str] = mapped_column(StoredString(500))  # address or URL
+    payload: Mapped[str] = mapped_column(StoredText)  # JSON
+    # pending | sending | done | failed
+    status: Mapped[str] = mapped_column(StoredString(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(StoredText)
 
 
 class GoalClick(db.Model):
@@ -241,11 +286,11 @@ class GoalClick(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    page: Mapped[str] = mapped_column(String(64))
-    experiment: Mapped[str] = mapped_column(String(64))
-    variant: Mapped[str] = mapped_column(String(64))
-    goal: Mapped[str] = mapped_column(String(64))
-    visitor_key: Mapped[str] = mapped_column(String(64))
+    page: Mapped[str] = mapped_column(StoredString(64))
+    experiment: Mapped[str] = mapped_column(StoredString(64))
+    variant: Mapped[str] = mapped_column(StoredString(64))
+    goal: Mapped[str] = mapped_column(StoredString(64))
+    visitor_key: Mapped[str] = mapped_column(StoredString(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -255,7 +300,7 @@ class WaitlistLine(db.Model):
 
     __tablename__ = "waitlist_line"
 
-    page: Mapped[str] = mapped_column(String(64), primary_key=True)
+    page: Mapped[str] = mapped_column(StoredString(64), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     live: Mapped[int] = mapped_column(Integer)
     bump: Mapped[int] = mapped_column(Integer)
@@ -270,7 +315,7 @@ class LineBucket(db.Model):
 
     __tablename__ = "line_bucket"
 
-    page: Mapped[str] = mapped_column(String(64), primary_key=True)
+    page: Mapped[str] = mapped_column(StoredString(64), primary_key=True)
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
     people: Mapped[int] = mapped_column(Integer)
 
@@ -284,7 +329,7 @@ class RateLimit(db.Model):
 
     __tablename__ = "rate_limit"
 
-    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key: Mapped[str] = mapped_column(StoredString(255), primary_key=True)
     hits: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[float] = mapped_column(Float)  # Unix time the window ends
 
@@ -299,8 +344,8 @@ class AdminSession(db.Model):
     __tablename__ = "admin_session"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    password_marker: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(StoredString(64), unique=True)
+    password_marker: Mapped[str] = mapped_column(StoredString(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -316,18 +361,18 @@ class PreOrder(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    checkout_session: Mapped[str] = mapped_column(String(255), unique=True)  # Stripe's cs_...
-    payment_intent: Mapped[str | None] = mapped_column(String(255), index=True)  # refunds name it
-    page: Mapped[str | None] = mapped_column(String(64))  # None: paid without the kit's button
-    experiment: Mapped[str | None] = mapped_column(String(64))
-    variant: Mapped[str | None] = mapped_column(String(64))  # None: unattributed
-    tier: Mapped[str] = mapped_column(String(64))
-    visitor_key: Mapped[str | None] = mapped_column(String(64))
+    checkout_session: Mapped[str] = mapped_column(StoredString(255), unique=True)  # cs_...
+    payment_intent: Mapped[str | None] = mapped_column(StoredString(255), index=True)  # refunds
+    page: Mapped[str | None] = mapped_column(StoredString(64))  # None: not through the button
+    experiment: Mapped[str | None] = mapped_column(StoredString(64))
+    variant: Mapped[str | None] = mapped_column(StoredString(64))  # None: unattributed
+    tier: Mapped[str] = mapped_column(StoredString(64))
+    visitor_key: Mapped[str | None] = mapped_column(StoredString(64))
     # The tags of the visit it came from (copied from the exposure): cost per pre-order by source.
-    utm_source: Mapped[str | None] = mapped_column(String(100))
-    utm_campaign: Mapped[str | None] = mapped_column(String(100))
+    utm_source: Mapped[str | None] = mapped_column(StoredString(100))
+    utm_campaign: Mapped[str | None] = mapped_column(StoredString(100))
     amount: Mapped[int] = mapped_column(Integer)  # in the currency's smallest unit (cents)
-    currency: Mapped[str] = mapped_column(String(3))
+    currency: Mapped[str] = mapped_column(StoredString(3))
     refunded: Mapped[int] = mapped_column(Integer, default=0)  # of amount, same unit
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -339,8 +384,8 @@ class StripeEvent(db.Model):
 
     __tablename__ = "stripe_event"
 
-    id: Mapped[str] = mapped_column(String(255), primary_key=True)  # evt_...
-    type: Mapped[str] = mapped_column(String(64))
+    id: Mapped[str] = mapped_column(StoredString(255), primary_key=True)  # evt_...
+    type: Mapped[str] = mapped_column(StoredString(64))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -351,13 +396,13 @@ class AdSpend(db.Model):
     __tablename__ = "ad_spend"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    page: Mapped[str] = mapped_column(String(64), index=True)
-    utm_source: Mapped[str] = mapped_column(String(100))
-    utm_campaign: Mapped[str] = mapped_column(String(100), default="")
+    page: Mapped[str] = mapped_column(StoredString(64), index=True)
+    utm_source: Mapped[str] = mapped_column(StoredString(100))
+    utm_campaign: Mapped[str] = mapped_column(StoredString(100), default="")
     first_day: Mapped[date] = mapped_column(Date)
     last_day: Mapped[date] = mapped_column(Date)
     amount: Mapped[int] = mapped_column(Integer)  # in the currency's smallest unit (cents)
-    currency: Mapped[str] = mapped_column(String(3))
+    currency: Mapped[str] = mapped_column(StoredString(3))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -368,9 +413,9 @@ class DigestRun(db.Model):
 
     __tablename__ = "digest_run"
 
-    period: Mapped[str] = mapped_column(String(32), primary_key=True)  # "daily 2026-11-25"
+    period: Mapped[str] = mapped_column(StoredString(32), primary_key=True)  # "daily 2026-11-25"
     claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    verdicts: Mapped[str] = mapped_column(Text, default="{}")
+    verdicts: Mapped[str] = mapped_column(StoredText, default="{}")
 
 
 def insert_ignore(model: type[db.Model], **values: object) -> bool:

@@ -20,6 +20,7 @@ from . import line
 from .links import absolute_url
 from .models import Signup
 from .models import db
+from .models import is_share_code
 from .pages import Page
 from .pages import Reward
 
@@ -28,7 +29,7 @@ CONFIRM_MAX_AGE = 14 * 24 * 3600  # a confirmation link works for two weeks
 
 def find_by_share_code(slug: str, code: object) -> Signup | None:
     """The live signup of the page with this share code (a referrer, or the browser's own)."""
-    if not isinstance(code, str) or not 0 < len(code) <= 16:
+    if not is_share_code(code):
         return None
     return db.session.scalar(
         select(Signup).where(

@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response
 
 from . import ratelimit_storage
 from .config import ConfigError
+from .models import is_share_code
 
 # Endpoint -> (config key of its limit, HTTP methods it applies to). Views that don't exist in
 # this app (the dashboard before it is written, say) are skipped.
@@ -53,10 +54,11 @@ def _is_str_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
-def _is_signup_map(value: Any) -> bool:
-    # Page -> the share code of the browser's own signup (never a row id: ids tell list size).
+def _is_share_code_map(value: Any) -> bool:
+    # Page -> a share code: the browser's own signup's (never a row id: ids tell list size),
+    # or the one of the share link it came through.
     return isinstance(value, dict) and all(
-        isinstance(k, str) and isinstance(v, str) and 0 < len(v) <= 16 for k, v in value.items()
+        isinstance(k, str) and is_share_code(v) for k, v in value.items()
     )
 
 
@@ -65,11 +67,8 @@ def _is_signup_map(value: Any) -> bool:
 SESSION_SHAPES = {
     "vid": _is_visitor_id,
     "seen": _is_str_list,
-    "mine": _is_signup_map,
-    "ref": lambda value: (
-        isinstance(value, dict)
-        and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
-    ),
+    "mine": _is_share_code_map,
+    "ref": _is_share_code_map,
     # Retired: the admin login moved to its own cookie (kit/auth.py); old values are dropped.
     "admin": lambda value: False,
     "admin_at": lambda value: False,

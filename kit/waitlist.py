@@ -48,6 +48,7 @@ from .models import Signup
 from .models import db
 from .models import dialect_insert
 from .models import insert_ignore
+from .models import is_share_code
 from .models import utcnow
 from .pages import Content
 from .pages import Page
@@ -75,13 +76,19 @@ def pages() -> PageRegistry:
     return current_app.extensions["pages"]
 
 
+BEING_FIXED = "This page is being fixed. Please come back in a few minutes."
+
+
 def load_page(slug: str) -> Page:
-    """Return the page or a 404; in development a broken page file shows its errors instead."""
+    """Return the page or a 404. A page whose file has errors shows them in development and
+    answers 503 in production (logged at start): every other page keeps serving."""
     page = pages().get(slug)
     if page is None:
         errors = pages().errors_for(slug)
-        if errors:
+        if errors and (current_app.debug or current_app.testing):
             abort(make_response(render_template("page_errors.html", errors=errors), 500))
+        if errors:
+            abort(503, BEING_FIXED)
         abort(404)
     return page
 
@@ -293,7 +300,7 @@ def show(slug: str) -> tuple:
 def remember_referral(visit: Visit) -> None:
     """Keep ``?ref=CODE`` in the signed cookie until signup; checked then, not now (no query)."""
     code = request.args.get("ref")
-    if code and visit.counted and len(code) <= 16:
+    if visit.counted and is_share_code(code):
         session["ref"] = {**session.get("ref", {}), visit.page.slug: code}
 
 

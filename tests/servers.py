@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -118,30 +119,47 @@ def receiver(status: int = 200) -> Iterator[Receiver]:
         server.stop()
 
 
-@contextmanager
-def gunicorn(database_url: str, log: Path, **env: str) -> Iterator[str]:
-    """The Procfile's release and web commands in production mode: migrate ``database_url``,
-    serve it with gunicorn (``gunicorn.conf.py``) and the extra ``env``; yields the base URL.
-    Everything gunicorn prints (its access log too) goes to ``log``."""
-    port = free_port()
+def procfile(process: str) -> list[str]:
+    """The Procfile's command for ``process`` (release, web), run from the test's virtualenv."""
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    command = next(line.split(":", 1)[1] for line in lines if line.startswith(f"{process}:"))
+    words = shlex.split(command)
+    return [str(Path(sys.executable).parent / words[0]), *words[1:]]
+
+
+def production_env(database_url: str, **env: str) -> dict[str, str]:
+    """The environment a PaaS gives the app: its database, a secret, a port; ``env`` on top."""
     environ = {
         **os.environ,
         "DATABASE_URL": database_url.replace("postgresql+psycopg://", "postgres://"),
         "SECRET_KEY": "a-long-random-secret-value-0123456789",
-        "PORT": str(port),
+        "PORT": str(free_port()),
         **env,
     }
     environ.pop("FLASK_DEBUG", None)
-    bin_dir = Path(sys.executable).parent
-    flask = [bin_dir / "flask", "--app", "app", "db", "upgrade"]
-    release = subprocess.run(flask, cwd=ROOT, env=environ, capture_output=True, text=True)
-    assert release.returncode == 0, release.stderr
+    return environ
+
+
+def release(environ: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run the Procfile's release step."""
+    command = procfile("release")
+    return subprocess.run(command, cwd=ROOT, env=environ, capture_output=True, text=True)
+
+
+@contextmanager
+def gunicorn_process(
+    database_url: str, log: Path, **env: str
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The Procfile's release and web commands in production mode: migrate ``database_url``,
+    serve it with gunicorn (``gunicorn.conf.py``) and the extra ``env``; yields the base URL
+    and the gunicorn master. Everything gunicorn prints (its access log too) goes to ``log``."""
+    environ = production_env(database_url, **env)
+    done = release(environ)
+    assert done.returncode == 0, done.stderr
     with log.open("w") as output:
-        web = subprocess.Popen(
-            [bin_dir / "gunicorn", "app:app"], cwd=ROOT, env=environ, stdout=output, stderr=output
-        )
+        web = subprocess.Popen(procfile("web"), cwd=ROOT, env=environ, stdout=output, stderr=output)
         try:
-            base = f"http://127.0.0.1:{port}"
+            base = f"http://127.0.0.1:{environ['PORT']}"
             deadline = time.monotonic() + 30
             while True:
                 try:
@@ -151,7 +169,14 @@ def gunicorn(database_url: str, log: Path, **env: str) -> Iterator[str]:
                     assert web.poll() is None, log.read_text()
                     assert time.monotonic() < deadline, "gunicorn did not start in 30 s"
                     time.sleep(0.2)
-            yield base
+            yield base, web
         finally:
             web.terminate()
             web.wait(timeout=10)
+
+
+@contextmanager
+def gunicorn(database_url: str, log: Path, **env: str) -> Iterator[str]:
+    """``gunicorn_process``, for tests that only need the base URL."""
+    with gunicorn_process(database_url, log, **env) as (base, _):
+        yield base

@@ -51,7 +51,7 @@ def test_every_problem_is_listed_with_its_fix(make_app):
     assert "set PREFERRED_URL_SCHEME=https" in output
     # The test tables come from create_all, not from migrations: not at head.
     assert "PROBLEM  database schema is at revision none" in output
-    assert "flask --app app db upgrade" in output
+    assert "flask --app app kit release" in output
     assert "PROBLEM  pages optin ask for e-mail confirmation, but no mail is set up" in output
     assert "PROBLEM  BASE_URL is not set" in output
     assert "6 problem(s) to fix" in output
@@ -122,7 +122,7 @@ def test_doctor_creates_no_files(tmp_path, pages_dir):
     app = bare_app(pages_dir, f"sqlite:///{folder}/waitlist.sqlite3")
     result = doctor(app)
     assert f"PROBLEM  database file {folder}/waitlist.sqlite3 does not exist yet" in result.output
-    assert "db upgrade" in result.output
+    assert "kit release" in result.output
     assert not folder.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pages"]
 

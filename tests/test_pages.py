@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from kit import create_app
-from kit.config import ConfigError
 from kit.pages import load_page_file
 from kit.pages import load_pages
 from kit.pages import parse_page
 from kit.pages import schema_reference
 from kit.pages import starter_page
 from kit.toml_lines import line_of
+from tests.conftest import browser
 
 ROOT = Path(__file__).parent.parent
 
@@ -221,18 +220,19 @@ def test_broken_page_does_not_break_others_in_development(client, pages_dir):
     assert "theme.accent" in body and "experiment.variants[1].nonsense" in body
 
 
-def test_production_refuses_to_start_with_a_broken_page(pages_dir, monkeypatch):
+def test_production_serves_other_pages_and_503_for_a_broken_one(
+    make_app, pages_dir, monkeypatch, caplog
+):
     monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
     (pages_dir / "broken.toml").write_text(BROKEN)
-    with pytest.raises(ConfigError) as error:
-        create_app(
-            {
-                "SECRET_KEY": "x" * 40,
-                "PAGES_DIR": str(pages_dir),
-                "SQLALCHEMY_DATABASE_URI": "sqlite://",
-            }
-        )
-    assert "broken.toml:8: theme.accent" in str(error.value)
+    app = make_app(TESTING=False)
+    assert "broken.toml:8: theme.accent" in caplog.text
+    client = browser(app)
+    broken = client.get("/broken")
+    assert broken.status_code == 503
+    assert "This page is being fixed" in broken.get_data(as_text=True)
+    assert "theme.accent" not in broken.get_data(as_text=True)  # the errors are the founder's
+    assert client.get("/plain").status_code == 200
 
 
 def test_edited_page_shows_on_next_request(client, pages_dir):

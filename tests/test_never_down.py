@@ -1,0 +1,142 @@
+"""Never down, never a lost signup: odd input from visitors, founders and Stripe is refused with
+a message or ignored, on SQLite and PostgreSQL alike, and never turns into a 500 or a lost row."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+import requests
+from sqlalchemy import inspect
+from sqlalchemy import select
+
+from kit.models import PreOrder
+from kit.models import Signup
+from kit.models import db
+from tests.conftest import BROWSER_UA
+from tests.conftest import browser
+from tests.conftest import form_fields
+from tests.conftest import sign_up
+from tests.servers import gunicorn_process
+from tests.servers import production_env
+from tests.servers import release
+from tests.test_dashboard import logged_in
+from tests.test_preorders import SECRET
+from tests.test_preorders import SHOP
+from tests.test_preorders import deliver
+from tests.test_preorders import paid
+from tests.test_preorders import signed
+
+# --- characters a database can't hold --------------------------------------------------------
+
+
+def signups(app) -> list[Signup]:
+    with app.app_context():
+        return list(db.session.scalars(select(Signup).order_by(Signup.id)))
+
+
+def test_a_share_link_with_a_nul_byte_never_costs_a_signup(app):
+    """``/plain?ref=%00x`` once put NUL in the cookie, and every later signup of that browser
+    failed on PostgreSQL (while the error page said nothing was lost)."""
+    visitor = browser(app)
+    assert visitor.get("/plain?ref=%00x").status_code == 200
+    response = sign_up(visitor, email="ada@example.com")
+    assert response.status_code == 302
+    assert [s.email for s in signups(app)] == ["ada@example.com"]
+    assert signups(app)[0].referred_by_id is None
+
+
+def test_a_cookie_poisoned_before_the_fix_is_ignored(app):
+    """A browser that already carries a NUL share code (from an older release) still signs up."""
+    visitor = browser(app)
+    visitor.get("/plain")
+    with visitor.session_transaction() as session:
+        session["ref"] = {"plain": "\x00x"}
+        session["mine"] = {"plain": "\x00y"}
+    assert sign_up(visitor, email="bo@example.com").status_code == 302
+    assert visitor.get("/plain/thanks").status_code == 200
+    assert [s.email for s in signups(app)] == ["bo@example.com"]
+
+
+@pytest.mark.parametrize("query", ["%00", "a%00b", "%ED%A0%80", "%FF"])
+def test_the_signup_search_takes_any_text(app, query):
+    sign_up(browser(app), email="cy@example.com")
+    founder = logged_in(app)
+    assert founder.get(f"/admin/plain/signups?q={query}").status_code == 200
+    api = app.test_client()
+    token = {"Authorization": "Bearer test-api-token"}
+    answer = api.get(f"/api/pages/plain/signups?q={query}", headers=token)
+    assert answer.status_code == 200
+
+
+@pytest.mark.parametrize("where", ["id", "session", "payment_intent"])
+def test_a_stripe_event_with_a_nul_byte_is_taken(make_app, pages_dir, where):
+    (pages_dir / "shop.toml").write_text(SHOP, encoding="utf-8")
+    app = make_app(STRIPE_WEBHOOK_SECRET=SECRET)
+    event = paid(None)
+    if where == "id":
+        event["id"] += "\x00"
+    elif where == "session":
+        event["data"]["object"]["id"] += "\x00"
+    else:
+        event["data"]["object"]["payment_intent"] += "\x00"
+    status, _ = deliver(app.test_client(), event)
+    assert status == 200
+    with app.app_context():
+        assert db.session.scalar(select(PreOrder.amount)) == 4900
+
+
+# --- a broken page file ----------------------------------------------------------------------
+
+TYPO = 'title = "Typo page"\nheadline = "H"\nsubheadlin = "a typo"\n'
+
+
+def test_the_release_step_fails_on_a_broken_page_and_names_the_problem(app, database_url, tmp_path):
+    """The deploy stops before anything changes: exit 1, the file, line and key printed."""
+    pages = tmp_path / "release-pages"
+    pages.mkdir()
+    (pages / "typo.toml").write_text(TYPO)
+    done = release(production_env(database_url, PAGES_DIR=str(pages)))
+    assert done.returncode == 1
+    assert "typo.toml:3: subheadlin: unknown key (did you mean 'subheadline'?" in done.stderr
+    with app.app_context():
+        assert "alembic_version" not in inspect(db.engine).get_table_names()
+
+
+def test_a_broken_page_file_takes_down_only_its_own_page_across_a_reload(
+    app, database_url, pages_dir, tmp_path
+):
+    """gunicorn reloads (HUP, as a PaaS restart does) with one broken file: that page answers
+    503, every other page, signup and the webhook keep working, and the log names the problem."""
+    with app.app_context():
+        db.drop_all()
+    log = tmp_path / "gunicorn.log"
+    env = {"PAGES_DIR": str(pages_dir), "STRIPE_WEBHOOK_SECRET": SECRET, "MIN_SUBMIT_SECONDS": "0"}
+    with gunicorn_process(database_url, log, **env) as (base, web):
+        people = requests.Session()
+        people.headers["User-Agent"] = BROWSER_UA
+        assert people.get(f"{base}/plain").status_code == 200
+        (pages_dir / "typo.toml").write_text(TYPO)
+        web.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while log.read_text().count("page files have errors") < 2:  # both new workers
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        people.close()  # no kept-alive connection to an old worker: the new ones answer
+        broken = people.get(f"{base}/typo")
+        assert broken.status_code == 503
+        assert "This page is being fixed" in broken.text
+        page = people.get(f"{base}/plain")
+        assert page.status_code == 200
+        fields = form_fields(page.text)
+        joined = people.post(f"{base}/plain", data={**fields, "email": "ok@example.com"})
+        assert joined.status_code == 200 and "/plain/thanks" in joined.url
+        body, header = signed(paid(None))
+        hook = requests.post(
+            f"{base}/webhooks/stripe", data=body,
+            headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+        )  # fmt: skip
+        assert hook.status_code == 200
+        assert "typo.toml:3: subheadlin" in log.read_text()
+    assert [s.email for s in signups(app)] == ["ok@example.com"]

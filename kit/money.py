@@ -16,7 +16,8 @@ ZERO_DECIMAL = frozenset(
 )
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "CA$", "AUD": "A$"}
 CURRENCY_RE = re.compile(r"^[A-Za-z]{3}$")
-AMOUNT_RE = re.compile(r"^\d{1,3}(,\d{3})*(\.\d+)?$|^\d+(\.\d+)?$")
+# ASCII digits only: int() would read "١٢٠" (Arabic-Indic digits) as 120 without a word.
+AMOUNT_RE = re.compile(r"\d{1,3}(,\d{3})*(\.\d+)?|\d+(\.\d+)?", re.ASCII)
 MAX_AMOUNT = 2**31 - 1  # what the database column holds, in minor units
 
 
@@ -36,7 +37,7 @@ def parse(amount: str, code: str) -> int:
     """ "120.50" USD -> 12050. More decimals than the currency has, a negative or an absurd
     amount is refused, not rounded."""
     amount = amount.strip().lstrip("$€£¥").strip()
-    if not AMOUNT_RE.match(amount):
+    if not AMOUNT_RE.fullmatch(amount):
         raise MoneyError(f"{amount!r} is not an amount: write it like 120 or 120.50")
     whole, _, fraction = amount.replace(",", "").partition(".")
     digits = places(code)

@@ -47,6 +47,25 @@ def _doc(text: str, check: typing.Callable[[Any], str | None] | None = None) -> 
     return {"doc": text, "check": check}
 
 
+# Characters no page text may hold: C0 controls other than tab, newline and carriage return,
+# and DEL (NUL can't be stored by PostgreSQL; none can be shown).
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# What ends a line in a mail header (Python's e-mail package splits headers at each of these).
+LINE_BREAK_RE = re.compile(r"[\r\n\x1c-\x1e\x85\u2028\u2029]")
+TIER_NAME_MAX = 64  # pre_order.tier
+
+
+def _one_line(value: str) -> str | None:
+    """For keys that reach a mail header (the subject): a line break would break every mail."""
+    return "one line of text (it goes into mail subjects)" if LINE_BREAK_RE.search(value) else None
+
+
+def _tier_name(value: str) -> str | None:
+    if 0 < len(value.strip()) <= TIER_NAME_MAX:
+        return None
+    return f"a name of 1 to {TIER_NAME_MAX} characters (it is stored with each pre-order)"
+
+
 def _colour(value: str) -> str | None:
     return None if COLOUR_RE.match(value) else 'a colour like "#4f46e5"'
 
@@ -90,6 +109,15 @@ def _absolute_url(value: str) -> str | None:
     return 'an absolute URL starting with "https://"'
 
 
+WEBHOOK_URL_MAX = 500  # outbox.target
+
+
+def _webhook_url(value: str) -> str | None:
+    if len(value) > WEBHOOK_URL_MAX:
+        return f"a URL of at most {WEBHOOK_URL_MAX} characters"
+    return _absolute_url(value)
+
+
 @dataclass(frozen=True)
 class Feature:
     """One benefit in the features list."""
@@ -125,7 +153,7 @@ def _checkout(value: str) -> str | None:
 class Tier:
     """A pricing-teaser tier; its button can be a tracked fake-door goal or a paid pre-order."""
 
-    name: str = field(metadata=_doc('Tier name, e.g. "Pro".'))
+    name: str = field(metadata=_doc('Tier name, e.g. "Pro" (64 characters at most).', _tier_name))
     price: str = field(metadata=_doc('Price as shown, e.g. "$9/month".'))
     text: str = field(default="", metadata=_doc("What the tier includes."))
     goal: str = field(
@@ -228,13 +256,14 @@ class Theme:
 class Content:
     """Everything a visitor sees; an experiment variant may override any of it."""
 
-    title: str = field(metadata=_doc("Browser tab and search result title."))
+    title: str = field(metadata=_doc("Browser tab and search result title.", _one_line))
     headline: str = field(metadata=_doc("The big promise at the top (h1)."))
     product_name: str = field(
         default="",
         metadata=_doc(
             "The product's name in headings, the thank-you and status pages and mail subjects; "
-            'empty: the title up to its first " — ", " | ", " - " or ": ".'
+            'empty: the title up to its first " — ", " | ", " - " or ": ".',
+            _one_line,
         ),
     )
     logo: str = field(
@@ -327,7 +356,7 @@ class Reward:
 class Webhook:
     """A URL that receives signup events for this page (besides WEBHOOK_URLS)."""
 
-    url: str = field(metadata=_doc("Receiver URL (https://…).", _absolute_url))
+    url: str = field(metadata=_doc("Receiver URL (https://…).", _webhook_url))
     format: Literal["json", "slack"] = field(
         default="json", metadata=_doc('"json" (signed event) or "slack" (incoming webhook).')
     )
@@ -524,6 +553,11 @@ def _convert(tp: Any, value: Any, path: str, errors: _Errors, partial: bool) -> 
         return float(value)
     if type(value) is not tp:
         errors.add(path, f"expected {_TYPE_NAMES[tp]}, got {_describe(value)}")
+        return MISSING
+    control = CONTROL_RE.search(value) if tp is str else None
+    if control:
+        code = f"U+{ord(control.group()):04X}"
+        errors.add(path, f"a control character ({code}) can't be stored or shown: remove it")
         return MISSING
     return value
 

@@ -17,7 +17,6 @@ from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import time
-from datetime import timedelta
 
 from sqlalchemy import func
 from sqlalchemy import select
@@ -33,6 +32,9 @@ from .stats import Cost
 from .stats import cost_per
 
 MAX_DAYS = 366 * 3  # a range longer than this is a typing mistake
+# Days a spend entry may name: anything outside is a typing mistake (and 9999-12-31 would
+# overflow every date sum the reports make).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 
 
 class SpendError(ValueError):
@@ -60,6 +62,9 @@ def check(
         raise SpendError("source: the utm_source value of the ads, 1 to 100 characters")
     if len(campaign) > 100:
         raise SpendError("campaign: 100 characters at most")
+    for name, value in (("source", source), ("campaign", campaign)):
+        if not value.isprintable():
+            raise SpendError(f"{name}: {value!r} holds a control or invisible character")
     first_day, last_day = _day(first, "from"), _day(last, "to")
     if last_day < first_day:
         raise SpendError("to: the last day comes before the first")
@@ -77,12 +82,21 @@ def check(
 
 
 def _day(value: str | date, field: str) -> date:
-    if isinstance(value, date):
-        return value
+    """A typed day (ISO, ASCII digits), between FIRST_DAY and LAST_DAY."""
+    day = value if isinstance(value, date) else _iso_day(value.strip())
+    if day is None:
+        raise SpendError(f"{field}: {value!r} is not a date like 2026-11-01")
+    if not FIRST_DAY <= day <= LAST_DAY:
+        years = f"{FIRST_DAY.year} and {LAST_DAY.year}"
+        raise SpendError(f"{field}: {day} is not a day between {years}")
+    return day
+
+
+def _iso_day(text: str) -> date | None:
     try:
-        return date.fromisoformat(value.strip())
+        return date.fromisoformat(text) if text.isascii() else None
     except ValueError:
-        raise SpendError(f"{field}: {value!r} is not a date like 2026-11-01") from None
+        return None
 
 
 def add(page: str, entry: Entry) -> AdSpend:
@@ -196,13 +210,12 @@ def _traffic(
 def _paid(page: str, first: date, last: date) -> list[tuple[date, set[Tag], str]]:
     """The page's paid pre-orders (not refunded in full, by counted visitors) on those days,
     with the tags of the visit each came from: a handful of rows, read once."""
-    start = datetime.combine(first, time(), UTC)
-    end = datetime.combine(last + timedelta(days=1), time(), UTC)
+    start, end = datetime.combine(first, time(), UTC), datetime.combine(last, time.max, UTC)
     rows = db.session.execute(
         select(PreOrder.created_at, PreOrder.utm_source, PreOrder.utm_campaign,
                PreOrder.visitor_key)
         .where(PreOrder.page == page, PreOrder.variant.is_not(None), PAID,
-               PreOrder.created_at >= start, PreOrder.created_at < end)
+               PreOrder.created_at >= start, PreOrder.created_at <= end)
     )  # fmt: skip
     return [
         (aware(at).date(), {("utm_source", source or ""), ("utm_campaign", campaign or "")}, key)

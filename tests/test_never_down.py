@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import signal
 import time
+from datetime import date
 
 import pytest
 import requests
 from sqlalchemy import inspect
 from sqlalchemy import select
 
+from kit.models import AdSpend
 from kit.models import PreOrder
 from kit.models import Signup
 from kit.models import db
@@ -140,3 +142,74 @@ def test_a_broken_page_file_takes_down_only_its_own_page_across_a_reload(
         assert hook.status_code == 200
         assert "typo.toml:3: subheadlin" in log.read_text()
     assert [s.email for s in signups(app)] == ["ok@example.com"]
+
+
+# --- what the founder types ------------------------------------------------------------------
+
+
+def test_spend_days_far_out_are_refused_and_a_stored_one_breaks_no_report(app, runner):
+    """9999-12-31 once went in through the form and the CLI, then every report on spend raised
+    OverflowError, the delete button included (it is on the sources page)."""
+    refused = runner.invoke(args=["kit", "spend", "add", "plain", "--source", "google",
+                                  "--from", "9999-12-30", "--to", "9999-12-31", "--amount", "5"])
+    assert refused.exit_code == 1 and "not a day between 2000 and 2100" in refused.output
+    with app.app_context():  # a row stored by an older release
+        db.session.add(AdSpend(page="plain", utm_source="google", utm_campaign="",
+                               first_day=date(9999, 12, 30), last_day=date(9999, 12, 31),
+                               amount=500, currency="USD"))  # fmt: skip
+        db.session.commit()
+    founder = logged_in(app)
+    assert founder.get("/admin/").status_code == 200
+    assert founder.get("/admin/plain/sources").status_code == 200
+    listed = runner.invoke(args=["kit", "spend", "list", "plain"])
+    assert listed.exit_code == 0, listed.output
+
+
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--source", "goo\x1b[2Jgle", "holds a control or invisible character"),
+        ("--campaign", "spring\u202e", "holds a control or invisible character"),
+        ("--amount", "١٢٠", "is not an amount"),
+        ("--from", "２０２６-11-01", "is not a date"),
+    ],
+)
+def test_the_cli_refuses_control_characters_and_foreign_digits(app, runner, option, value, message):
+    options = {"--source": "google", "--from": "2026-11-01", "--to": "2026-11-02", "--amount": "5"}
+    options[option] = value
+    args = ["kit", "spend", "add", "plain", *[w for pair in options.items() for w in pair]]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1 and message in result.output
+    with app.app_context():
+        assert db.session.scalar(select(AdSpend.id)) is None
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("product_name", '"Tidy\\r\\nBcc: everyone@example.com"', "one line of text"),
+        ("title", '"Tidy\\u2028day"', "one line of text"),
+        ("headline", '"Tidy\\u0000day"', "control character (U+0000)"),
+    ],
+)
+def test_kit_check_refuses_what_would_break_every_mail_or_row(
+    runner, pages_dir, key, value, message
+):
+    keys = {"title": '"Mail page"', "headline": '"H"', "product_name": '"Mail"'}
+    del keys[key]
+    text = "".join(f"{k} = {v}\n" for k, v in keys.items()) + f"{key} = {value}\n"  # line 3
+    (pages_dir / "mail.toml").write_text(text, encoding="utf-8")
+    result = runner.invoke(args=["kit", "check"])
+    assert result.exit_code == 1
+    assert f"mail.toml:3: {key}" in result.output and message in result.output
+
+
+def test_kit_check_refuses_a_tier_name_longer_than_a_pre_order_stores(runner, pages_dir):
+    name = "Pro " + "x" * 61
+    page = SHOP.replace('name = "Pro"', f'name = "{name}"')
+    (pages_dir / "shop.toml").write_text(page, encoding="utf-8")
+    result = runner.invoke(args=["kit", "check"])
+    assert result.exit_code == 1
+    assert "shop.toml:8: pricing.tiers[0].name: expected a name of 1 to 64 characters" in (
+        result.output
+    )

@@ -125,6 +125,10 @@ def _costs(app, slug):
         ({"first_day": "yesterday"}, "Not a valid date value"),
         ({"source": ""}, "Please enter the utm_source of the ads."),
         ({"amount": "99999999999"}, "more than this kit can count"),
+        ({"first_day": "9999-12-30", "last_day": "9999-12-31"}, "not a day between 2000 and 2100"),
+        ({"first_day": "1999-12-31"}, "not a day between 2000 and 2100"),
+        ({"amount": "١٢٠"}, "is not an amount"),
+        ({"campaign": "spring\u202e"}, "holds a control or invisible character"),
     ],
 )
 def test_spend_that_cannot_be_stored_comes_back_with_what_was_typed(app, fields, message):
@@ -133,7 +137,7 @@ def test_spend_that_cannot_be_stored_comes_back_with_what_was_typed(app, fields,
     answer = record(logged_in(app), "plain", **typed)
     html = answer.get_data(as_text=True)
     assert answer.status_code == 400 and message in html
-    assert 'value="spring"' in html  # nothing typed is lost
+    assert 'value="spring' in html  # nothing typed is lost
     if typed["source"]:
         assert 'value="google&lt;script&gt;"' in html
     with app.app_context():

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Flask
 from flask import current_app
-from flask import render_template
 from flask import request
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError
@@ -18,9 +17,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import BadHost
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import SecurityError
-from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import assets
@@ -30,6 +29,7 @@ from .config import DEFAULTS
 from .config import ConfigError
 from .config import from_env
 from .config import production_problems
+from .errors import error_page
 from .models import db
 from .pages import PageRegistry
 
@@ -153,12 +153,15 @@ def healthz() -> tuple[dict[str, str], int]:
 
 
 def _http_error(error: HTTPException) -> Any:
-    if isinstance(error, SecurityError):
-        # A Host outside TRUSTED_HOSTS: no URL can be built for it, so no page either.
+    if isinstance(error, SecurityError | BadHost):
+        # A Host outside TRUSTED_HOSTS, or one no URL can hold (a label over 63 characters,
+        # an empty one): no link can be built for it, so no page either.
         return "This site does not answer to that host name.", 400, {"Content-Type": "text/plain"}
     if request.path.startswith("/api/"):
         return {"error": error.description}, error.code
-    return render_template("error.html", error=error), error.code
+    # Werkzeug's own descriptions talk to developers; the kit's (abort(404, "...")) to people.
+    own = error.description != type(error).description
+    return error_page(error.code or 500, error.description if own else None)
 
 
 def _database_error(error: DBAPIError) -> Any:
@@ -181,8 +184,7 @@ def _database_unavailable(error: DBAPIError) -> Any:
     headers = {"Retry-After": "5"}
     if request.path.startswith("/api/"):
         return {"error": "database unavailable, retry shortly"}, 503, headers
-    page = render_template("error.html", error=ServiceUnavailable(), message=message)
-    return page, 503, headers
+    return (*error_page(503, message), headers)
 
 
 def _server_error(error: Exception) -> Any:
@@ -191,4 +193,4 @@ def _server_error(error: Exception) -> Any:
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     if request.path.startswith("/api/"):
         return {"error": "internal error"}, 500
-    return render_template("error.html", error=None), 500
+    return error_page(500)

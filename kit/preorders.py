@@ -124,7 +124,7 @@ def _event(payload: bytes) -> dict[str, Any] | None:
     """The event if it has the shape Stripe documents (an id, a type, data.object)."""
     try:
         event = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested thousands of levels deep
         return None
     if not isinstance(event, dict):
         return None

@@ -18,7 +18,6 @@ from flask import Flask
 from flask import abort
 from flask import current_app
 from flask import g
-from flask import render_template
 from flask import request
 from flask_limiter import Limiter
 from flask_limiter import RateLimitExceeded
@@ -29,6 +28,7 @@ from werkzeug.wrappers import Response
 
 from . import ratelimit_storage
 from .config import ConfigError
+from .errors import error_page
 from .models import is_share_code
 
 # Endpoint -> (config key of its limit, HTTP methods it applies to). Views that don't exist in
@@ -90,14 +90,17 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def _refuse_unreadable_forms() -> None:
-    """Answer 415/400 to a write that isn't a readable HTML form (the JSON API and the signed
-    Stripe webhook excepted)."""
+    """Answer 415/400 to a write that isn't a readable HTML form, or that carries a file (the
+    JSON API and the signed Stripe webhook excepted)."""
     if request.method not in WRITE_METHODS or request.path.startswith(("/api/", "/webhooks/")):
         return
     if request.mimetype not in FORM_TYPES:
         abort(415, "This address takes the page's form only. Please use the form on the page.")
     if any(not key for key in request.form):
         abort(400, "Part of the form could not be read. Please send the form on the page again.")
+    if request.files:
+        # No form of the kit takes a file: a file part where text belongs is not a form's.
+        abort(400, "This form takes no files. Please send the form on the page again.")
 
 
 def drop_malformed_values(values: dict[str, Any]) -> None:
@@ -165,7 +168,7 @@ def _too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
         f"That was more than this form accepts ({limit // 1024} KB at most). "
         "Please shorten what you typed and send it again."
     )
-    return render_template("error.html", error=error, message=message), 413
+    return error_page(413, message)
 
 
 def storage_uri(config: dict[str, Any]) -> str:
@@ -240,5 +243,5 @@ def _too_many_requests(error: RateLimitExceeded) -> Any:
             "That's a lot of attempts from your network in a short time. "
             f"Please wait {minutes} and try again; nothing you sent before was lost."
         )
-        body = render_template("error.html", error=error, message=message)
+        body = error_page(429, message)[0]
     return body, 429, {"Retry-After": str(wait)}

@@ -22,6 +22,7 @@ from . import line
 from . import mail
 from . import notify
 from . import outbox
+from .errors import error_page
 from .forms import StatusRequestForm
 from .models import Signup
 from .models import db
@@ -77,7 +78,7 @@ def confirm(slug: str, token: str) -> Response | tuple:
             if problem == "expired"
             else "This confirmation link is not valid. Please use the newest link we sent."
         )
-        return render_template("error.html", error=None, message=message), 400
+        return error_page(400, message)
     line.ensure(page)
     # Only the first confirmation counts; the UPDATE decides if two clicks race.
     first = db.session.execute(

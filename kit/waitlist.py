@@ -36,6 +36,8 @@ from . import outbox
 from . import sources
 from .assets import image_url
 from .auth import is_founder
+from .errors import FORM_EXPIRED
+from .errors import error_page
 from .experiments import choose_variant
 from .experiments import device_class
 from .experiments import is_bot
@@ -545,13 +547,14 @@ def count_click(visit: Visit, goal: str) -> bool:
 
 
 def csrf_error(error: Exception) -> tuple:
-    """A missing or expired CSRF token: give the form back with its values, not a bare 400."""
+    """A missing or expired CSRF token: give the form back with its values, not a bare 400;
+    never Flask-WTF's own words ("The CSRF session token is missing.")."""
     if request.endpoint == "waitlist.signup":
         visit = resolve_visit(load_page(request.view_args["slug"]))
         form = SignupForm.for_page(visit.content.form)
         notice = "Your session expired or cookies are blocked. Please press the button again."
         return render_page(visit, form, 400, notice)
-    return render_template("error.html", error=None, message=error.description), 400
+    return error_page(400, FORM_EXPIRED)
 
 
 @bp.app_template_filter("paragraphs")

@@ -3,12 +3,14 @@ a message or ignored, on SQLite and PostgreSQL alike, and never turns into a 500
 
 from __future__ import annotations
 
+import io
 import signal
 import time
 from datetime import date
 
 import pytest
 import requests
+import stripe
 from sqlalchemy import inspect
 from sqlalchemy import select
 
@@ -28,6 +30,7 @@ from tests.test_preorders import SECRET
 from tests.test_preorders import SHOP
 from tests.test_preorders import deliver
 from tests.test_preorders import paid
+from tests.test_preorders import shop_app  # noqa: F401 - a fixture
 from tests.test_preorders import signed
 
 # --- characters a database can't hold --------------------------------------------------------
@@ -73,9 +76,8 @@ def test_the_signup_search_takes_any_text(app, query):
 
 
 @pytest.mark.parametrize("where", ["id", "session", "payment_intent"])
-def test_a_stripe_event_with_a_nul_byte_is_taken(make_app, pages_dir, where):
-    (pages_dir / "shop.toml").write_text(SHOP, encoding="utf-8")
-    app = make_app(STRIPE_WEBHOOK_SECRET=SECRET)
+def test_a_stripe_event_with_a_nul_byte_is_taken(shop_app, where):  # noqa: F811
+    app = shop_app
     event = paid(None)
     if where == "id":
         event["id"] += "\x00"
@@ -213,3 +215,51 @@ def test_kit_check_refuses_a_tier_name_longer_than_a_pre_order_stores(runner, pa
     assert "shop.toml:8: pricing.tiers[0].name: expected a name of 1 to 64 characters" in (
         result.output
     )
+
+
+# --- requests of an odd shape ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path, field",
+    [("/plain", "email"), ("/embed/plain", "email"), ("/plain/status", "email"),
+     ("/admin/login", "password")],
+)  # fmt: skip
+def test_a_file_where_text_belongs_is_a_400_with_a_sentence(app, path, field):
+    visitor = browser(app)
+    fields = form_fields(visitor.get(path).get_data(as_text=True))
+    answer = visitor.post(
+        path, data={**fields, field: (io.BytesIO(b"ada@example.com"), "a.txt")},
+        content_type="multipart/form-data", headers={"Origin": "https://parent.example"},
+    )  # fmt: skip
+    assert answer.status_code == 400
+    assert "This form takes no files" in answer.get_data(as_text=True)
+    assert signups(app) == []
+
+
+@pytest.mark.parametrize("host", ["a" * 64 + ".example.com", "a..b", ".example.com"])
+def test_a_host_no_link_can_hold_is_a_plain_400(app, host):
+    answer = browser(app).get("/plain", headers={"Host": host})
+    assert answer.status_code == 400
+    assert answer.get_data(as_text=True) == "This site does not answer to that host name."
+
+
+def test_a_signed_event_nested_thousands_deep_is_refused_not_a_500(shop_app):  # noqa: F811
+    body = '{"id": "evt_1", "data": ' + "[" * 5000 + "]" * 5000 + "}"
+    header = stripe.WebhookSignature.generate_signature_header(body, SECRET)
+    answer = shop_app.test_client().post(
+        "/webhooks/stripe", data=body, headers={"Stripe-Signature": header},
+        content_type="application/json",
+    )  # fmt: skip
+    assert answer.status_code == 400
+    assert answer.get_json() == {"error": "not a Stripe event"}
+
+
+def test_a_stale_form_says_so_in_plain_words(app):
+    """Not '500 — Something went wrong' and 'The CSRF session token is missing.'"""
+    answer = browser(app).post("/plain/status", data={"email": "ada@example.com"})
+    assert answer.status_code == 400
+    html = answer.get_data(as_text=True)
+    assert "<title>400 — We couldn&#39;t read that" in html
+    assert "This form has expired — please press the button again." in html
+    assert "CSRF" not in html and "500" not in html

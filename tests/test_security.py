@@ -125,7 +125,7 @@ def test_signup_limit_answers_with_a_friendly_429(make_app):
     assert limited.status_code == 429
     assert 1 <= int(limited.headers["Retry-After"]) <= 61  # the window, rounded up
     body = limited.get_data(as_text=True)
-    assert "Too Many Requests" in body
+    assert "Too many attempts" in body
     assert "Please wait" in body and "try again" in body
     assert signup_count(app) == 3
     assert client.get("/plain").status_code == 200  # reading the page is never limited

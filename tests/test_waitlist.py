@@ -51,7 +51,7 @@ def test_home_serves_configured_page(make_app):
 def test_unknown_page_is_404_page(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
-    assert b"Not Found" in response.data
+    assert b"Page not found" in response.data
 
 
 def test_signup_redirects_to_thanks_with_position(app, client):

@@ -163,6 +163,7 @@ def index() -> str:
         spark=(SPARK_WIDTH, SPARK_HEIGHT),
         failed=failed_deliveries(),
         not_counted=marked_not_counted(),
+        unbooked=results.unbooked_payments(),
     )
 
 
@@ -221,6 +222,7 @@ def page_view(slug: str) -> str:
         goal_bars=[_bars(goal.report) for goal in outcome.goals],
         preorder_bars=_bars(outcome.preorders.report),
         show_preorders=bool(page.checkouts or outcome.preorders.preorders),
+        unbooked=results.unbooked_payments(slug),
         bar_size=(BAR_WIDTH, BAR_HEIGHT),
         changes=_changes(page, outcome),
         experiments=results.experiments_of(page),

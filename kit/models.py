@@ -380,13 +380,17 @@ class PreOrder(db.Model):
 
 class StripeEvent(db.Model):
     """A Stripe event already acted on: its id is the key, so a retry or a second worker
-    receiving the same event inserts nothing and changes nothing."""
+    receiving the same event inserts nothing and changes nothing. A payment the kit could not
+    book (an amount or id it can't store) keeps why, and what it said, for the dashboard."""
 
     __tablename__ = "stripe_event"
 
     id: Mapped[str] = mapped_column(StoredString(255), primary_key=True)  # evt_...
     type: Mapped[str] = mapped_column(StoredString(64))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    problem: Mapped[str | None] = mapped_column(StoredString(200))  # None: booked or ignored
+    page: Mapped[str | None] = mapped_column(StoredString(64))  # the page its reference names
+    detail: Mapped[str | None] = mapped_column(StoredText)  # JSON: the fields the kit read
 
 
 class AdSpend(db.Model):

@@ -19,6 +19,7 @@ gets 400 and stores nothing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -108,16 +109,53 @@ def webhook() -> tuple[dict, int]:
         return {"error": "not a Stripe event"}, 400
     kind, obj = event["type"], event["data"]["object"]
     if kind not in PAID and kind != REFUNDED:
-        return {"received": True, "ignored": kind}, 200
-    if not insert_ignore(StripeEvent, id=event["id"], type=kind[:64], received_at=utcnow()):
+        return {"received": True, "ignored": kind[:64]}, 200
+    key = event_key(event["id"])
+    if not insert_ignore(StripeEvent, id=key, type=kind, received_at=utcnow()):
         db.session.rollback()
         return {"received": True, "duplicate": True}, 200
-    if kind in PAID:
-        stored = _store_paid(obj, _when(event))
-    else:
-        stored = _store_refund(obj)
+    try:
+        stored = _store_paid(obj, _when(event)) if kind in PAID else _store_refund(obj)
+    except Unbookable as problem:
+        _keep_unbooked(key, kind, obj, str(problem))
+        db.session.commit()
+        # 200: Stripe retrying the same event would meet the same problem, for days.
+        return {"received": True, "stored": False, "problem": str(problem)}, 200
     db.session.commit()
     return {"received": True, "stored": stored}, 200
+
+
+class Unbookable(ValueError):
+    """A genuine payment event the kit can't book: the message says why, for the founder."""
+
+
+def event_key(event_id: str) -> str:
+    """The event's key in ``stripe_event``: its id, or a hash of an id too long to store."""
+    if len(event_id) <= 255:
+        return event_id
+    return "sha256:" + hashlib.sha256(event_id.encode("utf-8", "replace")).hexdigest()
+
+
+def _keep_unbooked(key: str, kind: str, obj: dict[str, Any], problem: str) -> None:
+    """Keep why a payment was not booked, with what Stripe said of it (no customer data), on
+    its event's row: the dashboard lists it and the log says it now."""
+    read = ("id", "amount_total", "amount_refunded", "currency", "payment_intent",
+            "client_reference_id")  # fmt: skip
+    detail = {name: _short(obj.get(name)) for name in read if name in obj}
+    page = _attribution(obj.get("client_reference_id"))[0]
+    db.session.execute(
+        update(StripeEvent)
+        .where(StripeEvent.id == key)
+        .values(problem=problem, page=page, detail=json.dumps(detail))
+    )
+    current_app.logger.warning("Stripe %s %s not booked: %s (%s)", kind, key, problem, detail)
+
+
+def _short(value: Any) -> Any:
+    """A value as kept for the founder to read: long text cut, odd types as text."""
+    if isinstance(value, bool) or value is None or isinstance(value, int):
+        return value
+    return str(value)[:100]
 
 
 def _event(payload: bytes) -> dict[str, Any] | None:
@@ -130,7 +168,7 @@ def _event(payload: bytes) -> dict[str, Any] | None:
         return None
     data = event.get("data")
     ok = (
-        isinstance(event.get("id"), str) and 0 < len(event["id"]) <= 255
+        isinstance(event.get("id"), str) and event["id"] != ""
         and isinstance(event.get("type"), str)
         and isinstance(data, dict) and isinstance(data.get("object"), dict)
     )  # fmt: skip
@@ -146,25 +184,39 @@ def _when(event: dict[str, Any]) -> datetime:
 
 def _store_paid(session: dict[str, Any], when: datetime) -> bool:
     """A paid Checkout Session -> one pre-order (a second event for the same session adds
-    nothing). False when the session is not paid yet or lacks an amount."""
-    amount, currency, session_id = (
-        session.get("amount_total"), session.get("currency"), session.get("id"),
-    )  # fmt: skip
+    nothing). False when the session is not paid yet; ``Unbookable`` when it can't be stored."""
     if session.get("payment_status") != "paid":
         return False  # a delayed payment method: async_payment_succeeded follows
-    if not (isinstance(amount, int) and 0 <= amount < 2**31 and isinstance(session_id, str)):
-        return False
+    amount, currency = _amount(session.get("amount_total")), session.get("currency")
+    session_id, intent = _stripe_id(session.get("id")), session.get("payment_intent")
+    if session_id is None:
+        raise Unbookable("no Checkout Session id the kit can store")
     if not (isinstance(currency, str) and re.fullmatch(r"[a-zA-Z]{3}", currency)):
-        return False
+        raise Unbookable("not a currency code")
+    if intent is not None and _stripe_id(intent) is None:
+        raise Unbookable("a payment id the kit can't store")
     page, tier, key = _attribution(session.get("client_reference_id"))
     visit = _visit(page, key)
-    intent = session.get("payment_intent")
     return insert_ignore(
-        PreOrder, checkout_session=session_id[:255],
-        payment_intent=intent[:255] if isinstance(intent, str) else None,
-        page=page, tier=tier, visitor_key=key, amount=amount, currency=currency.upper(),
-        refunded=0, created_at=when, **visit,
+        PreOrder, checkout_session=session_id, payment_intent=intent, page=page, tier=tier,
+        visitor_key=key, amount=amount, currency=currency.upper(), refunded=0, created_at=when,
+        **visit,
     )  # fmt: skip
+
+
+MAX_MINOR = 2**31 - 1  # pre_order.amount and refunded: a 32-bit integer of minor units
+
+
+def _amount(value: Any) -> int:
+    """An amount in minor units the kit can store, or ``Unbookable``."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_MINOR:
+        raise Unbookable("amount out of range")
+    return value
+
+
+def _stripe_id(value: Any) -> str | None:
+    """A Stripe object id (cs_…, pi_…) the kit can store, or None."""
+    return value if isinstance(value, str) and 0 < len(value) <= 255 else None
 
 
 def _attribution(ref: Any) -> tuple[str | None, str, str | None]:
@@ -199,8 +251,11 @@ def _visit(slug: str | None, key: str | None) -> dict[str, str | None]:
 def _store_refund(charge: dict[str, Any]) -> bool:
     """How much of a pre-order's payment went back (Stripe sends the running total, so an
     older event arriving late changes nothing). False for a payment that is no pre-order."""
-    intent, refunded = charge.get("payment_intent"), charge.get("amount_refunded")
-    if not (isinstance(intent, str) and isinstance(refunded, int) and 0 < refunded < 2**31):
+    intent = _stripe_id(charge.get("payment_intent"))
+    if intent is None:
+        raise Unbookable("a refund without a payment id the kit can store")
+    refunded = _amount(charge.get("amount_refunded"))
+    if refunded == 0:
         return False
     changed = db.session.execute(
         update(PreOrder)

@@ -33,6 +33,7 @@ from .models import DailySource
 from .models import Exposure
 from .models import GoalClick
 from .models import PreOrder
+from .models import StripeEvent
 from .models import db
 from .models import utcnow
 from .pages import Page
@@ -395,6 +396,24 @@ def preorders(
         for a in arms
     ]  # fmt: skip
     return PreOrders(report, rows, unattributed or 0)
+
+
+def unbooked_payments(slug: str | None = None) -> str:
+    """"2 payments could not be booked: amount out of range (1), not a currency code (1)" for
+    the Stripe payments the kit could not book, of one page or of all; "" when there are none."""
+    query = select(StripeEvent.problem, func.count()).where(StripeEvent.problem.is_not(None))
+    if slug is not None:
+        query = query.where(StripeEvent.page == slug)
+    counted = func.count()
+    rows = db.session.execute(
+        query.group_by(StripeEvent.problem).order_by(counted.desc(), StripeEvent.problem)
+    ).all()
+    total = sum(count for _, count in rows)
+    if not total:
+        return ""
+    reasons = ", ".join(f"{problem} ({count:,})" for problem, count in rows)
+    payments = "1 payment" if total == 1 else f"{total:,} payments"
+    return f"{payments} could not be booked: {reasons}"
 
 
 def _daily_rows(arms: list[Arm], visitors: PerDay, converted: PerDay) -> list[DailyRow]:

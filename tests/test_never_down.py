@@ -26,10 +26,14 @@ from tests.servers import gunicorn_process
 from tests.servers import production_env
 from tests.servers import release
 from tests.test_dashboard import logged_in
+from tests.test_dashboard import text_of
 from tests.test_preorders import SECRET
 from tests.test_preorders import SHOP
+from tests.test_preorders import click_checkout
 from tests.test_preorders import deliver
 from tests.test_preorders import paid
+from tests.test_preorders import preorders
+from tests.test_preorders import reference_of
 from tests.test_preorders import shop_app  # noqa: F401 - a fixture
 from tests.test_preorders import signed
 
@@ -263,3 +267,37 @@ def test_a_stale_form_says_so_in_plain_words(app):
     assert "<title>400 — We couldn&#39;t read that" in html
     assert "This form has expired — please press the button again." in html
     assert "CSRF" not in html and "500" not in html
+
+
+# --- Stripe events the kit can't book ---------------------------------------------------------
+
+
+def test_payments_the_kit_cant_book_are_kept_shown_and_logged(shop_app, caplog):  # noqa: F811
+    """An amount of 2^31 minor units (about $1 350 in IDR) or a currency that isn't one used
+    to be answered 200 and dropped without a word."""
+    client = shop_app.test_client()
+    visitor = browser(shop_app)
+    reference = reference_of(click_checkout(visitor))
+    big = paid(reference, amount=2**31, currency="idr")
+    odd = paid(reference, currency="us dollars")
+    for event in (big, odd):
+        status, answer = deliver(client, event)
+        assert status == 200 and answer["stored"] is False
+    assert deliver(client, big) == (200, {"received": True, "duplicate": True})
+    assert preorders(shop_app) == []
+    assert f"{big['id']} not booked: amount out of range" in caplog.text
+    founder = logged_in(shop_app)
+    overview = text_of(founder.get("/admin/"))
+    expected = "2 payments could not be booked: amount out of range (1), not a currency code (1)"
+    assert expected in overview
+    assert expected in text_of(founder.get("/admin/shop"))
+    assert "could not be booked" not in text_of(founder.get("/admin/plain"))
+
+
+def test_an_event_id_too_long_to_store_is_still_taken_once(shop_app):  # noqa: F811
+    event = paid(None)
+    event["id"] = "evt_" + "x" * 300
+    client = shop_app.test_client()
+    assert deliver(client, event)[1]["stored"] is True
+    assert deliver(client, event)[1] == {"received": True, "duplicate": True}
+    assert len(preorders(shop_app)) == 1

@@ -25,6 +25,7 @@ from .models import Signup
 from .models import aware
 from .models import db
 from .models import utcnow
+from .outbox import JOBS
 from .outbox import PREPARED_MAIL
 from .outbox import enqueue
 from .pages import Page
@@ -184,6 +185,36 @@ def _prepare_status_link(row: Outbox) -> dict[str, Any] | None:
 
 
 PREPARED_MAIL[STATUS_REQUEST] = _prepare_status_link
+
+
+SIGNUP_RECEIVED = "signup.received"
+
+
+def queue_received(page: Page, entry: Signup, added: bool) -> None:
+    """An address came in on a double opt-in page, new (``added``) or already listed: queue
+    one job, the same for both. What differs (webhooks and the confirmation for a new one, the
+    owner's mail for a listed one) is built at delivery, so the answer's timing tells nobody
+    which it was, whatever receivers are configured."""
+    origin = request.host_url.rstrip("/")
+    payload = {"page": page.slug, "signup": entry.id, "added": added, "origin": origin}
+    enqueue("job", SIGNUP_RECEIVED, entry.email, payload)
+
+
+def _signup_received(row: Outbox) -> None:
+    payload = json.loads(row.payload)
+    page = current_app.extensions["pages"].pages.get(payload.get("page"))
+    entry = db.session.get(Signup, payload.get("signup"))
+    if page is None or entry is None or entry.deleted_at is not None:
+        return
+    base = current_app.config.get("BASE_URL") or payload.get("origin") or "http://localhost"
+    with current_app.test_request_context(base_url=base):
+        if payload.get("added"):
+            on_created(page, entry)
+        else:
+            on_repeated(page, entry)
+
+
+JOBS[SIGNUP_RECEIVED] = _signup_received
 
 
 def on_repeated(page: Page, entry: Signup) -> None:

@@ -43,6 +43,9 @@ MAX_BACKOFF = timedelta(hours=1)
 # Mail whose message is written at delivery, not in the request: event -> a function of the
 # row that returns the message, or None when there is nothing to send (kit/notify.py).
 PREPARED_MAIL: dict[str, Callable[[Outbox], dict[str, Any] | None]] = {}
+# Work done at delivery instead of in the request (kind "job"): event -> a function of the row
+# that queues what is to go out (kit/notify.py); it is committed with the row marked done.
+JOBS: dict[str, Callable[[Outbox], None]] = {}
 
 
 def enqueue(kind: str, event: str, target: str, payload: dict[str, Any]) -> None:
@@ -89,6 +92,8 @@ def _send(row: Outbox) -> None:
             mail.send(message)
     elif row.kind == "mail":
         mail.send(payload)
+    elif row.kind == "job":
+        JOBS[row.event](row)
     elif row.kind == "webhook":
         webhooks.post(row.target, payload["format"], payload["event"], row.id)
     else:
@@ -96,7 +101,7 @@ def _send(row: Outbox) -> None:
 
 
 def deliver(row_id: int) -> bool:
-    """Send one claimed row; True when it went out."""
+    """Send one claimed row (or do its job); True when something went out."""
     row = db.session.get(Outbox, row_id)
     if row is None or row.status != "sending":
         return False
@@ -113,11 +118,11 @@ def deliver(row_id: int) -> bool:
     row.done_at = utcnow()
     # Personal data leaves the outbox once delivered: the message, and the address it went to.
     row.payload = "{}"
-    if row.kind in ("mail", "list"):
+    if row.kind in ("mail", "list", "job"):
         row.target = mask(row.target)
     row.last_error = None
     db.session.commit()
-    return True
+    return row.kind != "job"  # a job sends nothing itself: the rows it queued do
 
 
 def _failed(row: Outbox, error: str) -> None:

@@ -398,7 +398,8 @@ def _store(page: Page, entry: Signup) -> tuple[str, str | None]:
 def _store_to_confirm(page: Page, entry: Signup) -> tuple[str, str | None]:
     """With double opt-in: new or already listed, the same work: one insert-or-nothing, one
     read of the row, one update of the list's counts (which changes nothing for a listed
-    address), so the answer's timing tells nobody who is on the list."""
+    address), one queued job (mail and webhooks are built at delivery), so the answer's
+    timing tells nobody who is on the list."""
     added = _insert_if_new(entry) is not None
     row = db.session.scalar(SIGNUP_OF, {"slug": page.slug, "email_key": entry.email_key})
     if row is None:  # removed in between: as good as already handled
@@ -407,10 +408,7 @@ def _store_to_confirm(page: Page, entry: Signup) -> tuple[str, str | None]:
     # The visitor's first signup, by source; run for a listed address too (it counts nothing).
     visitor = row.exposure_id if added else None
     sources.signed_up(db.session.connection(), visitor, row.id, utcnow().date())
-    if added:
-        notify.on_created(page, row)
-    else:
-        notify.on_repeated(page, row)
+    notify.queue_received(page, row, added)
     db.session.commit()
     outbox.wake()
     return (ADDED if added else LISTED), None

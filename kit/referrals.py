@@ -144,14 +144,15 @@ def _serializer(purpose: str) -> URLSafeSerializer:
 
 
 def status_token(entry: Signup) -> str:
-    """The private status link's token: a signed signup id (the e-mail is not in it)."""
-    return _serializer("status").dumps(entry.id)
+    """The private status link's token: the signup's share code, signed. Neither the e-mail
+    nor the row id is in it (ids in clear told anyone who signed up how many had)."""
+    return _serializer("status").dumps(entry.share_code)
 
 
 def unsubscribe_url(entry: Signup) -> str:
     """The one-click unsubscribe link of the mails' List-Unsubscribe header: its own signed
     token, so it opens nothing but the unsubscribe (not the status page or the removal)."""
-    token = _serializer("unsubscribe").dumps(entry.id)
+    token = _serializer("unsubscribe").dumps(entry.share_code)
     return absolute_url("status.unsubscribe", slug=entry.page, token=token)
 
 
@@ -166,10 +167,23 @@ def signup_from_unsubscribe_token(slug: str, token: str) -> Signup | None:
 def _signup_from(serializer: URLSafeSerializer, slug: str, token: str) -> Signup | None:
     """The live signup of ``slug`` a signed link names, or None."""
     try:
-        signup_id = serializer.loads(token)
+        named = serializer.loads(token)
     except BadSignature:
         return None
-    entry = db.session.get(Signup, signup_id) if isinstance(signup_id, int) else None
+    return _live_signup(slug, named)
+
+
+def _live_signup(slug: str, named: object) -> Signup | None:
+    """The live signup of ``slug`` a signed token names: by its share code, or by its row id
+    in links mailed before tokens carried share codes (they keep working)."""
+    if isinstance(named, int) and not isinstance(named, bool):
+        entry = db.session.get(Signup, named)
+    elif is_share_code(named):
+        entry = db.session.scalar(
+            select(Signup).where(Signup.page == slug, Signup.share_code == named)
+        )
+    else:
+        return None
     if entry is None or entry.page != slug or entry.deleted_at is not None:
         return None
     return entry
@@ -177,19 +191,17 @@ def _signup_from(serializer: URLSafeSerializer, slug: str, token: str) -> Signup
 
 def confirm_token(entry: Signup) -> str:
     timed = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="waitlist-confirm")
-    return timed.dumps(entry.id)
+    return timed.dumps(entry.share_code)
 
 
 def signup_from_confirm_token(slug: str, token: str) -> tuple[Signup | None, str]:
     """The signup a confirmation link is for, or None and why ("expired", "invalid")."""
     timed = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="waitlist-confirm")
     try:
-        signup_id = timed.loads(token, max_age=CONFIRM_MAX_AGE)
+        named = timed.loads(token, max_age=CONFIRM_MAX_AGE)
     except SignatureExpired:
         return None, "expired"
     except BadSignature:
         return None, "invalid"
-    entry = db.session.get(Signup, signup_id) if isinstance(signup_id, int) else None
-    if entry is None or entry.page != slug or entry.deleted_at is not None:
-        return None, "invalid"
-    return entry, ""
+    entry = _live_signup(slug, named)
+    return (entry, "") if entry is not None else (None, "invalid")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import math
 import time
 from functools import lru_cache
@@ -191,8 +192,7 @@ def _init_limiter(app: Flask) -> None:
         }
     # Counting is protection, not a feature: if the storage fails, serve the visitor anyway.
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
-    # request.remote_addr is the real client address: ProxyFix has applied X-Forwarded-For.
-    limiter = Limiter(get_remote_address, app=app)
+    limiter = Limiter(client_key, app=app)
     # Only three views have limits, and their decorators (below) check them; the limiter's
     # before-request hook would otherwise run on every landing-page view and static file.
     # Its after-request and teardown hooks only serve features the kit doesn't use (rate-limit
@@ -214,6 +214,15 @@ def _init_limiter(app: Flask) -> None:
         # The wrapped view does the counting, so it replaces the registered one.
         app.view_functions[endpoint] = limiter.limit(_configured(key), methods=methods)(view)
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
+
+
+def client_key() -> str:
+    """Whom a limit counts: an HMAC of the client's address under SECRET_KEY, so no IP address
+    is written to Redis or to the database. request.remote_addr is the real client address:
+    ProxyFix has applied X-Forwarded-For."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    address = (get_remote_address() or "").encode()
+    return hmac.new(secret, address, hashlib.sha256).hexdigest()[:32]
 
 
 def _limiter_hook(hook: Any, limiter: Limiter) -> bool:

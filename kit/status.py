@@ -66,9 +66,10 @@ def request_link(slug: str) -> Any:
     return html, status
 
 
-@bp.get("/<slug>/confirm/<token>")
-def confirm(slug: str, token: str) -> Response | tuple:
-    """Follow the link in the confirmation e-mail: count the signup, credit the referrer."""
+@bp.route("/<slug>/confirm/<token>", methods=["GET", "POST"])
+def confirm(slug: str, token: str) -> Response | tuple | str:
+    """The link in the confirmation e-mail opens a page with a button; its POST counts the
+    signup and credits the referrer. Opening changes nothing: mail scanners open links."""
     page = load_page(slug)
     entry, problem = signup_from_confirm_token(slug, token)
     if entry is None:
@@ -79,6 +80,11 @@ def confirm(slug: str, token: str) -> Response | tuple:
             else "This confirmation link is not valid. Please use the newest link we sent."
         )
         return error_page(400, message)
+    if entry.confirmed_at is not None:  # confirmed already: the link leads to the status page
+        return redirect(url_for("status.show", slug=slug, token=status_token(entry)))
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        return render_template("confirm.html", page=page, content=page.content, form=form)
     line.ensure(page)
     # Only the first confirmation counts; the UPDATE decides if two clicks race.
     first = db.session.execute(

@@ -3,14 +3,19 @@ a message or ignored, on SQLite and PostgreSQL alike, and never turns into a 500
 
 from __future__ import annotations
 
+import base64
 import io
+import os
+import secrets
 import signal
 import time
 from datetime import date
 
 import pytest
+import redis
 import requests
 import stripe
+from itsdangerous import URLSafeSerializer
 from sqlalchemy import inspect
 from sqlalchemy import select
 
@@ -18,6 +23,9 @@ from kit.models import AdSpend
 from kit.models import PreOrder
 from kit.models import Signup
 from kit.models import db
+from kit.referrals import confirm_token
+from kit.referrals import status_token
+from kit.referrals import unsubscribe_url
 from tests.conftest import BROWSER_UA
 from tests.conftest import browser
 from tests.conftest import form_fields
@@ -27,6 +35,10 @@ from tests.servers import production_env
 from tests.servers import release
 from tests.test_dashboard import logged_in
 from tests.test_dashboard import text_of
+from tests.test_outbox import confirm_by
+from tests.test_outbox import deliver as deliver_outbox
+from tests.test_outbox import link_in
+from tests.test_outbox import smtp  # noqa: F401 - the fixture
 from tests.test_preorders import SECRET
 from tests.test_preorders import SHOP
 from tests.test_preorders import click_checkout
@@ -36,6 +48,8 @@ from tests.test_preorders import preorders
 from tests.test_preorders import reference_of
 from tests.test_preorders import shop_app  # noqa: F401 - a fixture
 from tests.test_preorders import signed
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 # --- characters a database can't hold --------------------------------------------------------
 
@@ -301,3 +315,59 @@ def test_an_event_id_too_long_to_store_is_still_taken_once(shop_app):  # noqa: F
     assert deliver(client, event)[1]["stored"] is True
     assert deliver(client, event)[1] == {"received": True, "duplicate": True}
     assert len(preorders(shop_app)) == 1
+
+
+# --- leaks ----------------------------------------------------------------------------------
+
+
+def test_opening_a_confirmation_link_confirms_nothing(make_app, smtp):  # noqa: F811
+    """Mail scanners open (GET, HEAD) every link in a mail: only the button's POST confirms."""
+    url, inbox = smtp
+    app = make_app(MAIL_URL=url, MAIL_FROM="hi@example.com")
+    sign_up(browser(app), slug="optin", email="ada@example.com")
+    deliver_outbox(app)
+    link = link_in(inbox.messages[0], "confirm")
+    scanner = app.test_client()
+    assert scanner.head(link).status_code == 200
+    page = scanner.get(link)
+    assert page.status_code == 200 and "Confirm my address" in page.get_data(as_text=True)
+    assert signups(app)[0].confirmed_at is None
+    status = confirm_by(browser(app), link, follow_redirects=True)
+    assert "#1" in status.get_data(as_text=True)
+    assert signups(app)[0].confirmed_at is not None
+
+
+def test_no_link_tells_how_many_signed_up(app):
+    """Tokens once began with the row id in base64 ("NTE." = 51): no token holds it now."""
+    for n in range(3):
+        sign_up(browser(app), email=f"p{n}@example.com")
+    with app.test_request_context():
+        for entry in signups(app):
+            for token in (status_token(entry), confirm_token(entry), unsubscribe_url(entry)):
+                payload = token.rsplit("/", 1)[-1].split(".")[0]
+                decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+                assert str(entry.id).encode() not in decoded.replace(
+                    entry.share_code.encode(), b""
+                )
+
+
+def test_a_status_link_mailed_before_keeps_working(app):
+    """Links sent before tokens carried share codes named the row id: they still open."""
+    sign_up(browser(app), email="ada@example.com")
+    [entry] = signups(app)
+    with app.app_context():
+        old = URLSafeSerializer(app.config["SECRET_KEY"], salt="waitlist-status").dumps(entry.id)
+    opened = browser(app).get(f"/plain/status/{old}")
+    assert opened.status_code == 200 and "#1" in opened.get_data(as_text=True)
+    assert browser(app).get("/plain/status/MQ.forged").status_code == 404
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="Redis: set TEST_REDIS_URL to run against a server")
+def test_no_client_address_becomes_a_redis_key(make_app):
+    prefix = f"test-{secrets.token_hex(8)}"
+    app = make_app(REDIS_URL=REDIS_URL, RATELIMIT_KEY_PREFIX=prefix, PROXY_FIX_HOPS=1)
+    visitor = browser(app)
+    visitor.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.77"
+    assert sign_up(visitor, email="ada@example.com").status_code == 302
+    keys = [key.decode() for key in redis.Redis.from_url(REDIS_URL).keys(f"*{prefix}*")]
+    assert keys and not any("203.0.113.77" in key for key in keys), keys

@@ -24,6 +24,7 @@ from flask_limiter import Limiter
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from limits import parse_many
+from werkzeug.exceptions import BadHost
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
@@ -81,9 +82,20 @@ def init_app(app: Flask) -> None:
     # First in line, ahead of CSRFProtect: its token lookup and Flask-WTF's form wrapper trip
     # over bodies no browser form sends (JSON that isn't an object, unnamed multipart parts).
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_unreadable_forms)
+    app.before_request_funcs[None].insert(0, _refuse_unreadable_host)
     app.after_request(_security_headers)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     _init_limiter(app)
+
+
+def _refuse_unreadable_host() -> None:
+    """A Host no URL can be made of ("xn--zz", a label over 63 characters): Werkzeug fails to
+    read it back wherever the request's own address is asked for, so refuse it at once (the
+    plain 400 a foreign host gets, kit/__init__.py)."""
+    try:
+        request.host_url  # noqa: B018 - reading it is the check
+    except UnicodeError:
+        raise BadHost() from None
 
 
 FORM_TYPES = {"", "application/x-www-form-urlencoded", "multipart/form-data"}

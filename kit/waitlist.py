@@ -547,8 +547,9 @@ def count_click(visit: Visit, goal: str) -> bool:
 def csrf_error(error: Exception) -> tuple:
     """A missing or expired CSRF token: give the form back with its values, not a bare 400;
     never Flask-WTF's own words ("The CSRF session token is missing.")."""
-    if request.endpoint == "waitlist.signup":
-        visit = resolve_visit(load_page(request.view_args["slug"]))
+    page = pages().get((request.view_args or {}).get("slug", ""))
+    if request.endpoint == "waitlist.signup" and page is not None:
+        visit = resolve_visit(page)
         form = SignupForm.for_page(visit.content.form)
         notice = "Your session expired or cookies are blocked. Please press the button again."
         return render_page(visit, form, 400, notice)

@@ -107,6 +107,17 @@ def _hosts(value: str) -> list[str]:
     return [host.strip().lower() for host in value.split(",") if host.strip()]
 
 
+WEBHOOK_URL_MAX = 500  # outbox.target
+
+
+def webhook_urls(value: str) -> str:
+    """Comma-separated receiver URLs, each short enough to be stored with its deliveries."""
+    for url in value.split(","):
+        if len(url.strip().removeprefix("slack:")) > WEBHOOK_URL_MAX:
+            raise ConfigError(f"a URL longer than {WEBHOOK_URL_MAX} characters: {url[:60]}…")
+    return value
+
+
 # Variables a PaaS sets in every app container, so the app knows a router stands in front.
 PAAS_MARKERS = {
     "DYNO": "Heroku",
@@ -166,7 +177,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "MAIL_API_URL": ("MAIL_API_URL", str),
     "MAIL_FROM": ("MAIL_FROM", str),
     "CONFIRM_RESEND_MINUTES": ("CONFIRM_RESEND_MINUTES", float),
-    "WEBHOOK_URLS": ("WEBHOOK_URLS", str),
+    "WEBHOOK_URLS": ("WEBHOOK_URLS", webhook_urls),
     "WEBHOOK_SECRET": ("WEBHOOK_SECRET", str),
     "BUTTONDOWN_API_KEY": ("BUTTONDOWN_API_KEY", str),
     "BUTTONDOWN_API_URL": ("BUTTONDOWN_API_URL", str),

@@ -23,6 +23,7 @@ from types import UnionType
 from typing import Any
 from typing import Literal
 
+from .config import WEBHOOK_URL_MAX
 from .toml_lines import line_of
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -107,9 +108,6 @@ def _absolute_url(value: str) -> str | None:
     if value == "" or value.startswith(("https://", "http://")):
         return None
     return 'an absolute URL starting with "https://"'
-
-
-WEBHOOK_URL_MAX = 500  # outbox.target
 
 
 def _webhook_url(value: str) -> str | None:

@@ -14,7 +14,8 @@ second worker receiving it at the same time changes nothing), and
 - ``charge.refunded`` records how much of that payment went back.
 
 Stripe retries until it gets a 2xx: a duplicate is answered 200; a call that is not genuine
-gets 400 and stores nothing.
+gets 400 and stores nothing. A genuine payment the kit can't book (an amount, currency or id
+it can't store) is answered 200 too, and its event's row keeps why: the dashboard lists it.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from .models import StripeEvent
 from .models import db
 from .models import insert_ignore
 from .models import utcnow
+from .money import MAX_AMOUNT
 from .pages import Tier
 from .results import CHECKOUT_GOAL
 from .results import current_experiment
@@ -153,7 +155,7 @@ def _keep_unbooked(key: str, kind: str, obj: dict[str, Any], problem: str) -> No
 
 def _short(value: Any) -> Any:
     """A value as kept for the founder to read: long text cut, odd types as text."""
-    if isinstance(value, bool) or value is None or isinstance(value, int):
+    if value is None or isinstance(value, int):  # bools are ints
         return value
     return str(value)[:100]
 
@@ -204,12 +206,9 @@ def _store_paid(session: dict[str, Any], when: datetime) -> bool:
     )  # fmt: skip
 
 
-MAX_MINOR = 2**31 - 1  # pre_order.amount and refunded: a 32-bit integer of minor units
-
-
 def _amount(value: Any) -> int:
     """An amount in minor units the kit can store, or ``Unbookable``."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_MINOR:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_AMOUNT:
         raise Unbookable("amount out of range")
     return value
 

@@ -14,10 +14,23 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-# The path segment before every route's <token> (tests/test_never_down.py reads the URL map to
+# The path segment before every route's <token> (tests/test_security.py reads the URL map to
 # check that no token route is missing here).
 TOKEN_ROUTES = ("status", "confirm", "remove", "unsubscribe")
-TOKEN_IN_PATH = re.compile(rf"/({'|'.join(TOKEN_ROUTES)})/[^/?#\s\"]+")
+
+
+def _as_sent(text: str) -> str:
+    """A pattern for ``text`` as a client may send it: any character percent-encoded (the
+    app decodes ``/demo/%73tatus%2F<token>`` to the status route, the log keeps it raw)."""
+    return "".join(f"(?:{re.escape(char)}|%{ord(char):02x})" for char in text)
+
+
+SLASH = _as_sent("/")
+TOKEN_IN_PATH = re.compile(
+    rf"{SLASH}({'|'.join(_as_sent(route) for route in TOKEN_ROUTES)}){SLASH}"
+    rf"(?:(?!{SLASH})[^/?#\s\"])+",
+    re.IGNORECASE,
+)
 
 
 def redact(text: str) -> str:

@@ -317,7 +317,7 @@ def add_spend(slug: str) -> Any:
     return redirect(url_for("dashboard.sources", slug=slug) + "#spend")
 
 
-@bp.post("/<slug>/spend/<int:spend_id>/delete")
+@bp.post("/<slug>/spend/<int(max=2147483647):spend_id>/delete")  # an id the database holds
 def delete_spend(slug: str, spend_id: int) -> Response:
     _page_or_404(slug)
     entry = db.session.get(AdSpend, spend_id)
@@ -346,7 +346,7 @@ def signups(slug: str) -> str:
     )
 
 
-@bp.post("/<slug>/signups/<int:signup_id>/delete")
+@bp.post("/<slug>/signups/<int(max=2147483647):signup_id>/delete")
 def delete_signup(slug: str, signup_id: int) -> Response:
     """The admin's "remove this person": the same wipe as the person's own "remove me"."""
     page = _page_or_404(slug)

@@ -29,6 +29,17 @@ def _strip(value: object) -> object:
     return clean_text(value) if isinstance(value, str) else value
 
 
+def _trim(value: object) -> object:
+    """Spaces off, nothing else: what the founder typed is checked as typed (kit/spend.py)."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def _ascii_date(form: FlaskForm, field: DateField) -> None:
+    """A day in ASCII digits ("２０２６-11-01" parses, but nobody means it)."""
+    if not "".join(field.raw_data or []).isascii():
+        raise ValidationError("Not a valid date value.")
+
+
 def _normalise_email(form: FlaskForm, field: EmailField) -> None:
     """Check syntax (and DNS only when configured) and replace the value with its normal form."""
     try:
@@ -122,15 +133,19 @@ class SpendForm(FlaskForm):
     source = StringField(
         "UTM source",
         validators=[DataRequired("Please enter the utm_source of the ads."), Length(max=100)],
-        filters=[_strip],
+        filters=[_trim],
         render_kw={"placeholder": "google"},
     )
     campaign = StringField(
-        "UTM campaign (optional)", validators=[Optional(), Length(max=100)], filters=[_strip]
+        "UTM campaign (optional)", validators=[Optional(), Length(max=100)], filters=[_trim]
     )
     # InputRequired: a date that can't be read says so ("Not a valid date value").
-    first_day = DateField("From", validators=[InputRequired("Please enter the first day.")])
-    last_day = DateField("To (included)", validators=[InputRequired("Please enter the last day.")])
+    first_day = DateField(
+        "From", validators=[InputRequired("Please enter the first day."), _ascii_date]
+    )
+    last_day = DateField(
+        "To (included)", validators=[InputRequired("Please enter the last day."), _ascii_date]
+    )
     amount = StringField(
         "Amount spent",
         validators=[DataRequired("Please enter the amount."), Length(max=20)],

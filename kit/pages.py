@@ -49,8 +49,8 @@ def _doc(text: str, check: typing.Callable[[Any], str | None] | None = None) -> 
 
 
 # Characters no page text may hold: C0 controls other than tab, newline and carriage return,
-# and DEL (NUL can't be stored by PostgreSQL; none can be shown).
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# DEL and the C1 controls (NUL can't be stored by PostgreSQL; none can be shown).
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 # What ends a line in a mail header (Python's e-mail package splits headers at each of these).
 LINE_BREAK_RE = re.compile(r"[\r\n\x1c-\x1e\x85\u2028\u2029]")
 TIER_NAME_MAX = 64  # pre_order.tier
@@ -79,7 +79,15 @@ def _name(value: str) -> str | None:
     return None if NAME_RE.match(value) else "a URL-safe name (letters, digits, - _ .)"
 
 
+def _in_one_piece(value: str) -> bool:
+    """No space, line break or invisible character: a URL that goes into a Location header or
+    an attribute as it is."""
+    return all(char.isprintable() and not char.isspace() for char in value)
+
+
 def _link(value: str) -> str | None:
+    if not _in_one_piece(value):
+        return "a link without spaces, line breaks or invisible characters"
     if value.startswith(("https://", "http://", "mailto:")) or (
         value.startswith("/") and not value.startswith("//")
     ):
@@ -88,6 +96,8 @@ def _link(value: str) -> str | None:
 
 
 def _image(value: str) -> str | None:
+    if not _in_one_piece(value):
+        return "a file name or URL without spaces, line breaks or invisible characters"
     if value == "" or value.startswith(("https://", "http://")):
         return None
     if value.startswith("/") or ".." in value.split("/") or "\\" in value:
@@ -105,6 +115,8 @@ def _origin(value: str) -> str | None:
 
 
 def _absolute_url(value: str) -> str | None:
+    if not _in_one_piece(value):
+        return "a URL without spaces, line breaks or invisible characters"
     if value == "" or value.startswith(("https://", "http://")):
         return None
     return 'an absolute URL starting with "https://"'
@@ -142,6 +154,8 @@ class Testimonial:
 
 
 def _checkout(value: str) -> str | None:
+    if not _in_one_piece(value):
+        return "a URL without spaces, line breaks or invisible characters"
     if value == "" or value.startswith("https://"):
         return None
     return 'a Stripe Payment Link starting with "https://" (like "https://buy.stripe.com/…")'
@@ -774,6 +788,8 @@ def load_page_file(
         data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         return None, [PageConfigError(path.name, "", f"not valid TOML: {error}")]
+    except OSError as error:  # a directory, a link to nowhere, no permission
+        return None, [PageConfigError(path.name, "", f"can't be read: {error.strerror}")]
     page, errors = parse_page(path.stem, data, path.name)
     if page is not None and static_dir is not None:
         errors = _missing_static_files(page, path.name, static_dir)
@@ -796,13 +812,29 @@ def _missing_static_files(page: Page, file: str, static_dir: Path) -> list[PageC
     return errors
 
 
+def page_files(pages_dir: Path) -> list[Path]:
+    """The page files: ``*.toml``, except hidden ones (an editor's lock file, ``.#demo.toml``,
+    is a link to nowhere; its backups start with a dot too)."""
+    return sorted(p for p in Path(pages_dir).glob("*.toml") if not p.name.startswith("."))
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """When the file last changed and its size; (0, 0) when it can't be read (its load says
+    why)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return 0, 0
+    return info.st_mtime_ns, info.st_size
+
+
 def load_pages(
     pages_dir: Path, static_dir: Path | None = None
 ) -> tuple[dict[str, Page], list[PageConfigError]]:
     """Load every ``*.toml`` page; valid pages load even when others have errors."""
     pages: dict[str, Page] = {}
     errors: list[PageConfigError] = []
-    for path in sorted(Path(pages_dir).glob("*.toml")):
+    for path in page_files(pages_dir):
         page, page_errors = load_page_file(path, static_dir)
         if page is not None:
             pages[page.slug] = page
@@ -885,8 +917,7 @@ class PageRegistry:
         self.reload()
 
     def _current_signature(self) -> tuple:
-        files = sorted(self.pages_dir.glob("*.toml"))
-        return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+        return tuple((path.name, *_stamp(path)) for path in page_files(self.pages_dir))
 
     def reload(self) -> None:
         self._signature = self._current_signature()

@@ -132,10 +132,11 @@ class Unbookable(ValueError):
 
 
 def event_key(event_id: str) -> str:
-    """The event's key in ``stripe_event``: its id, or a hash of an id too long to store."""
-    if len(event_id) <= 255:
+    """The event's key in ``stripe_event``: its id, or a hash of an id the column can't hold
+    as it is (too long, or with characters it would replace: two such ids stay two keys)."""
+    if _stripe_id(event_id) is not None:
         return event_id
-    return "sha256:" + hashlib.sha256(event_id.encode("utf-8", "replace")).hexdigest()
+    return "sha256:" + hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _keep_unbooked(key: str, kind: str, obj: dict[str, Any], problem: str) -> None:
@@ -192,7 +193,7 @@ def _store_paid(session: dict[str, Any], when: datetime) -> bool:
     amount, currency = _amount(session.get("amount_total")), session.get("currency")
     session_id, intent = _stripe_id(session.get("id")), session.get("payment_intent")
     if session_id is None:
-        raise Unbookable("no Checkout Session id the kit can store")
+        raise Unbookable("a Checkout Session id the kit can't store")
     if not (isinstance(currency, str) and re.fullmatch(r"[a-zA-Z]{3}", currency)):
         raise Unbookable("not a currency code")
     if intent is not None and _stripe_id(intent) is None:
@@ -214,8 +215,9 @@ def _amount(value: Any) -> int:
 
 
 def _stripe_id(value: Any) -> str | None:
-    """A Stripe object id (cs_…, pi_…) the kit can store, or None."""
-    return value if isinstance(value, str) and 0 < len(value) <= 255 else None
+    """A Stripe id (evt_…, cs_…, pi_…: printable ASCII) the kit can store as it is, or None."""
+    ok = isinstance(value, str) and 0 < len(value) <= 255 and value.isascii()
+    return value if ok and value.isprintable() else None
 
 
 def _attribution(ref: Any) -> tuple[str | None, str, str | None]:
@@ -252,7 +254,7 @@ def _store_refund(charge: dict[str, Any]) -> bool:
     older event arriving late changes nothing). False for a payment that is no pre-order."""
     intent = _stripe_id(charge.get("payment_intent"))
     if intent is None:
-        raise Unbookable("a refund without a payment id the kit can store")
+        raise Unbookable("a refund whose payment id the kit can't store")
     refunded = _amount(charge.get("amount_refunded"))
     if refunded == 0:
         return False

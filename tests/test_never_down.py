@@ -93,20 +93,27 @@ def test_the_signup_search_takes_any_text(app, query):
     assert answer.status_code == 200
 
 
-@pytest.mark.parametrize("where", ["id", "session", "payment_intent"])
-def test_a_stripe_event_with_a_nul_byte_is_taken(shop_app, where):  # noqa: F811
-    app = shop_app
+def test_a_stripe_event_id_with_a_nul_byte_is_taken_once(shop_app):  # noqa: F811
+    """Its key is a hash: two ids that differ only in characters a column can't hold (which
+    would both be stored as U+FFFD) stay two events."""
+    client = shop_app.test_client()
+    first, second = paid(None), paid(None)
+    first["id"], second["id"] = "evt_X\x00", "evt_X\ud800"
+    assert deliver(client, first) == (200, {"received": True, "stored": True})
+    assert deliver(client, second) == (200, {"received": True, "stored": True})
+    assert deliver(client, first)[1]["duplicate"] is True
+    with shop_app.app_context():
+        assert db.session.scalars(select(PreOrder.amount)).all() == [4900, 4900]
+
+
+@pytest.mark.parametrize("where", ["id", "payment_intent"])
+def test_a_payment_whose_id_has_a_nul_byte_is_kept_as_not_booked(shop_app, where):  # noqa: F811
     event = paid(None)
-    if where == "id":
-        event["id"] += "\x00"
-    elif where == "session":
-        event["data"]["object"]["id"] += "\x00"
-    else:
-        event["data"]["object"]["payment_intent"] += "\x00"
-    status, _ = deliver(app.test_client(), event)
-    assert status == 200
-    with app.app_context():
-        assert db.session.scalar(select(PreOrder.amount)) == 4900
+    event["data"]["object"][where] += "\x00"
+    status, answer = deliver(shop_app.test_client(), event)
+    assert status == 200 and answer["stored"] is False and "can't store" in answer["problem"]
+    with shop_app.app_context():
+        assert db.session.scalar(select(PreOrder.id)) is None
 
 
 # --- a broken page file ----------------------------------------------------------------------
@@ -210,18 +217,20 @@ def test_the_cli_refuses_control_characters_and_foreign_digits(app, runner, opti
         ("product_name", '"Tidy\\r\\nBcc: everyone@example.com"', "one line of text"),
         ("title", '"Tidy\\u2028day"', "one line of text"),
         ("headline", '"Tidy\\u0000day"', "control character (U+0000)"),
+        ("headline", '"Tidy\\u009bday"', "control character (U+009B)"),
+        ("logo", '"https://cdn.example.com/logo.svg\\nX: y"', "without spaces, line breaks"),
     ],
 )
 def test_kit_check_refuses_what_would_break_every_mail_or_row(
     runner, pages_dir, key, value, message
 ):
     keys = {"title": '"Mail page"', "headline": '"H"', "product_name": '"Mail"'}
-    del keys[key]
-    text = "".join(f"{k} = {v}\n" for k, v in keys.items()) + f"{key} = {value}\n"  # line 3
+    keys.pop(key, None)
+    text = "".join(f"{k} = {v}\n" for k, v in keys.items()) + f"{key} = {value}\n"  # last
     (pages_dir / "mail.toml").write_text(text, encoding="utf-8")
     result = runner.invoke(args=["kit", "check"])
     assert result.exit_code == 1
-    assert f"mail.toml:3: {key}" in result.output and message in result.output
+    assert f"mail.toml:{len(keys) + 1}: {key}" in result.output and message in result.output
 
 
 def test_kit_check_refuses_a_tier_name_longer_than_a_pre_order_stores(runner, pages_dir):
@@ -371,3 +380,32 @@ def test_no_client_address_becomes_a_redis_key(make_app):
     assert sign_up(visitor, email="ada@example.com").status_code == 302
     keys = [key.decode() for key in redis.Redis.from_url(REDIS_URL).keys(f"*{prefix}*")]
     assert keys and not any("203.0.113.77" in key for key in keys), keys
+
+
+def test_an_unreadable_entry_in_the_pages_folder_takes_down_nothing(
+    make_app, pages_dir, monkeypatch
+):
+    """An editor's lock file (``.#plain.toml``, a link to nowhere), a dangling link or a folder
+    named like a page once stopped every worker from booting."""
+    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
+    (pages_dir / ".#plain.toml").symlink_to("nowhere")
+    (pages_dir / "dangling.toml").symlink_to("nowhere")
+    (pages_dir / "folder.toml").mkdir()
+    app = make_app(TESTING=False)
+    visitor = browser(app)
+    assert visitor.get("/plain").status_code == 200
+    assert visitor.get("/dangling").status_code == 503
+    assert visitor.get("/folder").status_code == 503
+    checked = app.test_cli_runner().invoke(args=["kit", "check"])
+    assert checked.exit_code == 1 and "dangling.toml: can't be read" in checked.output
+    assert ".#plain.toml" not in checked.output
+
+
+@pytest.mark.parametrize("what", ["signups", "spend"])
+def test_deleting_an_id_past_any_integer_is_a_404(app, what):
+    founder = logged_in(app)
+    page = founder.get("/admin/plain/signups").get_data(as_text=True)
+    csrf = form_fields(page)["csrf_token"]
+    for number in (2**31, 2**63, 10**30):
+        answer = founder.post(f"/admin/plain/{what}/{number}/delete", data={"csrf_token": csrf})
+        assert answer.status_code == 404

@@ -123,6 +123,11 @@ def _paths(app: Flask, args: dict[str, str]) -> list[tuple[str, str, str]]:
 def _calls(endpoint: str, method: str, path: str) -> Iterator[Call]:
     """The working request, then each odd variation of it."""
     yield Call("as it is", path, method)
+    parts = path.split("/")
+    for i, part in enumerate(parts):
+        for number in ("2147483648", "9" * 30) if part.isdigit() else ():  # past any integer
+            yield Call(f"path part {i} = {number}", "/".join([*parts[:i], number, *parts[i + 1 :]]),
+                       method)  # fmt: skip
     for odd in ODD:
         parts = path.split("/")
         for i in range(1, len(parts)):

@@ -323,6 +323,12 @@ def test_access_log_holds_no_token_of_any_token_route(app, database_url, tmp_pat
             path = url_for(rule.endpoint, slug="plain", token=secret)
             requests.get(f"{base}{path}", timeout=5)
             requests.get(f"{base}/healthz", headers={"Referer": f"{base}{path}"}, timeout=5)
+            # The same route, percent-encoded as a client may send it (the app decodes it).
+            route = path.split("/")[2]
+            encoded = path.replace(f"/{route}/", f"/%{ord(route[0]):02X}{route[1:]}%2F", 1)
+            sent = requests.Request("GET", f"{base}{encoded}").prepare()
+            sent.url = f"{base}{encoded}"  # as it is: requests would not re-encode it anyway
+            requests.Session().send(sent, timeout=5)
     text = log.read_text()
     assert "/plain/status/[token]/data.json" in text and "/plain/remove/[token]" in text
     assert "/plain/unsubscribe/[token]" in text

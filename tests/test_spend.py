@@ -130,6 +130,8 @@ def _costs(app, slug):
         ({"first_day": "1999-12-31"}, "not a day between 2000 and 2100"),
         ({"amount": "١٢٠"}, "is not an amount"),
         ({"campaign": "spring\u202e"}, "holds a control or invisible character"),
+        ({"source": "goo\x1b[31mgle"}, "holds a control or invisible character"),
+        ({"first_day": "２０２６-11-01"}, "Not a valid date value"),
     ],
 )
 def test_spend_that_cannot_be_stored_comes_back_with_what_was_typed(app, fields, message):
@@ -139,7 +141,7 @@ def test_spend_that_cannot_be_stored_comes_back_with_what_was_typed(app, fields,
     html = answer.get_data(as_text=True)
     assert answer.status_code == 400 and message in html
     assert 'value="spring' in html  # nothing typed is lost
-    if typed["source"]:
+    if typed["source"] == "google<script>":
         assert 'value="google&lt;script&gt;"' in html
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AdSpend)) == 0

@@ -279,12 +279,3 @@ def counts(page: Page) -> WaitlistLine:
         unattributed=0,
     )  # fmt: skip
 
-
-def reference_places(people: list[dict[str, Any]], bump: int) -> dict[Any, int]:
-    """The rule in plain Python, for tests: ``people`` in joining order, each with ``id`` and
-    ``referrals``; returns each one's place."""
-    keyed = sorted(
-        (number - bump * person["referrals"], person["id"])
-        for number, person in enumerate(people, start=1)
-    )
-    return {person_id: place for place, (_, person_id) in enumerate(keyed, start=1)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck
@@ -31,6 +32,15 @@ from tests.test_referrals import place
 from tests.test_referrals import signup
 from tests.test_referrals import thanks_text
 
+
+def reference_places(people: list[dict[str, Any]], bump: int) -> dict[Any, int]:
+    """The place-in-line rule in plain Python: ``people`` in joining order, each with ``id``
+    and ``referrals``; returns each one's place."""
+    keyed = sorted(
+        (number - bump * person["referrals"], person["id"])
+        for number, person in enumerate(people, start=1)
+    )
+    return {person_id: place for place, (_, person_id) in enumerate(keyed, start=1)}
 
 def set_bump(pages_dir, slug: str, bump: int) -> None:
     path = pages_dir / f"{slug}.toml"
@@ -195,7 +205,7 @@ def test_kept_places_match_the_reference_on_random_histories(app, monkeypatch, e
                     db.session.flush()
             db.session.commit()
         live = [p for p in joined if p.deleted_at is None]
-        expected = line.reference_places(
+        expected = reference_places(
             [{"id": p.id, "referrals": p.referrals} for p in live], bump
         )
         assert {p.id: line.position(page, p) for p in live} == expected

@@ -262,12 +262,18 @@ def spend_list_command(slug: str) -> None:
         entry, c, cur = row.spend, row.costs, row.spend.currency
         per_visitor = "–" if c.per_visitor is None else money.text(c.per_visitor, cur)
         click.echo(
-            f"#{entry.id} {spend.label(entry)} {entry.first_day} to {entry.last_day}: "
+            f"#{entry.id} {_visible(spend.label(entry))} {entry.first_day} to {entry.last_day}: "
             f"{money.text(entry.amount, cur)}; {c.visitors:,} visitors ({per_visitor} each), "
             f"{c.signed_up:,} signups ({spend.cost_text(c.per_signup, cur)}), "
             f"{c.confirmed:,} confirmed ({spend.cost_text(c.per_confirmed, cur)}), "
             f"{c.paying:,} paying ({spend.cost_text(c.per_preorder, cur)})"
         )
+
+
+def _visible(text: str) -> str:
+    """Text for the terminal: a control character (an escape sequence in a row stored before
+    they were refused) is shown as its escape, never acted on."""
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
 
 
 def init_app(app: Flask) -> None:

@@ -192,6 +192,16 @@ def test_spend_days_far_out_are_refused_and_a_stored_one_breaks_no_report(app, r
     assert listed.exit_code == 0, listed.output
 
 
+def test_kit_spend_list_shows_a_stored_escape_sequence_instead_of_running_it(app, runner):
+    with app.app_context():  # a row stored before control characters were refused
+        db.session.add(AdSpend(page="plain", utm_source="goo\x1b[2Jgle", utm_campaign="",
+                               first_day=date(2026, 11, 1), last_day=date(2026, 11, 2),
+                               amount=500, currency="USD"))  # fmt: skip
+        db.session.commit()
+    listed = runner.invoke(args=["kit", "spend", "list", "plain"])
+    assert "goo\\x1b[2Jgle" in listed.output and "\x1b" not in listed.output
+
+
 @pytest.mark.parametrize(
     "option, value, message",
     [

@@ -7,6 +7,7 @@ import json
 import threading
 from datetime import UTC
 from datetime import datetime
+from datetime import time
 from datetime import timedelta
 
 import pytest
@@ -91,7 +92,7 @@ def test_the_digest_tells_the_founder_what_happened_on_each_page(digest_app):
 
 
 def test_the_same_period_is_sent_once_and_the_next_one_starts_where_it_ended(digest_app):
-    now = tomorrow()
+    now = datetime.combine(tomorrow().date(), time(6), tzinfo=UTC)  # +3 h stays in the day
     assert send(digest_app, now) is True
     assert send(digest_app, now + timedelta(hours=3)) is False
     assert len(digests(digest_app)) == 1

@@ -36,7 +36,6 @@ from flask_migrate import downgrade  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from kit import conversions  # noqa: E402
 from kit import create_app  # noqa: E402
 from kit.config import normalise_database_url  # noqa: E402
 from kit.models import AdSpend  # noqa: E402
@@ -46,6 +45,7 @@ from kit.models import GoalClick  # noqa: E402
 from kit.models import PreOrder  # noqa: E402
 from kit.models import Signup  # noqa: E402
 from kit.models import db  # noqa: E402
+from kit.tracking import recount  # noqa: E402
 
 PASSWORD = "bench-password"
 SOURCES = [None, None, "newsletter", "twitter", "hn", "producthunt"]
@@ -126,7 +126,7 @@ def seed(exposures: int, signups: int, days: int = 90) -> None:
     ):
         _flush(model, rows)
     db.session.commit()
-    conversions.rebuild()  # what the app records with each confirmed signup
+    recount.conversions()  # what the app records with each confirmed signup
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("VACUUM ANALYZE")
@@ -138,9 +138,15 @@ def seed(exposures: int, signups: int, days: int = 90) -> None:
 def _spend(first: date, days: int) -> list[dict]:
     """A month of ads per paid source, each month its own entry."""
     return [
-        {"page": "demo", "utm_source": source, "utm_campaign": "", "amount": 30_000,
-         "currency": "USD", "first_day": first + timedelta(days=month * 30),
-         "last_day": first + timedelta(days=month * 30 + 29)}  # fmt: skip
+        {
+            "page": "demo",
+            "utm_source": source,
+            "utm_campaign": "",
+            "amount": 30_000,
+            "currency": "USD",
+            "first_day": first + timedelta(days=month * 30),
+            "last_day": first + timedelta(days=month * 30 + 29),
+        }  # fmt: skip
         for source in ("twitter", "producthunt")
         for month in range(days // 30)
     ]

@@ -17,9 +17,9 @@ from flask import Flask
 from flask import session
 from flask_wtf.csrf import CSRFProtect
 
-from kit.experiments import choose_variant
-from kit.fastpath import VisitorSessionInterface
-from kit.fastpath import csrf_token
+from kit.tracking.assignment import choose_variant
+from kit.visitor.fastpath import VisitorSessionInterface
+from kit.visitor.fastpath import csrf_token
 
 app = Flask(__name__)
 app.config.update(

@@ -44,15 +44,15 @@ from sqlalchemy import insert  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from kit import conversions  # noqa: E402
 from kit import create_app  # noqa: E402
-from kit import line  # noqa: E402
 from kit.config import normalise_database_url  # noqa: E402
 from kit.models import DailyExposures  # noqa: E402
 from kit.models import Exposure  # noqa: E402
 from kit.models import Signup  # noqa: E402
 from kit.models import db  # noqa: E402
-from kit.referrals import status_token  # noqa: E402
+from kit.tracking import recount  # noqa: E402
+from kit.waitlist import places  # noqa: E402
+from kit.waitlist.tokens import status_token  # noqa: E402
 
 PASSWORD = "bench-password"
 BATCH = 20_000
@@ -105,7 +105,7 @@ def grow(start: int, stop: int) -> None:
         {"n": (stop - start) // 20},
     )
     db.session.commit()
-    conversions.rebuild()  # what the app records with each confirmed signup
+    recount.conversions()  # what the app records with each confirmed signup
 
 
 def _add_daily(variant: str, day, count: int) -> None:
@@ -234,7 +234,7 @@ def run(database_url: str, sizes: list[int], runs: int) -> None:
                 # The bulk load bypassed the app, as rows from before an upgrade do: number
                 # them the way the first use after an upgrade does.
                 started = time.perf_counter()
-                line.rebuild(page.slug, page.waitlist.referral_bump)
+                places.rebuild(page.slug, page.waitlist.referral_bump)
                 build = (time.perf_counter() - started) * 1000
                 analyse_tables()
             have = size

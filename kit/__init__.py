@@ -9,9 +9,7 @@ from typing import Any
 from flask import Flask
 from flask import current_app
 from flask import request
-from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError
-from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import InterfaceError
@@ -22,21 +20,30 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets
-from . import fastpath
-from . import security
-from .config import DEFAULTS
-from .config import ConfigError
-from .config import from_env
-from .config import production_problems
-from .errors import error_page
-from .models import db
-from .pages import PageRegistry
+from kit import cli
+from kit import security
+from kit import urls
+from kit.config import DEFAULTS
+from kit.config import ConfigError
+from kit.config import from_env
+from kit.config import production_problems
+from kit.delivery import outbox
+from kit.errors import error_page
+from kit.extensions import csrf
+from kit.extensions import migrate
+from kit.founder import api
+from kit.founder import dashboard
+from kit.models import db
+from kit.pages.registry import PageRegistry
+from kit.reports import formatting
+from kit.tracking import exposures
+from kit.visitor import checkout
+from kit.visitor import embed
+from kit.visitor import fastpath
+from kit.visitor import landing
+from kit.visitor import subscriber
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-
-migrate = Migrate()
-csrf = CSRFProtect()
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -45,7 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         __name__,
         instance_relative_config=True,
         template_folder="../templates",
-        static_folder=None,  # served by assets.bp with fingerprinted names
+        static_folder=None,  # served by urls.bp with fingerprinted names
     )
     app.config.from_mapping(DEFAULTS)
     app.config.from_mapping(from_env(os.environ))
@@ -53,21 +60,35 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.from_mapping(test_config)
     _finish_config(app)
+    register_extensions(app)
+    register_pages(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_workers(app)
+    # Last, so every blueprint's views exist when their rate limits are attached.
+    security.init_app(app)
+    return app
 
+
+def register_extensions(app: Flask) -> None:
+    """The database, migrations, CSRF, the visitor's session cookie and the proxy in front."""
     db.init_app(app)
-    app.teardown_appcontext_funcs.remove(db._teardown_session)
-    app.teardown_appcontext(_end_database_session)
+    fastpath.init_database(app, _end_database_session)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     app.session_interface = fastpath.VisitorSessionInterface()
+    formatting.init_app(app)
     hops = app.config["PROXY_FIX_HOPS"]
     if hops:
         # X-Forwarded-Host only when asked for: absolute links come from BASE_URL anyway.
         forwarded_host = hops if app.config["TRUST_FORWARDED_HOST"] else 0
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=forwarded_host)
 
+
+def register_pages(app: Flask) -> None:
+    """Load the page files; in production a broken one is logged and answers 503 alone."""
     registry = PageRegistry(
-        Path(app.config["PAGES_DIR"]), assets.STATIC_DIR, auto_reload=app.debug or app.testing
+        Path(app.config["PAGES_DIR"]), urls.STATIC_DIR, auto_reload=app.debug or app.testing
     )
     if registry.errors and _serving_production(app):
         # One broken file must not take the site down: its page answers 503, the others serve.
@@ -77,36 +98,35 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
     app.extensions["pages"] = registry
 
-    from . import cli
-    from . import dashboard
-    from . import embed
-    from . import exposures
-    from . import outbox
-    from . import preorders
-    from . import status
-    from . import waitlist
 
-    app.register_blueprint(assets.bp)
-    app.register_blueprint(waitlist.bp)
-    app.register_blueprint(status.bp)
-    csrf.exempt(status.unsubscribe)  # RFC 8058: the mailbox provider sends no token
+def register_blueprints(app: Flask) -> None:
+    """The visitor's pages, the subscriber's links, the founder's dashboard and API, commands."""
+    app.register_blueprint(urls.bp)
+    app.register_blueprint(landing.bp)
+    app.register_blueprint(subscriber.bp)
+    csrf.exempt(subscriber.unsubscribe)  # RFC 8058: the mailbox provider sends no token
     app.register_blueprint(embed.bp)
     csrf.exempt(embed.signup)  # no cookie inside another site's frame: checked by Origin
-    app.register_blueprint(preorders.bp)
-    csrf.exempt(preorders.webhook)  # Stripe signs its calls: checked by Stripe-Signature
+    app.register_blueprint(checkout.bp)
+    csrf.exempt(checkout.webhook)  # Stripe signs its calls: checked by Stripe-Signature
     app.register_blueprint(dashboard.bp)
-    app.register_blueprint(dashboard.api)
-    cli.init_app(app)
-    outbox.init_app(app)
-    exposures.init_app(app)
+    app.register_blueprint(api.bp)
     app.add_url_rule("/healthz", "healthz", healthz)
+    cli.init_app(app)
+
+
+def register_errors(app: Flask) -> None:
+    """Every error answers with a page in plain words (kit/errors.py), never a stack trace."""
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(CSRFError, waitlist.csrf_error)
+    app.register_error_handler(CSRFError, landing.csrf_error)
     app.register_error_handler(DBAPIError, _database_error)
     app.register_error_handler(Exception, _server_error)
-    # Last, so every blueprint's views exist when their rate limits are attached.
-    security.init_app(app)
-    return app
+
+
+def register_workers(app: Flask) -> None:
+    """The two background threads of each process: the outbox sender and the exposure writer."""
+    outbox.init_app(app)
+    exposures.init_app(app)
 
 
 def _serving_production(app: Flask) -> bool:

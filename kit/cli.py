@@ -13,22 +13,26 @@ from flask_migrate import upgrade
 from sqlalchemy import func
 from sqlalchemy import select
 
-from . import digest
-from . import mail
-from . import money
-from . import results
-from . import signup_list
-from . import spend
-from .doctor import diagnose
-from .export import csv_lines
-from .models import Outbox
-from .models import db
-from .outbox import deliver_due
-from .pages import RESERVED_SLUGS
-from .pages import SLUG_RE
-from .pages import load_pages
-from .pages import schema_reference
-from .pages import starter_page
+from kit.delivery import digest
+from kit.delivery import mail
+from kit.delivery.outbox import deliver_due
+from kit.doctor import diagnose
+from kit.extensions import registry
+from kit.founder import signup_list
+from kit.founder import spend
+from kit.models import Outbox
+from kit.models import db
+from kit.pages.fields import SLUG_RE
+from kit.pages.reference import schema_reference
+from kit.pages.reference import starter_page
+from kit.pages.validation import RESERVED_SLUGS
+from kit.pages.validation import load_pages
+from kit.reports import costs
+from kit.reports import formatting
+from kit.reports import ideas
+from kit.reports import money
+from kit.reports import results
+from kit.reports.export import csv_lines
 
 REFERENCE_START = "<!-- page-reference:start -->"
 REFERENCE_END = "<!-- page-reference:end -->"
@@ -47,8 +51,8 @@ def check_command() -> None:
 
 def _check_pages() -> None:
     """List every page file's problems and fail (exit 1) when there is one."""
-    registry = current_app.extensions["pages"]
-    pages, errors = load_pages(registry.pages_dir, registry.static_dir)
+    loaded = registry()
+    pages, errors = load_pages(loaded.pages_dir, loaded.static_dir)
     for slug in sorted(pages):
         click.echo(f"ok     {slug}.toml")
     if errors:
@@ -76,7 +80,7 @@ def new_command(slug: str, force: bool) -> None:
             f"{slug!r} can't be a page name: use lower-case letters, digits and dashes "
             f"(and not {', '.join(sorted(RESERVED_SLUGS))})"
         )
-    target = current_app.extensions["pages"].pages_dir / f"{slug}.toml"
+    target = registry().pages_dir / f"{slug}.toml"
     if target.exists() and not force:
         raise click.ClickException(f"{target} already exists (use --force to overwrite)")
     target.write_text(starter_page(slug), encoding="utf-8")
@@ -120,31 +124,31 @@ def doctor_command() -> None:
 @click.option("--experiment", help="A past experiment key (default: the one in the page file).")
 def stats_command(slug: str | None, experiment: str | None) -> None:
     """Print the per-variant table and verdict of SLUG (or the overview of every page)."""
-    registry = current_app.extensions["pages"]
-    pages = {page.slug: page for page in registry.all()}  # files edited since start: re-read
-    for file in sorted({error.file for error in registry.errors}):
+    loaded = registry()
+    pages = {page.slug: page for page in loaded.all()}  # files edited since start: re-read
+    for file in sorted({error.file for error in loaded.errors}):
         click.echo(f"skipped {file}: the file has problems (see `flask kit check`)", err=True)
     minimum = current_app.config["MIN_VISITORS_FOR_VERDICT"]
     if slug is None:
-        for line in results.overview(pages, minimum):
-            interval = results.interval_text(line["rate_low"], line["rate_high"])
+        for line in ideas.overview(pages, minimum):
+            interval = formatting.interval_text(line["rate_low"], line["rate_high"])
             click.echo(
                 f"{line['page']:<24} {line['experiment'] or '-':<20} "
                 f"visitors {line['visitors']:>9,}  converted {line['converted']:>7,}  "
                 f"signups {line['signups']:>7,}  "
-                f"conversion {results.percent(line['rate']):>6} ({interval})  "
+                f"conversion {formatting.percent(line['rate']):>6} ({interval})  "
                 f"[{line['decision'].badge}]"
                 + (f"  pre-orders {line['preorders']:,} ({money.totals_text(line['revenue'])})"
                    if line["preorders"] else "")
             )  # fmt: skip
-        ranked = results.ideas(pages)
+        ranked = ideas.ideas(pages)
         if len(ranked) > 1:
             click.echo("\nideas by conversion (all variants of each page's experiment together):")
             for place, idea in enumerate(ranked, start=1):
-                interval = results.interval_text(idea.low, idea.high)
-                click.echo(f"  {place}. {idea.page.slug:<22} {results.percent(idea.rate):>6} "
+                interval = formatting.interval_text(idea.low, idea.high)
+                click.echo(f"  {place}. {idea.page.slug:<22} {formatting.percent(idea.rate):>6} "
                            f"({interval}) of {idea.visitors:,} visitors")  # fmt: skip
-            click.echo(results.top_two_sentence(ranked))
+            click.echo(ideas.top_two_sentence(ranked))
         return
     page = pages.get(slug)
     if page is None:
@@ -152,7 +156,7 @@ def stats_command(slug: str | None, experiment: str | None) -> None:
     key = results.current_experiment(page) if experiment is None else experiment
     outcome = results.page_results(page, key, minimum)
     click.echo(f"{slug}: experiment {key or '(none)'}, {outcome.status}")
-    click.echo(results.text_table(outcome.report))
+    click.echo(formatting.text_table(outcome.report))
     click.echo(f"[{outcome.decision.badge}]")
     if outcome.decision.end_line:
         click.echo(f"to end the test, add to pages/{slug}.toml under [experiment]: "
@@ -162,10 +166,10 @@ def stats_command(slug: str | None, experiment: str | None) -> None:
     click.echo(outcome.report.verdict)
     for goal in outcome.goals:
         click.echo(f"\ngoal {goal.name} ({goal.label}):")
-        click.echo(results.text_table(goal.report))
+        click.echo(formatting.text_table(goal.report))
     if outcome.preorders.preorders or page.checkouts:
         click.echo(f"\npaid pre-orders: {outcome.preorders.report.verdict}")
-        click.echo("\n".join(results.preorder_lines(outcome.preorders)))
+        click.echo("\n".join(formatting.preorder_lines(outcome.preorders)))
 
 
 @kit.command("export")
@@ -180,7 +184,7 @@ def stats_command(slug: str | None, experiment: str | None) -> None:
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-")
 def export_command(slug: str, what: str, output: Any) -> None:
     """Write SLUG's signups (or results) as CSV to --output (default: the terminal)."""
-    page = current_app.extensions["pages"].pages.get(slug)
+    page = registry().pages.get(slug)
     if page is None:
         raise click.ClickException(f"no page called {slug!r}")
     if what == "signups":
@@ -189,7 +193,7 @@ def export_command(slug: str, what: str, output: Any) -> None:
     else:
         minimum = current_app.config["MIN_VISITORS_FOR_VERDICT"]
         outcome = results.page_results(page, results.current_experiment(page), minimum)
-        header, rows = results.variant_rows(outcome.report, outcome.preorders)
+        header, rows = formatting.variant_rows(outcome.report, outcome.preorders)
     written = -1  # the header is not a row
     for line in csv_lines(header, rows):
         output.write(line)
@@ -217,9 +221,7 @@ def digest_command() -> None:
         raise click.ClickException("set DIGEST_TO, and MAIL_URL or MAIL_API, to send a digest")
     queued = digest.send_due()
     sent = deliver_due()
-    click.echo(
-        f"digest {'queued' if queued else 'already sent for this period'}; delivered {sent}"
-    )
+    click.echo(f"digest {'queued' if queued else 'already sent for this period'}; delivered {sent}")
 
 
 @kit.group("spend")
@@ -239,7 +241,7 @@ def spend_add_command(
     slug: str, source: str, campaign: str, first: str, last: str, amount: str, currency: str
 ) -> None:
     """Record what the ads with one UTM source (and campaign) cost on SLUG over some days."""
-    if slug not in current_app.extensions["pages"].pages:
+    if slug not in registry().pages:
         raise click.ClickException(f"no page called {slug!r}")
     try:
         entry = spend.check(source, campaign, first, last, amount, currency)
@@ -249,7 +251,7 @@ def spend_add_command(
     db.session.commit()
     click.echo(
         f"recorded #{row.id}: {money.text(entry.amount, entry.currency)} on {slug} for "
-        f"{spend.label(entry)}, {entry.first_day} to {entry.last_day}"
+        f"{costs.label(entry)}, {entry.first_day} to {entry.last_day}"
     )
 
 
@@ -258,15 +260,15 @@ def spend_add_command(
 def spend_list_command(slug: str) -> None:
     """SLUG's spend entries with their cost per visitor, signup, confirmed signup, pre-order."""
     minimum = current_app.config["MIN_VISITORS_FOR_VERDICT"]
-    for row in spend.costs(slug, minimum):
+    for row in costs.costs(slug, minimum):
         entry, c, cur = row.spend, row.costs, row.spend.currency
         per_visitor = "–" if c.per_visitor is None else money.text(c.per_visitor, cur)
         click.echo(
-            f"#{entry.id} {_visible(spend.label(entry))} {entry.first_day} to {entry.last_day}: "
+            f"#{entry.id} {_visible(costs.label(entry))} {entry.first_day} to {entry.last_day}: "
             f"{money.text(entry.amount, cur)}; {c.visitors:,} visitors ({per_visitor} each), "
-            f"{c.signed_up:,} signups ({spend.cost_text(c.per_signup, cur)}), "
-            f"{c.confirmed:,} confirmed ({spend.cost_text(c.per_confirmed, cur)}), "
-            f"{c.paying:,} paying ({spend.cost_text(c.per_preorder, cur)})"
+            f"{c.signed_up:,} signups ({costs.cost_text(c.per_signup, cur)}), "
+            f"{c.confirmed:,} confirmed ({costs.cost_text(c.per_confirmed, cur)}), "
+            f"{c.paying:,} paying ({costs.cost_text(c.per_preorder, cur)})"
         )
 
 

@@ -16,11 +16,11 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import text
 
-from .config import DEV_SECRET_KEY
-from .config import paas
-from .config import proxy_hops
-from .models import db
-from .security import storage_uri
+from kit.config import DEV_SECRET_KEY
+from kit.config import paas
+from kit.config import proxy_hops
+from kit.models import db
+from kit.security import storage_uri
 
 MIN_SECRET_LENGTH = 32
 MIN_PASSWORD_LENGTH = 12
@@ -167,8 +167,7 @@ def _pages(app: Flask) -> Iterator[Finding]:
     errors = app.extensions["pages"].errors
     if errors:
         yield Finding(
-            f"{len(errors)} problem(s) in page files (their pages answer 503), first: "
-            f"{errors[0]}",
+            f"{len(errors)} problem(s) in page files (their pages answer 503), first: {errors[0]}",
             "run `flask --app app kit check` to list them all, then fix the files",
         )
     else:

@@ -22,9 +22,9 @@ from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .models import RateLimit
-from .models import db
-from .models import dialect_insert
+from kit.models import RateLimit
+from kit.models import db
+from kit.models import dialect_insert
 
 SCHEME = "database"
 CLEAN_UP_EVERY = 1000  # about once in this many hits, windows that ended are deleted

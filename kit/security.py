@@ -29,10 +29,11 @@ from werkzeug.exceptions import BadHost
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from . import ratelimit_storage
-from .config import ConfigError
-from .errors import error_page
-from .models import is_share_code
+from kit import ratelimit_storage
+from kit.config import ConfigError
+from kit.errors import error_page
+from kit.extensions import registry
+from kit.models import is_share_code
 
 # Endpoint -> (config key of its limit, HTTP methods it applies to). Views that don't exist in
 # this app (the dashboard before it is written, say) are skipped.
@@ -174,7 +175,7 @@ def _security_headers(response: Response) -> Response:
     if request.blueprint in PRIVATE_BLUEPRINTS or request.endpoint in PRIVATE_ENDPOINTS:
         headers["Cache-Control"] = "no-store"
     if "content-security-policy" not in present:
-        styles = current_app.extensions["pages"].inline_styles
+        styles = registry().inline_styles
         missing.append(("Content-Security-Policy", content_security_policy(styles, framers)))
     # request.is_secure reflects X-Forwarded-Proto once ProxyFix has run: HTTPS at the edge.
     if request.is_secure and "strict-transport-security" not in present:

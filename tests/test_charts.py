@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 
-from kit.charts import HEIGHT
-from kit.charts import interval_bars
-from kit.charts import line_chart
-from kit.charts import sparkline
-from kit.export import csv_lines
-from kit.export import neutralise
+from kit.reports.charts import HEIGHT
+from kit.reports.charts import interval_bars
+from kit.reports.charts import line_chart
+from kit.reports.charts import sparkline
+from kit.reports.export import csv_lines
+from kit.reports.export import neutralise
 
 
 def points(chart, n=0):

@@ -19,14 +19,14 @@ from sqlalchemy import insert
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from kit import conversions
-from kit import signup_list
+from kit.founder import signup_list
 from kit.models import DailyExposures
 from kit.models import Exposure
 from kit.models import GoalClick
 from kit.models import Signup
 from kit.models import db
 from kit.models import utcnow
+from kit.tracking import recount
 from tests.conftest import browser
 from tests.conftest import form_fields
 from tests.conftest import sign_up
@@ -95,7 +95,7 @@ def seed(app, counts, page="ab", experiment="headline-1", days=10, goal_clicks=N
             if rows:
                 db.session.execute(insert(model), rows)
         db.session.commit()
-        conversions.rebuild()  # what the app records with each confirmed signup
+        recount.conversions()  # what the app records with each confirmed signup
 
 
 def logged_in(app):
@@ -184,7 +184,7 @@ def test_login_expires_after_the_configured_hours(make_app, monkeypatch):
     client = logged_in(app)
     assert client.get("/admin/").status_code == 200
     later = utcnow() + timedelta(seconds=3601)
-    monkeypatch.setattr("kit.auth.utcnow", lambda: later)
+    monkeypatch.setattr("kit.founder.auth.utcnow", lambda: later)
     assert client.get("/admin/").status_code == 302
 
 
@@ -430,7 +430,7 @@ def test_sources_break_conversion_down(app):
             )
         )
         db.session.commit()
-        conversions.rebuild()
+        recount.conversions()
     text = text_of(logged_in(app).get("/admin/ab/sources"))
     assert "newsletter 50 1 2.0%" in text
     assert "news.ycombinator.com 34 0 0.0%" in text

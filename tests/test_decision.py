@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from kit.decision import compare_sentence
-from kit.decision import decide
-from kit.decision import running_since
-from kit.decision import shares
-from kit.decision import visitors_per_day
-from kit.stats import Arm
-from kit.stats import analyse
-from kit.stats import rate_ratio
+from kit.reports.decision import analyse
+from kit.reports.decision import compare_sentence
+from kit.reports.decision import decide
+from kit.reports.decision import running_since
+from kit.reports.decision import shares
+from kit.reports.decision import visitors_per_day
+from kit.reports.stats import Arm
+from kit.reports.stats import rate_ratio
 
 
 def decision(*arms: Arm, min_visitors: int = 100, per_day: float = 0.0, **kwargs):

@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy import update
 
-from kit import digest
 from kit.config import ConfigError
 from kit.config import from_env
+from kit.delivery import digest
+from kit.delivery.outbox import deliver_due
 from kit.models import AdSpend
 from kit.models import DailyExposures
 from kit.models import DigestRun
@@ -25,7 +26,6 @@ from kit.models import Outbox
 from kit.models import PreOrder
 from kit.models import db
 from kit.models import utcnow
-from kit.outbox import deliver_due
 from tests.conftest import browser
 from tests.conftest import sign_up
 from tests.servers import body_text

@@ -8,10 +8,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from kit.experiments import EMBED
 from kit.models import Exposure
 from kit.models import Signup
 from kit.models import db
+from kit.tracking.assignment import EMBED
 from tests.conftest import BROWSER_UA
 from tests.test_dashboard import logged_in
 from tests.test_dashboard import text_of

@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from kit.pages import parse_page
+from kit.pages.validation import parse_page
 
 
 def page_with(experiment: str) -> tuple:

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from scipy.stats import chisquare
 
-from kit.experiments import MAX_TAG_LENGTH
-from kit.experiments import bucket
-from kit.experiments import choose_variant
-from kit.experiments import device_class
-from kit.experiments import is_bot
-from kit.experiments import referrer_host
-from kit.experiments import utm_tags
+from kit.tracking.assignment import bucket
+from kit.tracking.assignment import choose_variant
+from kit.tracking.traffic import MAX_TAG_LENGTH
+from kit.tracking.traffic import device_class
+from kit.tracking.traffic import is_bot
+from kit.tracking.traffic import referrer_host
+from kit.tracking.traffic import utm_tags
 
 ROOT = Path(__file__).parent.parent
 AB = [("a", 1.0), ("b", 1.0)]
@@ -103,7 +103,7 @@ def test_assignment_is_the_same_in_another_process_with_another_hash_seed():
     here = [choose_variant(AB, "headline-1", vid) for vid in ids]
     script = (
         "import sys\n"
-        "from kit.experiments import choose_variant\n"
+        "from kit.tracking.assignment import choose_variant\n"
         "ids = sys.stdin.read().split()\n"
         "print(' '.join(choose_variant([('a', 1.0), ('b', 1.0)], 'headline-1', v) for v in ids))\n"
     )

@@ -18,12 +18,12 @@ from sqlalchemy import func
 from sqlalchemy import literal
 from sqlalchemy import select
 
-from kit import line
 from kit.models import LineBucket
 from kit.models import Signup
 from kit.models import WaitlistLine
 from kit.models import db
 from kit.models import utcnow
+from kit.waitlist import places
 from tests.conftest import browser
 from tests.conftest import form_fields
 from tests.conftest import sign_up
@@ -41,6 +41,7 @@ def reference_places(people: list[dict[str, Any]], bump: int) -> dict[Any, int]:
         for number, person in enumerate(people, start=1)
     )
     return {person_id: place for place, (_, person_id) in enumerate(keyed, start=1)}
+
 
 def set_bump(pages_dir, slug: str, bump: int) -> None:
     path = pages_dir / f"{slug}.toml"
@@ -75,20 +76,20 @@ def test_unconfirmed_signups_neither_hold_nor_take_a_place(make_app):
         page = app.extensions["pages"].pages["optin"]
         assert early.line_key is None
         later = [confirm(app, page, f"later{n}@example.com") for n in range(2)]
-        assert [line.position(page, person) for person in later] == [1, 2]
-        line.join(page, early)
+        assert [places.position(page, person) for person in later] == [1, 2]
+        places.join(page, early)
         db.session.commit()
-        assert line.position(page, early) == 3
-        assert line.size(page) == 3
+        assert places.position(page, early) == 3
+        assert places.size(page) == 3
 
 
 def confirm(app, page, email: str) -> Signup:
     """A confirmed signup straight in the tables, as the confirm view leaves it."""
-    line.ensure(page)
+    places.ensure(page)
     person = Signup(page=page.slug, email=email, email_key=email, confirmed_at=utcnow())
     db.session.add(person)
     db.session.flush()
-    line.join(page, person)
+    places.join(page, person)
     db.session.commit()
     return person
 
@@ -162,7 +163,7 @@ EVENTS = st.lists(
 )
 @given(EVENTS, st.sampled_from([1, 2, 5]))
 def test_kept_places_match_the_reference_on_random_histories(app, monkeypatch, events, bump):
-    monkeypatch.setattr(line, "BUCKET", 4)  # many buckets even on a short list
+    monkeypatch.setattr(places, "BUCKET", 4)  # many buckets even on a short list
     with app.app_context():
         for model in (LineBucket, WaitlistLine, Signup):
             db.session.execute(delete(model))
@@ -170,7 +171,7 @@ def test_kept_places_match_the_reference_on_random_histories(app, monkeypatch, e
         app.extensions.setdefault("lines_built", set()).clear()
         page = app.extensions["pages"].pages["plain"]
         page.waitlist.__dict__["referral_bump"] = bump  # frozen dataclass: the test's own copy
-        line.ensure(page)
+        places.ensure(page)
         people: list[Signup] = []
         joined: list[Signup] = []  # in the order they took their number
         for n, (kind, arg) in enumerate(events):
@@ -181,40 +182,38 @@ def test_kept_places_match_the_reference_on_random_histories(app, monkeypatch, e
                                 referred_by_id=people[n % len(people)].id
                                 if people and n % 3 == 0 else None)  # fmt: skip
                 if arg:
-                    line.number(page, person)
+                    places.number(page, person)
                     joined.append(person)
                 db.session.add(person)
                 db.session.flush()
                 people.append(person)
                 if not arg:
-                    line.waiting(page, person)
+                    places.waiting(page, person)
             elif people:
                 person = people[arg % len(people)]
                 gone = person.deleted_at is not None  # a removed person's links are dead
                 if kind == "confirm" and person.confirmed_at is None and not gone:
                     person.confirmed_at = utcnow()
                     db.session.flush()
-                    line.join(page, person)
+                    places.join(page, person)
                     joined.append(person)
                 elif kind == "refer" and not gone:
-                    line.credit(page, person.id)
+                    places.credit(page, person.id)
                     db.session.refresh(person)
                 elif kind == "leave" and not gone:
-                    line.leave(page, person)
+                    places.leave(page, person)
                     person.deleted_at = utcnow()
                     db.session.flush()
             db.session.commit()
         live = [p for p in joined if p.deleted_at is None]
-        expected = reference_places(
-            [{"id": p.id, "referrals": p.referrals} for p in live], bump
-        )
-        assert {p.id: line.position(page, p) for p in live} == expected
-        assert line.size(page) == len(live)
+        expected = reference_places([{"id": p.id, "referrals": p.referrals} for p in live], bump)
+        assert {p.id: places.position(page, p) for p in live} == expected
+        assert places.size(page) == len(live)
         pending = [p for p in people if p.confirmed_at is None or p.deleted_at is not None]
-        assert all(line.position(page, p) is None for p in pending)
+        assert all(places.position(page, p) is None for p in pending)
         kept = db.session.scalar(select(func.coalesce(func.sum(LineBucket.people), 0)))
         assert kept == len(live)
-        counts = line.counts(page)
+        counts = places.counts(page)
         confirmed = [p for p in people if p.confirmed_at is not None]
         assert (counts.signups, counts.unconfirmed, counts.referred, counts.unattributed) == (
             len(people),
@@ -227,8 +226,8 @@ def test_kept_places_match_the_reference_on_random_histories(app, monkeypatch, e
 @pytest.mark.parametrize("key", [-9, -4, -1, 0, 3, 4, 1023, 1024, -1025])
 def test_buckets_floor_below_zero_in_python_and_sql(app, key):
     with app.app_context():
-        in_sql = db.session.scalar(select(line._bucket_sql(literal(key, Integer))))
-    assert in_sql == line.bucket_of(key) == key // line.BUCKET
+        in_sql = db.session.scalar(select(places._bucket_sql(literal(key, Integer))))
+    assert in_sql == places.bucket_of(key) == key // places.BUCKET
 
 
 def test_removals_and_signups_racing_on_one_page_all_succeed_and_the_count_holds(make_app):
@@ -260,7 +259,7 @@ def test_removals_and_signups_racing_on_one_page_all_succeed_and_the_count_holds
         thread.join()
     assert sorted(set(statuses)) == [200, 302]
     with app.app_context():
-        live = db.session.scalar(select(func.count()).where(Signup.page == "plain", *line.LIVE))
+        live = db.session.scalar(select(func.count()).where(Signup.page == "plain", *places.LIVE))
         kept = db.session.get(WaitlistLine, "plain").live
         in_buckets = db.session.scalar(
             select(func.sum(LineBucket.people)).where(LineBucket.page == "plain")

@@ -9,13 +9,14 @@ from flask_migrate import upgrade
 from sqlalchemy import insert
 from sqlalchemy import select
 
-from kit import sources
 from kit.models import Conversion
 from kit.models import DailySource
 from kit.models import Exposure
 from kit.models import Signup
 from kit.models import db
 from kit.models import utcnow
+from kit.tracking import counters
+from kit.tracking import recount
 from tests.servers import gunicorn
 
 
@@ -69,7 +70,7 @@ def test_upgrade_counts_visitors_who_signed_up_per_source_as_the_app_does(app):
         db.session.commit()
         upgrade()
         counted = _source_rows()
-        sources.rebuild()
+        recount.sources()
         assert counted == _source_rows()
     ads = {row[5]: row[6:] for row in counted if row[4] == "utm_source"}
     assert ads["ads"] == (2, 1, 2)  # visitors, converted, signed up
@@ -77,7 +78,7 @@ def test_upgrade_counts_visitors_who_signed_up_per_source_as_the_app_does(app):
 
 
 def _source_rows() -> list[tuple]:
-    columns = [*sources.KEY, *sources.COUNTS]
+    columns = [*counters.KEY, *counters.COUNTS]
     query = select(*(DailySource.__table__.c[name] for name in columns))
-    rows = db.session.execute(query.order_by(*(DailySource.__table__.c[n] for n in sources.KEY)))
+    rows = db.session.execute(query.order_by(*(DailySource.__table__.c[n] for n in counters.KEY)))
     return [tuple(str(v) if i == 3 else v for i, v in enumerate(row)) for row in rows]

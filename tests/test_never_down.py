@@ -23,9 +23,9 @@ from kit.models import AdSpend
 from kit.models import PreOrder
 from kit.models import Signup
 from kit.models import db
-from kit.referrals import confirm_token
-from kit.referrals import status_token
-from kit.referrals import unsubscribe_url
+from kit.waitlist.tokens import confirm_token
+from kit.waitlist.tokens import status_token
+from kit.waitlist.tokens import unsubscribe_url
 from tests.conftest import BROWSER_UA
 from tests.conftest import browser
 from tests.conftest import form_fields
@@ -177,8 +177,22 @@ def test_a_broken_page_file_takes_down_only_its_own_page_across_a_reload(
 def test_spend_days_far_out_are_refused_and_a_stored_one_breaks_no_report(app, runner):
     """9999-12-31 once went in through the form and the CLI, then every report on spend raised
     OverflowError, the delete button included (it is on the sources page)."""
-    refused = runner.invoke(args=["kit", "spend", "add", "plain", "--source", "google",
-                                  "--from", "9999-12-30", "--to", "9999-12-31", "--amount", "5"])
+    refused = runner.invoke(
+        args=[
+            "kit",
+            "spend",
+            "add",
+            "plain",
+            "--source",
+            "google",
+            "--from",
+            "9999-12-30",
+            "--to",
+            "9999-12-31",
+            "--amount",
+            "5",
+        ]
+    )
     assert refused.exit_code == 1 and "not a day between 2000 and 2100" in refused.output
     with app.app_context():  # a row stored by an older release
         db.session.add(AdSpend(page="plain", utm_source="google", utm_campaign="",
@@ -365,9 +379,7 @@ def test_no_link_tells_how_many_signed_up(app):
             for token in (status_token(entry), confirm_token(entry), unsubscribe_url(entry)):
                 payload = token.rsplit("/", 1)[-1].split(".")[0]
                 decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-                assert str(entry.id).encode() not in decoded.replace(
-                    entry.share_code.encode(), b""
-                )
+                assert str(entry.id).encode() not in decoded.replace(entry.share_code.encode(), b"")
 
 
 def test_a_status_link_mailed_before_keeps_working(app):

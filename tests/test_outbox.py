@@ -14,12 +14,12 @@ from sqlalchemy import event
 from sqlalchemy import select
 from sqlalchemy import update
 
+from kit.delivery.outbox import claim
+from kit.delivery.outbox import deliver_due
 from kit.models import Outbox
 from kit.models import Signup
 from kit.models import db
 from kit.models import utcnow
-from kit.outbox import claim
-from kit.outbox import deliver_due
 from tests.conftest import browser
 from tests.conftest import sign_up
 from tests.servers import body_text

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from kit.pages import load_page_file
-from kit.pages import load_pages
-from kit.pages import parse_page
-from kit.pages import schema_reference
-from kit.pages import starter_page
-from kit.toml_lines import line_of
+from kit.pages.reference import schema_reference
+from kit.pages.reference import starter_page
+from kit.pages.toml_lines import line_of
+from kit.pages.validation import load_page_file
+from kit.pages.validation import load_pages
+from kit.pages.validation import parse_page
 from tests.conftest import browser
 
 ROOT = Path(__file__).parent.parent

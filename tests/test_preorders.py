@@ -24,14 +24,14 @@ from scipy.stats import binomtest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from kit import stripe_signature
 from kit.models import Exposure
 from kit.models import PreOrder
 from kit.models import StripeEvent
 from kit.models import db
 from kit.models import utcnow
-from kit.stats import Arm
-from kit.stats import analyse
+from kit.reports.decision import analyse
+from kit.reports.stats import Arm
+from kit.visitor import stripe_signature
 from tests.conftest import browser
 from tests.conftest import form_fields
 from tests.servers import gunicorn
@@ -163,9 +163,11 @@ def test_the_tier_button_goes_through_the_kit_to_the_payment_link_with_an_anonym
         assert db.session.scalar(select(Exposure.visitor_key)) == key
     # The click counts like a goal, once per visitor.
     visitor.get("/checkout/shop/pro")
-    api = shop_app.test_client().get(
-        "/api/pages/shop", headers={"Authorization": "Bearer test-api-token"}
-    ).get_json()
+    api = (
+        shop_app.test_client()
+        .get("/api/pages/shop", headers={"Authorization": "Bearer test-api-token"})
+        .get_json()
+    )
     assert sum(arm["conversions"] for arm in api["goals"]["checkout:pro"]["arms"]) == 1
     page = text_of(logged_in(shop_app).get("/admin/shop"))
     assert "Goal: Pre-order (Pro) (checkout:pro)" in page
@@ -206,9 +208,7 @@ def test_a_large_event_is_taken_like_any_other(shop_app):
     assert deliver(shop_app.test_client(), event) == (200, {"received": True, "stored": True})
 
 
-def test_a_pre_order_is_priced_against_the_ad_spend_of_the_source_it_came_from(
-    make_app, pages_dir
-):
+def test_a_pre_order_is_priced_against_the_ad_spend_of_the_source_it_came_from(make_app, pages_dir):
     """Two of four visitors from the ads pay: $60 of ads is $30 per pre-order, its interval
     from the paid conversion's (Wilson, 2 of 4)."""
     (pages_dir / "shop.toml").write_text(SHOP, encoding="utf-8")

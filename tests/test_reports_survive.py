@@ -27,7 +27,7 @@ from sqlalchemy import delete
 from sqlalchemy import insert
 from sqlalchemy import select
 
-from kit import digest
+from kit.delivery import digest
 from kit.models import AdSpend
 from kit.models import DailyExposures
 from kit.models import Exposure
@@ -36,7 +36,7 @@ from kit.models import Outbox
 from kit.models import PreOrder
 from kit.models import Signup
 from kit.models import db
-from kit.results import experiments_of
+from kit.reports.results import experiments_of
 from tests.test_dashboard import logged_in
 
 EXAMPLES = settings(
@@ -152,18 +152,28 @@ def contents(draw) -> dict[str, list[dict]]:
         }  # fmt: skip
     preorders = [
         {
-            "checkout_session": f"cs_{n}", "page": "ab", "experiment": key, "variant": variant,
-            "tier": "Pro", "visitor_key": None if visitor is None else f"v{visitor}",
-            "amount": amount, "refunded": refunded, "currency": currency, "created_at": moment,
+            "checkout_session": f"cs_{n}",
+            "page": "ab",
+            "experiment": key,
+            "variant": variant,
+            "tier": "Pro",
+            "visitor_key": None if visitor is None else f"v{visitor}",
+            "amount": amount,
+            "refunded": refunded,
+            "currency": currency,
+            "created_at": moment,
             "utm_source": "x" if visitor is not None and visitor % 2 else None,
         }  # fmt: skip
         for n, (key, variant, visitor, amount, refunded, currency, moment) in enumerate(
             draw(
                 st.lists(
                     st.tuples(
-                        st.sampled_from([None, *KEYS]), st.sampled_from([None, *VARIANTS]),
-                        st.one_of(st.none(), st.integers(0, 30)), st.integers(0, 2**31 - 1),
-                        st.integers(0, 2**31 - 1), st.sampled_from(["USD", "JPY", "XYZ"]),
+                        st.sampled_from([None, *KEYS]),
+                        st.sampled_from([None, *VARIANTS]),
+                        st.one_of(st.none(), st.integers(0, 30)),
+                        st.integers(0, 2**31 - 1),
+                        st.integers(0, 2**31 - 1),
+                        st.sampled_from(["USD", "JPY", "XYZ"]),
                         MOMENTS,
                     )
                 )
@@ -171,15 +181,24 @@ def contents(draw) -> dict[str, list[dict]]:
         )  # fmt: skip
     ]
     spend = [
-        {"page": "ab", "utm_source": source, "utm_campaign": campaign, "first_day": first,
-         "last_day": last, "amount": amount, "currency": currency}  # fmt: skip
+        {
+            "page": "ab",
+            "utm_source": source,
+            "utm_campaign": campaign,
+            "first_day": first,
+            "last_day": last,
+            "amount": amount,
+            "currency": currency,
+        }  # fmt: skip
         for source, campaign, first, last, amount, currency in draw(
             st.lists(
                 st.tuples(
-                    st.sampled_from(["x", ""]), st.sampled_from(["", "c"]),
+                    st.sampled_from(["x", ""]),
+                    st.sampled_from(["", "c"]),
                     st.dates(date(1990, 1, 1), date(2090, 1, 1)),
                     st.dates(date(1990, 1, 1), date(2090, 1, 1)),  # before the first, even
-                    st.integers(0, 2**31 - 1), st.sampled_from(["USD", "EUR"]),
+                    st.integers(0, 2**31 - 1),
+                    st.sampled_from(["USD", "EUR"]),
                 )
             )
         )
@@ -262,8 +281,13 @@ def test_every_report_answers_whatever_the_database_holds(app, pages_dir, page_f
     for url in ["/api/pages", "/api/pages/ab", "/api/pages/ab/signups?confirmed=yes"]:
         assert api.get(url, headers=bearer).status_code == 200, url
     runner = app.test_cli_runner()
-    for args in (["kit", "stats"], ["kit", "stats", "ab"], ["kit", "export", "ab"],
-                 ["kit", "export", "ab", "--what", "results"], ["kit", "spend", "list", "ab"]):
+    for args in (
+        ["kit", "stats"],
+        ["kit", "stats", "ab"],
+        ["kit", "export", "ab"],
+        ["kit", "export", "ab", "--what", "results"],
+        ["kit", "spend", "list", "ab"],
+    ):
         result = runner.invoke(args=args)
         assert result.exit_code == 0, (args, result.output, result.exception)
     with app.app_context():  # the founder digest reads the same tables, over any period

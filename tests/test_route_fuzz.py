@@ -24,12 +24,12 @@ from sqlalchemy import select
 from werkzeug.test import EnvironBuilder
 from werkzeug.test import run_wsgi_app
 
-from kit.auth import ADMIN_COOKIE
+from kit.founder.auth import ADMIN_COOKIE
 from kit.models import AdSpend
 from kit.models import Signup
 from kit.models import db
-from kit.referrals import confirm_token
-from kit.referrals import status_token
+from kit.waitlist.tokens import confirm_token
+from kit.waitlist.tokens import status_token
 from tests.conftest import BROWSER_UA
 from tests.conftest import browser
 from tests.conftest import form_fields
@@ -163,8 +163,12 @@ def _calls(endpoint: str, method: str, path: str) -> Iterator[Call]:
         "first_day": "9999-12-31", "last_day": "0001-01-01", "amount": "1e309",
         "currency": "\x00\x00\x00", "email": "a@" + "b" * 300 + ".com", "spend_id": "-1",
     })  # fmt: skip
-    yield Call("negative and huge amounts", path, method,
-               data={"amount": "-5", "first_day": "2026-13-45", "last_day": "99999-01-01"})
+    yield Call(
+        "negative and huge amounts",
+        path,
+        method,
+        data={"amount": "-5", "first_day": "2026-13-45", "last_day": "99999-01-01"},
+    )
     yield Call("JSON nested 5 000 deep", path, method, data=DEEP_JSON,
                content_type="application/json")  # fmt: skip
     yield Call("JSON that isn't an object", path, method, data='"x"',

@@ -19,14 +19,10 @@ from flask import Flask
 from sqlalchemy import func
 from sqlalchemy import select
 
-from kit import digest
-from kit import spend
 from kit.config import ConfigError
 from kit.config import from_env
-from kit.experiments import EMBED
-from kit.experiments import device_class
-from kit.experiments import referrer_host
-from kit.experiments import utm_tags
+from kit.delivery import digest
+from kit.founder import spend
 from kit.models import AdminSession
 from kit.models import Outbox
 from kit.models import RateLimit
@@ -35,12 +31,16 @@ from kit.models import StripeEvent
 from kit.models import db
 from kit.models import is_share_code
 from kit.models import new_share_code
-from kit.pages import parse_page
-from kit.pages import tier_key
-from kit.preorders import REFERENCE_RE
-from kit.results import CHECKOUT_GOAL
-from kit.sources import DIMENSIONS
-from kit.waitlist import key_of
+from kit.pages.schema import tier_key
+from kit.pages.validation import parse_page
+from kit.reports.results import CHECKOUT_GOAL
+from kit.tracking.assignment import EMBED
+from kit.tracking.counters import DIMENSIONS
+from kit.tracking.payments import REFERENCE_RE
+from kit.tracking.traffic import device_class
+from kit.tracking.traffic import referrer_host
+from kit.tracking.traffic import utm_tags
+from kit.visitor.visit import key_of
 from tests.conftest import browser
 from tests.conftest import sign_up
 from tests.test_dashboard import logged_in
@@ -53,7 +53,7 @@ from tests.test_preorders import refund
 
 
 def string_columns() -> dict[str, int]:
-    """"table.column" -> its length, for every text column that has one."""
+    """ "table.column" -> its length, for every text column that has one."""
     return {
         f"{table.name}.{column.name}": column.type.length
         for table in db.metadata.tables.values()

@@ -11,12 +11,12 @@ from scipy.stats import binomtest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from kit import money
-from kit import spend
 from kit.models import AdSpend
 from kit.models import db
 from kit.models import utcnow
-from kit.stats import cost_per
+from kit.reports import costs
+from kit.reports import money
+from kit.reports.stats import cost_per
 from tests.conftest import browser
 from tests.conftest import form_fields
 from tests.conftest import sign_up
@@ -93,7 +93,9 @@ def test_spend_entered_gives_cost_per_visitor_and_signup_as_calculated_by_hand(m
 def test_double_opt_in_prices_signups_and_confirmed_signups_apart(make_app, smtp):  # noqa: F811
     url, inbox = smtp
     app = make_app(
-        MIN_VISITORS_FOR_VERDICT=MINIMUM, RATELIMIT_ENABLED=False, MAIL_URL=url,
+        MIN_VISITORS_FOR_VERDICT=MINIMUM,
+        RATELIMIT_ENABLED=False,
+        MAIL_URL=url,
         MAIL_FROM="hi@example.com",
     )
     visitors_from(app, "optin", "utm_source=google", 12, 4)
@@ -112,7 +114,7 @@ def test_double_opt_in_prices_signups_and_confirmed_signups_apart(make_app, smtp
 
 def _costs(app, slug):
     with app.app_context():
-        return spend.costs(slug, MINIMUM)
+        return costs.costs(slug, MINIMUM)
 
 
 @pytest.mark.parametrize(
@@ -188,8 +190,8 @@ def test_cost_per_signup_says_not_enough_data_or_no_upper_bound():
     nobody = cost_per(5000, 50, 0, 10)
     assert nobody.value is None and nobody.high is None
     assert nobody.low == pytest.approx(5000 / (50 * wilson(0, 50).high))
-    assert spend.cost_text(nobody, "USD").startswith("none yet (at least $")
-    assert spend.cost_text(None, "USD") == "not enough data"
+    assert costs.cost_text(nobody, "USD").startswith("none yet (at least $")
+    assert costs.cost_text(None, "USD") == "not enough data"
 
 
 @pytest.mark.parametrize(

@@ -18,19 +18,19 @@ from scipy.stats import fisher_exact as scipy_fisher
 from scipy.stats import norm
 from scipy.stats.contingency import relative_risk
 
-from kit.stats import Arm
-from kit.stats import always_valid_p
-from kit.stats import analyse
-from kit.stats import chance_to_be_best
-from kit.stats import fisher_exact
-from kit.stats import holm
-from kit.stats import newcombe_interval
-from kit.stats import rate_ratio
-from kit.stats import relative_interval
-from kit.stats import sample_ratio
-from kit.stats import sample_size_per_arm
-from kit.stats import wilson_interval
-from kit.stats import z_test
+from kit.reports.decision import analyse
+from kit.reports.stats import Arm
+from kit.reports.stats import always_valid_p
+from kit.reports.stats import chance_to_be_best
+from kit.reports.stats import fisher_exact
+from kit.reports.stats import holm
+from kit.reports.stats import newcombe_interval
+from kit.reports.stats import rate_ratio
+from kit.reports.stats import relative_interval
+from kit.reports.stats import sample_ratio
+from kit.reports.stats import sample_size_per_arm
+from kit.reports.stats import wilson_interval
+from kit.reports.stats import z_test
 
 
 @st.composite

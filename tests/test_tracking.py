@@ -18,12 +18,12 @@ from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
 
-from kit.experiments import choose_variant
 from kit.models import DailyExposures
 from kit.models import Exposure
 from kit.models import GoalClick
 from kit.models import Signup
 from kit.models import db
+from kit.tracking.assignment import choose_variant
 from tests.conftest import BROWSER_UA
 from tests.conftest import MOBILE_UA
 from tests.conftest import browser

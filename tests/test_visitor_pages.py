@@ -8,11 +8,11 @@ from urllib.parse import quote
 
 import pytest
 
-from kit import notify
-from kit import waitlist
-from kit.pages import Reward
-from kit.pages import product_name_from
-from kit.referrals import next_reward
+from kit.delivery import notify
+from kit.pages.schema import Reward
+from kit.pages.schema import product_name_from
+from kit.visitor import landing
+from kit.waitlist.referrals import next_reward
 from tests.conftest import browser
 from tests.test_dashboard import text_of
 from tests.test_referrals import join
@@ -123,7 +123,7 @@ def add_waitlist_keys(pages_dir, slug: str, text: str) -> None:
 def fresh_figures(monkeypatch, fresh: bool = True) -> None:
     """The social proof figure is read at most every PROOF_SECONDS per process; 0 reads it on
     every view."""
-    monkeypatch.setattr(waitlist, "PROOF_SECONDS", 0 if fresh else 30)
+    monkeypatch.setattr(landing, "PROOF_SECONDS", 0 if fresh else 30)
 
 
 def proof_on(app) -> str | None:
@@ -181,7 +181,7 @@ def test_a_second_form_after_the_content_signs_up_like_the_first(make_app, pages
     assert 'id="signup-2"' in html and 'for="email-2"' in html and 'id="email-2"' in html
     ids = re.findall(r' id="([^"]+)"', html)
     assert len(ids) == len(set(ids)), "every id once"
-    second = html[html.index('id="signup-2"'):]
+    second = html[html.index('id="signup-2"') :]
     fields = dict(re.findall(r'name="(csrf_token|rendered)" type="hidden" value="([^"]*)"', second))
     response = visitor.post("/plain", data={**fields, "email": "late@example.com"})
     assert response.status_code == 302 and response.location.endswith("/plain/thanks")

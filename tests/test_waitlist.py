@@ -171,7 +171,7 @@ def test_submit_after_minimum_time_is_accepted(make_app, monkeypatch):
 
     later = real_time.time() + 3
     monkeypatch.setattr("itsdangerous.timed.time.time", lambda: later, raising=False)
-    monkeypatch.setattr("kit.waitlist.time.time", lambda: later)
+    monkeypatch.setattr("kit.visitor.forms.time.time", lambda: later)
     data = {**form_fields(page), "email": "patient@example.com"}
     assert client.post("/plain", data=data).status_code == 302
     assert len(signups(app)) == 1

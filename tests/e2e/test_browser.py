@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kit.pages import PageRegistry
+from kit.pages.registry import PageRegistry
 
 from .browser import MOBILE_UA
 from .browser import PROJECT_DIR
@@ -90,8 +90,15 @@ def test_pages_have_no_accessibility_violations(new_context, color_scheme):
     require("axe")
     # axe-core goes in as an inline script, which the pages' Content-Security-Policy blocks.
     page = new_context(color_scheme=color_scheme, bypass_csp=True).new_page()
-    for path in ["/demo", "/demo?variant=b", "/go/demo/buy-team", "/demo/already", "/nope",
-                 "/embed/demo", "/embed/demo/thanks"]:
+    for path in [
+        "/demo",
+        "/demo?variant=b",
+        "/go/demo/buy-team",
+        "/demo/already",
+        "/nope",
+        "/embed/demo",
+        "/embed/demo/thanks",
+    ]:
         page.goto(path)
         assert axe_violations(page) == [], path
 
@@ -116,8 +123,14 @@ def test_pages_are_valid_html(page):
     require("vnu")
     documents = {
         path: served_html(page, path)
-        for path in ["/demo", "/demo?variant=b", "/go/demo/buy-team", "/demo/already",
-                     "/embed/demo", "/embed/demo/thanks"]
+        for path in [
+            "/demo",
+            "/demo?variant=b",
+            "/go/demo/buy-team",
+            "/demo/already",
+            "/embed/demo",
+            "/embed/demo/thanks",
+        ]
     }
     documents["/nope"] = page.request.get("/nope").text()
     sign_up(page, "", "vnu@example.com")

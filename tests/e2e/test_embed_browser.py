@@ -50,7 +50,9 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     demo = (PROJECT_DIR / "pages" / "demo.toml").read_text()
     example = 'origins = ["https://example.com"]'
     assert example in demo
-    (pages / "demo.toml").write_text(demo.replace(example, f'origins = ["http://localhost:{listed}"]'))
+    (pages / "demo.toml").write_text(
+        demo.replace(example, f'origins = ["http://localhost:{listed}"]')
+    )
     with live_server(work, PAGES_DIR=str(pages)) as app_url:
         frame = f"{app_url}/embed/demo?utm_source=my-site"
         with parent_site(listed, frame) as good, parent_site(unlisted, frame) as bad:

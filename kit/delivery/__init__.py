@@ -1,0 +1,1 @@
+"""Everything sent after a commit: the outbox and its worker, e-mails, webhooks, the digest."""

@@ -1,0 +1,381 @@
+"""The founder's side: a password-protected dashboard under /admin and a token API under /api.
+
+Views only read the request, ask kit/results (kit/spend, kit/signup_list) for numbers and
+render them; all maths lives in kit/stats and the SQL in those modules, so the page, the API
+and ``flask kit stats`` agree.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import stream_with_context
+from flask import url_for
+
+from kit.delivery import outbox
+from kit.delivery.outbox import failed_deliveries
+from kit.extensions import registry
+from kit.founder import signup_list
+from kit.founder import spend
+from kit.founder.auth import admin_password
+from kit.founder.auth import is_admin
+from kit.founder.auth import log_in
+from kit.founder.auth import log_out
+from kit.founder.auth import mark_not_counted
+from kit.founder.auth import marked_not_counted
+from kit.founder.auth import password_matches
+from kit.models import AdSpend
+from kit.models import Signup
+from kit.models import db
+from kit.models import utcnow
+from kit.pages.schema import Page
+from kit.reports import costs
+from kit.reports import formatting
+from kit.reports import ideas
+from kit.reports import money
+from kit.reports import results
+from kit.reports.charts import BAR_HEIGHT
+from kit.reports.charts import BAR_WIDTH
+from kit.reports.charts import SPARK_HEIGHT
+from kit.reports.charts import SPARK_WIDTH
+from kit.reports.charts import interval_bars
+from kit.reports.charts import line_chart
+from kit.reports.charts import sparkline
+from kit.reports.decision import running_since
+from kit.reports.export import csv_lines
+from kit.reports.sources import SOURCE_DIMENSIONS
+from kit.reports.sources import by_dimension
+from kit.reports.sources import traffic_sources
+from kit.reports.stats import Report
+from kit.tracking.assignment import EMBED
+from kit.urls import embed_snippet
+from kit.visitor.forms import LoginForm
+from kit.visitor.forms import SpendForm
+from kit.waitlist import places
+from kit.waitlist.referrals import leaderboard
+from kit.waitlist.referrals import referral_share
+from kit.waitlist.signup import remove_signup
+
+bp = Blueprint("dashboard", __name__, url_prefix="/admin")
+SIGNUPS_PER_PAGE = 50
+
+
+@bp.before_request
+def require_login() -> Any:
+    if admin_password() is None:
+        return render_template("admin/locked.html"), 403
+    if request.endpoint in ("dashboard.login", "dashboard.logout") or is_admin():
+        return None
+    return redirect(url_for("dashboard.login", next=request.full_path.rstrip("?")))
+
+
+@bp.after_request
+def private(response: Response) -> Response:
+    """Admin pages are never indexed (nor cached: kit/security.py's PRIVATE_BLUEPRINTS)."""
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+SAFE_NEXT = re.compile(r"/admin(/[A-Za-z0-9._~/-]*)?(\?[A-Za-z0-9._~%&=+-]*)?")
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a plain path inside the dashboard: the login form is no open redirect, and nothing
+    that could break the Location header (control characters, spaces) gets into it."""
+    if target and SAFE_NEXT.fullmatch(target) and "//" not in target:
+        return target
+    return url_for("dashboard.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    form = LoginForm()
+    if form.validate_on_submit():
+        configured = admin_password()
+        if password_matches(form.password.data, configured):
+            response = redirect(_safe_next(request.args.get("next")))
+            log_in(response)
+            return response
+        form.password.errors.append("That is not the admin password.")
+        return render_template("admin/login.html", form=form), 403
+    status = 400 if form.errors else 200
+    return render_template("admin/login.html", form=form, debug=current_app.debug), status
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    flash("You are logged out.")
+    response = redirect(url_for("dashboard.login"))
+    log_out(response)
+    return response
+
+
+def _min_visitors() -> int:
+    return current_app.config["MIN_VISITORS_FOR_VERDICT"]
+
+
+def _page_or_404(slug: str) -> Page:
+    page = registry().pages.get(slug)
+    if page is None:
+        abort(404, f"There is no page called {slug!r}.")
+    return page
+
+
+def _experiment(page: Page) -> str:
+    """The experiment asked for (?experiment=KEY), else the one in the page file."""
+    wanted = request.args.get("experiment")
+    if wanted is None:
+        return results.current_experiment(page)
+    if wanted not in results.experiments_of(page):
+        abort(404, f"The page {page.slug!r} has no data for an experiment called {wanted!r}.")
+    return wanted
+
+
+@bp.get("/")
+def index() -> str:
+    minimum = _min_visitors()
+    lines = [
+        {
+            **row,
+            "spark": sparkline(row["trend"].per_day),
+            "week_change": row["trend"].last_week - row["trend"].week_before,
+            "spend": costs.summary(costs.costs(row["page"], minimum), minimum),
+        }
+        for row in ideas.overview(registry().pages, minimum)
+    ]
+    return render_template(
+        "admin/index.html",
+        lines=lines,
+        spark=(SPARK_WIDTH, SPARK_HEIGHT),
+        failed=failed_deliveries(),
+        not_counted=marked_not_counted(),
+        unbooked=results.unbooked_payments(),
+    )
+
+
+@bp.get("/compare")
+def compare() -> str:
+    """Which idea has demand: every page ranked by conversion, the top two compared."""
+    sources = traffic_sources()
+    source = request.args.get("source") or None
+    if source is not None and source not in sources:
+        source = None  # a source nobody came from: compare on all traffic, and say so
+    ranked = ideas.ideas(registry().pages, source)
+    bars = interval_bars(
+        [(i.low, i.rate, i.high) if i.rate is not None and i.low is not None else None
+         for i in ranked]
+    )  # fmt: skip
+    return render_template(
+        "admin/compare.html",
+        ranked=list(zip(ranked, bars, strict=True)),
+        sentence=ideas.top_two_sentence(ranked),
+        sources=sources,
+        source=source,
+        asked=request.args.get("source") or None,
+        bar_size=(BAR_WIDTH, BAR_HEIGHT),
+    )
+
+
+@bp.post("/counting")
+def counting() -> Response:
+    """Mark this browser "don't count me" (kept after logout), or count it again."""
+    not_counted = request.form.get("count") != "yes"
+    response = redirect(url_for("dashboard.index"))
+    mark_not_counted(response, not_counted)
+    flash(
+        "This browser's visits to your pages are no longer counted, even when logged out."
+        if not_counted
+        else "This browser's visits are counted again (except while you are logged in)."
+    )
+    return response
+
+
+@bp.get("/<slug>")
+def page_view(slug: str) -> str:
+    page = _page_or_404(slug)
+    experiment = _experiment(page)
+    outcome = results.page_results(page, experiment, _min_visitors())
+    arms = [arm.name for arm in outcome.report.arms]
+    days = outcome.days
+    referred, all_signups = referral_share(page)
+    started, days_running = running_since((row.day for row in days), utcnow().date())
+    return render_template(
+        "admin/page.html",
+        outcome=outcome,
+        started=started,
+        days_running=days_running,
+        bars=_bars(outcome.report),
+        goal_bars=[_bars(goal.report) for goal in outcome.goals],
+        preorder_bars=_bars(outcome.preorders.report),
+        show_preorders=bool(page.checkouts or outcome.preorders.preorders),
+        unbooked=results.unbooked_payments(slug),
+        bar_size=(BAR_WIDTH, BAR_HEIGHT),
+        changes=_changes(page, outcome),
+        experiments=results.experiments_of(page),
+        days=days,
+        charts=_charts(days, arms),
+        leaders=leaderboard(slug),
+        referred=referred,
+        all_signups=all_signups,
+        viral=referred / all_signups if all_signups else None,
+        raw_signups=all_signups,
+        embed_snippet=embed_snippet(page) if page.embed.origins else "",
+        embed_experiment=EMBED,
+    )
+
+
+def _changes(page: Page, outcome: results.PageResults) -> dict[str, tuple[str, ...]]:
+    """What each variant of the current experiment overrides in the page file."""
+    if page.experiment is None or not outcome.current:
+        return {}
+    return {variant.name: variant.changes for variant in page.experiment.variants}
+
+
+def _bars(report: Report) -> list:
+    """Each arm's conversion interval as a bar on the table's common axis."""
+    intervals = [
+        (arm.rate_interval.low, arm.rate, arm.rate_interval.high)
+        if arm.rate is not None and arm.rate_interval is not None
+        else None
+        for arm in report.arms
+    ]
+    return interval_bars(intervals)
+
+
+def _charts(days: list[results.DailyRow], arms: list[str]) -> list:
+    labels = sorted({row.day.isoformat() for row in days})
+    per_arm: dict[str, dict[str, list]] = {
+        name: {"visitors": [], "signups": [], "rate": []} for name in arms
+    }
+    for row in days:
+        series = per_arm[row.variant]
+        series["visitors"].append(row.visitors)
+        series["signups"].append(row.signups)
+        series["rate"].append(row.cumulative_rate)
+    names = {name: name or "all visitors" for name in arms}
+    charts = [
+        ("Exposed visitors per day", "visitors", formatting.number, True),
+        ("Visitors who signed up, per day", "signups", formatting.number, True),
+        ("Cumulative conversion rate", "rate", formatting.percent, False),
+    ]
+    return [
+        line_chart(title, labels, {names[n]: s[key] for n, s in per_arm.items()}, label, whole)
+        for title, key, label, whole in charts
+    ]
+
+
+@bp.get("/<slug>/sources")
+def sources(slug: str, form: SpendForm | None = None, status: int = 200) -> tuple[str, int]:
+    page = _page_or_404(slug)
+    experiment = _experiment(page)
+    tables = {
+        label: by_dimension(page, experiment, column) for column, label in SOURCE_DIMENSIONS.items()
+    }
+    minimum = _min_visitors()
+    html = render_template(
+        "admin/sources.html", page=page, experiment=experiment, tables=tables,
+        costs=costs.costs(slug, minimum), form=form or SpendForm(formdata=None), minimum=minimum,
+    )  # fmt: skip
+    return html, status
+
+
+@bp.post("/<slug>/spend")
+def add_spend(slug: str) -> Any:
+    """Record ad spend; a value that can't be stored gives the form back with what was typed."""
+    _page_or_404(slug)
+    form = SpendForm()
+    if not form.validate():
+        return sources(slug, form, 400)
+    try:
+        entry = spend.check(
+            form.source.data, form.campaign.data or "", form.first_day.data, form.last_day.data,
+            form.amount.data, form.currency.data,
+        )  # fmt: skip
+    except spend.SpendError as error:
+        field, _, message = str(error).partition(": ")
+        target = {"from": "first_day", "to": "last_day"}.get(field, field)
+        getattr(form, target, form.amount).errors = [message]
+        return sources(slug, form, 400)
+    spend.add(slug, entry)
+    db.session.commit()
+    flash(f"Recorded {money.text(entry.amount, entry.currency)} for {entry.utm_source}.")
+    return redirect(url_for("dashboard.sources", slug=slug) + "#spend")
+
+
+@bp.post("/<slug>/spend/<int(max=2147483647):spend_id>/delete")  # an id the database holds
+def delete_spend(slug: str, spend_id: int) -> Response:
+    _page_or_404(slug)
+    entry = db.session.get(AdSpend, spend_id)
+    if entry is None or entry.page != slug:
+        abort(404, "That spend entry does not exist (or was deleted already).")
+    db.session.delete(entry)
+    db.session.commit()
+    flash("Spend entry deleted.")
+    return redirect(url_for("dashboard.sources", slug=slug) + "#spend")
+
+
+@bp.get("/<slug>/signups")
+def signups(slug: str) -> str:
+    page = _page_or_404(slug)
+    search = request.args.get("q", "")[:200]
+    number = request.args.get("page", 1, type=int)
+    shown = request.args.get("confirmed", "")
+    confirmed = signup_list.CONFIRMED_FILTER.get(shown)
+    listing = signup_list.signup_listing(slug, search, number, SIGNUPS_PER_PAGE, confirmed)
+    return render_template(
+        "admin/signups.html",
+        page=page,
+        listing=listing,
+        search=search,
+        shown=shown if confirmed is not None else "",
+    )
+
+
+@bp.post("/<slug>/signups/<int(max=2147483647):signup_id>/delete")
+def delete_signup(slug: str, signup_id: int) -> Response:
+    """The admin's "remove this person": the same wipe as the person's own "remove me"."""
+    page = _page_or_404(slug)
+    entry = db.session.get(Signup, signup_id)
+    if entry is None or entry.page != slug or entry.deleted_at is not None:
+        abort(404, "That signup does not exist (or was removed already).")
+    places.ensure(page)
+    remove_signup(page, entry)
+    db.session.commit()
+    outbox.wake()
+    flash("The signup's personal data is deleted; its anonymous count stays in the statistics.")
+    return redirect(url_for("dashboard.signups", slug=slug))
+
+
+def _csv(filename: str, header: list[str], rows: Any) -> Response:
+    return Response(
+        stream_with_context(csv_lines(header, rows)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/<slug>/signups.csv")
+def signups_csv(slug: str) -> Response:
+    _page_or_404(slug)
+    shown = request.args.get("confirmed", "")
+    confirmed = signup_list.CONFIRMED_FILTER.get(shown)
+    name = f"{slug}-signups{'-confirmed-' + shown if confirmed is not None else ''}.csv"
+    return _csv(name, signup_list.SIGNUP_COLUMNS, signup_list.signup_rows(slug, confirmed))
+
+
+@bp.get("/<slug>/results.csv")
+def results_csv(slug: str) -> Response:
+    page = _page_or_404(slug)
+    experiment = _experiment(page)
+    outcome = results.page_results(page, experiment, _min_visitors())
+    header, rows = formatting.variant_rows(outcome.report, outcome.preorders)
+    return _csv(f"{slug}-{experiment or 'page'}-results.csv", header, rows)

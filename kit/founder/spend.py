@@ -1,0 +1,97 @@
+"""Ad spend and what it bought: cost per visitor, per signup, per confirmed signup and per
+pre-order, for each amount a founder recorded against a UTM source (and campaign) and a range
+of days.
+
+The traffic an amount bought is read from the kept source counts (``daily_sources``, the
+sources page's own rows): visitors first seen on those days with that ``utm_source`` (or, when
+a campaign is named, that ``utm_campaign``), and of them the visitors who signed up and who
+confirmed on those days; pre-orders are the paying visitors whose first visit carried the tag.
+Costs come with the 95 % interval of the conversion they rest on (kit/stats.cost_per), and
+none below the minimum of visitors the verdicts use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from kit.models import AdSpend
+from kit.models import db
+from kit.reports import money
+
+MAX_DAYS = 366 * 3  # a range longer than this is a typing mistake
+# Days a spend entry may name: anything outside is a typing mistake (and 9999-12-31 would
+# overflow every date sum the reports make).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+class SpendError(ValueError):
+    """A spend entry that can't be stored; the message says which field and why."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A checked spend entry, ready to store."""
+
+    utm_source: str
+    utm_campaign: str
+    first_day: date
+    last_day: date
+    amount: int
+    currency: str
+
+
+def check(
+    source: str, campaign: str, first: str | date, last: str | date, amount: str, code: str
+) -> Entry:
+    """What a founder typed, checked: raises ``SpendError`` naming the field."""
+    source, campaign = source.strip(), campaign.strip()
+    if not source or len(source) > 100:
+        raise SpendError("source: the utm_source value of the ads, 1 to 100 characters")
+    if len(campaign) > 100:
+        raise SpendError("campaign: 100 characters at most")
+    for name, value in (("source", source), ("campaign", campaign)):
+        if not value.isprintable():
+            raise SpendError(f"{name}: {value!r} holds a control or invisible character")
+    first_day, last_day = _day(first, "from"), _day(last, "to")
+    if last_day < first_day:
+        raise SpendError("to: the last day comes before the first")
+    if (last_day - first_day).days > MAX_DAYS:
+        raise SpendError(f"to: a range of more than {MAX_DAYS} days")
+    try:
+        code = money.currency(code)
+    except money.MoneyError as error:
+        raise SpendError(f"currency: {error}") from None
+    try:
+        minor = money.parse(amount, code)
+    except money.MoneyError as error:
+        raise SpendError(f"amount: {error}") from None
+    return Entry(source, campaign, first_day, last_day, minor, code)
+
+
+def _day(value: str | date, field: str) -> date:
+    """A typed day (ISO, ASCII digits), between FIRST_DAY and LAST_DAY."""
+    day = value if isinstance(value, date) else _iso_day(value.strip())
+    if day is None:
+        raise SpendError(f"{field}: {value!r} is not a date like 2026-11-01")
+    if not FIRST_DAY <= day <= LAST_DAY:
+        years = f"{FIRST_DAY.year} and {LAST_DAY.year}"
+        raise SpendError(f"{field}: {day} is not a day between {years}")
+    return day
+
+
+def _iso_day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text.isascii() else None
+    except ValueError:
+        return None
+
+
+def add(page: str, entry: Entry) -> AdSpend:
+    """Store the entry for the page (the caller commits)."""
+    row = AdSpend(page=page, **entry.__dict__)
+    db.session.add(row)
+    return row
+
+
+Tag = tuple[str, str]  # ("utm_source", "google") or ("utm_campaign", "launch")

@@ -1,0 +1,3 @@
+"""Page files: their schema, validation with line numbers and the registry of a running app.
+
+No Flask here: pages are plain dataclasses read from TOML."""

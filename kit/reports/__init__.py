@@ -1,0 +1,1 @@
+"""What the founder reads: statistics, decisions, results, sources, costs, charts, formatting."""

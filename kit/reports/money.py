@@ -1,0 +1,81 @@
+"""Money as Stripe counts it: whole numbers of a currency's smallest unit (cents), never floats.
+
+``parse`` reads what a founder types ("120", "120.50", "1,200.00") in a currency; ``text``
+writes an amount back for people ("$120.50", "€9.00", "¥1,200", "120.50 CHF").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from collections.abc import Mapping
+
+# Currencies without minor units (Stripe's list of zero-decimal currencies).
+ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "CA$", "AUD": "A$"}
+CURRENCY_RE = re.compile(r"^[A-Za-z]{3}$")
+# ASCII digits only: int() would read "١٢٠" (Arabic-Indic digits) as 120 without a word.
+AMOUNT_RE = re.compile(r"\d{1,3}(,\d{3})*(\.\d+)?|\d+(\.\d+)?", re.ASCII)
+MAX_AMOUNT = 2**31 - 1  # what the database column holds, in minor units
+
+
+class MoneyError(ValueError):
+    """An amount or currency a person typed that can't be money; the message says why."""
+
+
+def currency(code: str) -> str:
+    """A three-letter currency code, upper case ("usd" -> "USD")."""
+    code = code.strip()
+    if not CURRENCY_RE.match(code):
+        raise MoneyError(f"{code!r} is not a currency code: use three letters like USD or EUR")
+    return code.upper()
+
+
+def parse(amount: str, code: str) -> int:
+    """ "120.50" USD -> 12050. More decimals than the currency has, a negative or an absurd
+    amount is refused, not rounded."""
+    amount = amount.strip().lstrip("$€£¥").strip()
+    if not AMOUNT_RE.fullmatch(amount):
+        raise MoneyError(f"{amount!r} is not an amount: write it like 120 or 120.50")
+    whole, _, fraction = amount.replace(",", "").partition(".")
+    digits = places(code)
+    if len(fraction.rstrip("0")) > digits:
+        raise MoneyError(f"{amount} {code} has more decimals than {code} has")
+    minor = int(whole) * 10**digits + int((fraction + "00")[:digits] or 0)
+    if minor > MAX_AMOUNT:
+        raise MoneyError(f"{amount} {code} is more than this kit can count")
+    return minor
+
+
+def text(minor: int | float, code: str) -> str:
+    """12050 USD -> "$120.50"; works for fractions of a unit too (a cost per signup)."""
+    value = f"{minor / 10 ** places(code):,.{places(code)}f}"
+    symbol = SYMBOLS.get(code)
+    return f"{symbol}{value}" if symbol else f"{value} {code}"
+
+
+def totals_text(amounts: Mapping[str, int]) -> str:
+    """Amounts in several currencies: "$120.00 + €30.00"; "–" for none."""
+    return " + ".join(text(amount, code) for code, amount in sorted(amounts.items())) or "–"
+
+
+def plain(amounts: Mapping[str, int]) -> str:
+    """For CSV files: "120.00 USD; 30.00 EUR" (no symbols, no thousands separators)."""
+    return "; ".join(
+        f"{amount / 10 ** places(code):.{places(code)}f} {code}"
+        for code, amount in sorted(amounts.items())
+    )
+
+
+def places(code: str) -> int:
+    """Digits after the point: 2 for USD, 0 for JPY."""
+    return 0 if code in ZERO_DECIMAL else 2
+
+
+def add_up(amounts: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    """Amounts per currency added up: [{"USD": 100}, {"USD": 50, "EUR": 9}] -> USD 150, EUR 9."""
+    total: dict[str, int] = {}
+    for each in amounts:
+        for code, amount in each.items():
+            total[code] = total.get(code, 0) + amount
+    return total

@@ -1,0 +1,138 @@
+"""Who converted: a visitor's first confirmed signup in an experiment, recorded once.
+
+The unit of an experiment is the visitor. When a signup that is credited to an exposure
+becomes confirmed (at once without double opt-in), ``record`` inserts the visitor's
+``conversion`` row unless it is there already (the unique constraint decides, also between
+racing workers) and adds to the day's ``daily_conversions`` counters in the same transaction:
+one more signup, and one more converted visitor only when the row went in. A browser signing
+up five addresses is one conversion and five signups, and the dashboard counts both from the
+few counter rows instead of a million signups.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy import Date
+from sqlalchemy import Insert
+from sqlalchemy import bindparam
+from sqlalchemy import func
+from sqlalchemy import literal
+from sqlalchemy import select
+from sqlalchemy import union_all
+
+from kit.models import Conversion
+from kit.models import DailyConversions
+from kit.models import DailySource
+from kit.models import Exposure
+from kit.models import Signup
+from kit.models import add_to_counters
+from kit.models import db
+from kit.models import dialect_insert
+from kit.models import insert_ignore
+from kit.models import utcnow
+from kit.tracking import counters
+
+# Confirmed signups credited to an experiment's arm.
+ATTRIBUTED = (
+    Signup.exposure_id.is_not(None),
+    Signup.variant.is_not(None),
+    Signup.experiment.is_not(None),
+    Signup.confirmed_at.is_not(None),
+)
+
+
+def conversion(entry: Signup, signed_up: bool) -> None:
+    """Count the confirmed signup for its arm, and its visitor as converted unless they are
+    already (a browser signing up twice is one visitor, two signups); ``signed_up``: the
+    signup was confirmed as it was made, so its visitor also signed up just now."""
+    if entry.exposure_id is None or entry.variant is None or entry.experiment is None:
+        return
+    now = utcnow()
+    where = {"page": entry.page, "experiment": entry.experiment, "variant": entry.variant}
+    new = insert_ignore(Conversion, **where, exposure_id=entry.exposure_id, converted_at=now)
+    connection = db.session.connection()
+    counter = DailyConversions
+    day = {**where, "day": now.date(), "visitors": int(new), "signups": 1}
+    add_to_counters(connection, counter.__table__, counter.KEY, [day])
+    if new:
+        counters.converted(connection, entry.exposure_id, now.date(), signed_up)
+
+
+DIMENSIONS = ("utm_source", "utm_medium", "utm_campaign", "referrer_host", "device")
+KEY = ("page", "experiment", "variant", "day", "dimension", "value")  # one counter row
+COUNTS = ("visitors", "converted", "signed_up")
+
+Key = tuple[str, str, str, date, str, str]  # page, experiment, variant, day, dimension, value
+
+
+def keys(row: Any, day: date) -> Iterable[Key]:
+    """The counter rows one exposure falls in (one per dimension)."""
+    for dimension in DIMENSIONS:
+        value = getattr(row, dimension) or ""
+        yield (row.page, row.experiment, row.variant, day, dimension, value)
+
+
+def seen(connection: Connection, counts: Counter[Key]) -> None:
+    """Add newly exposed visitors to their counter rows (conversions go through
+    ``converted``)."""
+    rows = [
+        dict(zip(KEY, key, strict=True), visitors=n, converted=0, signed_up=0)
+        for key, n in counts.items()
+    ]
+    add_to_counters(connection, DailySource.__table__, KEY, rows)
+
+
+def converted(connection: Connection, exposure_id: int, day: date, signed_up: bool) -> None:
+    """One more converted visitor, under the sources of their first visit, and one more
+    signed-up visitor when the signup was confirmed as it was made (no double opt-in): one
+    statement that reads the exposure and adds to its counter rows."""
+    adding = ("converted", "signed_up") if signed_up else ("converted",)
+    statement = _counted(connection.dialect.name, adding, first_signup=False)
+    connection.execute(statement, {"exposure": exposure_id, "day": day})
+
+
+def signed_up(connection: Connection, exposure_id: int | None, signup_id: int, day: date) -> None:
+    """With double opt-in, a visitor's first signup (waiting for confirmation): one more
+    signed-up visitor under their sources, unless the browser signed up before. No exposure:
+    the same statement, counting nothing."""
+    statement = _counted(connection.dialect.name, ("signed_up",), first_signup=True)
+    connection.execute(statement, {"exposure": exposure_id, "day": day, "signup": signup_id})
+
+
+@lru_cache(maxsize=6)
+def _counted(dialect: str, adding: tuple[str, ...], first_signup: bool) -> Insert:
+    """One more for each of ``adding`` under the sources of the exposure (only when the
+    signup is its first, with ``first_signup``). Built once per database kind and kind of
+    count: every signup runs one. The dimensions go in name order, which is key order (see
+    ``add_to_counters``)."""
+    exposure = Exposure.__table__
+    day = bindparam("day", type_=Date)
+    added = {name: int(name in adding) for name in COUNTS}
+    first = exposure.c.id == bindparam("exposure")
+    if first_signup:
+        signup = Signup.__table__
+        earlier = select(signup.c.id).where(
+            signup.c.exposure_id == exposure.c.id, signup.c.id != bindparam("signup")
+        )
+        first = first & ~earlier.exists()
+    rows = union_all(
+        *(
+            select(exposure.c.page, exposure.c.experiment, exposure.c.variant, day,
+                   literal(dimension), func.coalesce(exposure.c[dimension], ""),
+                   *(literal(added[name]) for name in COUNTS))
+            .where(first)
+            for dimension in sorted(DIMENSIONS)
+        )
+    )  # fmt: skip
+    table = DailySource.__table__
+    upsert = dialect_insert(dialect)(table).from_select([*KEY, *COUNTS], rows)
+    return upsert.on_conflict_do_update(
+        index_elements=list(KEY),
+        set_={name: table.c[name] + added[name] for name in COUNTS if added[name]},
+    )

@@ -1,0 +1,227 @@
+"""Writing first exposures: in the request (tests, ``kit`` commands) or in batches behind it.
+
+A new visitor's page view should cost little more than a returning one's. With
+``EXPOSURE_WRITER`` on (the default), the view only queues the row; a background thread of
+each web process writes whatever has queued up in one statement and one commit, a tenth of a
+second later (dozens of rows under load, one when traffic is light). The unique constraint
+still keeps one row per visitor when two workers race. A signup or goal click that comes before
+the thread has written the visitor's row writes it itself (``ensure``), so attribution never
+depends on timing. What a process has queued is written when it exits; a ``kill -9``
+or a long database outage can lose the last moments' exposures (never a signup).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import queue
+import threading
+from collections import Counter
+from typing import Any
+
+from flask import Flask
+from flask import current_app
+from sqlalchemy import Connection
+from sqlalchemy import Row
+from sqlalchemy import bindparam
+from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
+
+from kit.models import DailyExposures
+from kit.models import Exposure
+from kit.models import add_to_counters
+from kit.models import db
+from kit.models import dialect_insert
+from kit.tracking import counters
+
+BATCH_SIZE = 500
+MAX_QUEUED = 50_000  # rows kept while the database is away; more are dropped (and logged)
+RETRY_SECONDS = (0.5, 1, 2, 5)
+GATHER_SECONDS = 0.1  # after the first row of a batch, wait this long for more to join it
+
+
+def insert(connection: Connection, rows: list[dict[str, Any]]) -> list[Row]:
+    """Insert the exposures that are new and add them to the daily counters, in the caller's
+    transaction; return the rows that went in (id, variant). Rows already there (a race
+    between workers, a repeat) are skipped and not counted."""
+    insert_into = dialect_insert(connection.dialect.name)
+    table = Exposure.__table__
+    added = connection.execute(
+        insert_into(table)
+        .on_conflict_do_nothing()
+        .returning(
+            table.c.id, table.c.page, table.c.experiment, table.c.variant, table.c.first_seen,
+            *(table.c[dimension] for dimension in counters.DIMENSIONS),
+        ),
+        rows,
+    ).all()  # fmt: skip
+    days = Counter((r.page, r.experiment, r.variant, r.first_seen.date()) for r in added)
+    add_to_counters(
+        connection,
+        DailyExposures.__table__,
+        DailyExposures.KEY,
+        [dict(zip(DailyExposures.KEY, key, strict=True), visitors=n) for key, n in days.items()],
+    )
+    where = Counter(key for r in added for key in counters.keys(r, r.first_seen.date()))
+    counters.seen(connection, where)
+    return added
+
+
+def write(rows: list[dict[str, Any]]) -> None:
+    """Write a batch in a transaction of its own (the writer thread, ``kit`` commands)."""
+    with db.engine.begin() as connection:
+        insert(connection, rows)
+
+
+# Built once: every signup and goal click looks up its visitor's exposure.
+FIND = select(Exposure.id, Exposure.variant).where(
+    Exposure.page == bindparam("page"),
+    Exposure.experiment == bindparam("experiment"),
+    Exposure.visitor_key == bindparam("visitor"),
+)
+
+
+def ensure(row: dict[str, Any], write: bool = True) -> tuple[int, str] | None:
+    """The visitor's exposure (id, variant), written now in the session's transaction if the
+    writer thread has not written it yet: a signup or a click is credited the same whether it
+    comes a minute or a millisecond after the page view. ``write=False`` only looks it up."""
+    connection = db.session.connection()
+    whose = {"page": row["page"], "experiment": row["experiment"], "visitor": row["visitor_key"]}
+    found = connection.execute(FIND, whose).first()
+    if found is None and write:
+        found = next(iter(insert(connection, [row])), None)
+        # Not inserted: another worker's writer wrote it in between; it is there now.
+        found = found or connection.execute(FIND, whose).one()
+    return (found.id, found.variant) if found is not None else None
+
+
+class ExposureWriter:
+    """One web process's queue of exposures and the thread that writes them."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.queue: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.written = threading.Condition()
+        self.unwritten = 0  # queued or being written: flush() waits for the thread's batch too
+        self.stopping = threading.Event()
+        self.pid: int | None = None
+        self.dropped = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Queue a row; the thread writes it within moments."""
+        self._ensure_started()
+        if self.queue.qsize() >= MAX_QUEUED:
+            self.dropped += 1
+            if self.dropped % 1000 == 1:
+                self.app.logger.error("exposure queue full: %d exposures dropped", self.dropped)
+            return
+        with self.written:
+            self.unwritten += 1
+        self.queue.put(row)
+
+    def flush(self, timeout: float = 10) -> bool:
+        """Write what is queued, wait for the thread's batch; False if rows are still unwritten.
+
+        For process exit and for tests that read the rows right after a page view.
+        """
+        while batch := self._take():
+            self._write_batch(batch)
+        with self.written:
+            return self.written.wait_for(lambda: self.unwritten == 0, timeout)
+
+    def stop(self) -> None:
+        """End the thread once the queue is written or, if the database is away, now (tests)."""
+        atexit.unregister(self._flush_at_exit)
+        self.stopping.set()
+        self.queue.put(None)
+
+    def _take(self, first: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        batch = [first] if first is not None else []
+        while len(batch) < BATCH_SIZE:
+            try:
+                row = self.queue.get_nowait()
+            except queue.Empty:
+                break
+            if row is None:  # stop() was called: leave its signal for the thread's loop
+                self.queue.put(None)
+                break
+            batch.append(row)
+        return batch
+
+    def _write_batch(self, batch: list[dict[str, Any]]) -> None:
+        """Write a batch; a lost connection raises and leaves it to the caller to retry."""
+        with self.app.app_context():
+            try:
+                write(batch)
+            except (OperationalError, InterfaceError):
+                raise
+            except SQLAlchemyError:
+                # One unwritable row must not hold up the rest: write them one by one.
+                for row in batch:
+                    self._write_alone(row)
+            finally:
+                db.session.remove()
+        with self.written:
+            self.unwritten -= len(batch)
+            self.written.notify_all()
+
+    def _write_alone(self, row: dict[str, Any]) -> None:
+        try:
+            write([row])
+        except (OperationalError, InterfaceError):
+            raise
+        except SQLAlchemyError:
+            self.app.logger.exception("exposure could not be written and is dropped: %r", row)
+
+    def _ensure_started(self) -> None:
+        # The pid check starts a thread in each forked worker (gunicorn --preload).
+        if self.pid == os.getpid():
+            return
+        with self.lock:
+            if self.pid != os.getpid():
+                self.pid = os.getpid()
+                threading.Thread(target=self._run, name="exposures", daemon=True).start()
+                atexit.register(self._flush_at_exit)
+
+    def _run(self) -> None:
+        failures = 0
+        while (first := self.queue.get()) is not None:
+            # A batch of 30 rows costs little more than a batch of one, so under load waiting a
+            # moment for company saves most of the work; with one visitor it costs 0.1 s.
+            self.stopping.wait(GATHER_SECONDS)
+            batch = self._take(first)
+            while True:
+                try:
+                    self._write_batch(batch)
+                    failures = 0
+                    break
+                except (OperationalError, InterfaceError):
+                    self.app.logger.warning(
+                        "database unreachable; %d exposures wait for it", len(batch)
+                    )
+                    delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
+                    failures += 1
+                    if self.stopping.wait(delay):
+                        return
+
+    def _flush_at_exit(self) -> None:
+        try:
+            if not self.flush():
+                self.app.logger.error("%d exposures were not written at exit", self.unwritten)
+        except Exception:  # noqa: BLE001 - exiting anyway; say what was lost
+            self.app.logger.exception("exposures queued at exit could not be written")
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["exposures"] = ExposureWriter(app)
+
+
+def record(row: dict[str, Any]) -> None:
+    """Record a first exposure: queued for the writer thread, or written now without one."""
+    if current_app.config["EXPOSURE_WRITER"]:
+        current_app.extensions["exposures"].add(row)
+    else:
+        write([row])

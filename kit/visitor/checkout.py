@@ -1,0 +1,97 @@
+"""The pre-order button (``/checkout/<page>/<tier>``) and Stripe's webhook
+(``POST /webhooks/stripe``); what a payment books is in kit/tracking/payments.py."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlencode
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
+
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import redirect
+from flask import request
+from werkzeug.wrappers import Response
+
+from kit.models import StripeEvent
+from kit.models import db
+from kit.models import insert_ignore
+from kit.models import utcnow
+from kit.pages.schema import Tier
+from kit.reports.results import CHECKOUT_GOAL
+from kit.tracking.payments import PAID_EVENTS
+from kit.tracking.payments import REFUNDED
+from kit.tracking.payments import Unbookable
+from kit.tracking.payments import _event
+from kit.tracking.payments import _keep_unbooked
+from kit.tracking.payments import _store_paid
+from kit.tracking.payments import _store_refund
+from kit.tracking.payments import _when
+from kit.tracking.payments import event_key
+from kit.tracking.payments import reference
+from kit.visitor import stripe_signature
+from kit.visitor.visit import count_click
+from kit.visitor.visit import load_page
+from kit.visitor.visit import resolve_visit
+from kit.visitor.visit import visitor_key
+
+bp = Blueprint("preorders", __name__)
+MAX_EVENT_BYTES = 1024 * 1024
+
+
+def _tier(tiers: tuple[Tier, ...], key: str) -> Tier | None:
+    return next((t for t in tiers if t.checkout_url and t.key == key), None)
+
+
+@bp.get("/checkout/<slug>/<tier>")
+def checkout(slug: str, tier: str) -> Response:
+    """Count the click for the visitor's variant, then go to the tier's Payment Link."""
+    page = load_page(slug)
+    visit = resolve_visit(page)
+    target = _tier(visit.content.tiers, tier)
+    if target is None:
+        abort(404, "This page has no pre-order of that name.")
+    key = visitor_key() if count_click(visit, CHECKOUT_GOAL + target.key) else None
+    parts = urlsplit(target.checkout_url)
+    ours = urlencode({"client_reference_id": reference(key, slug, target)})
+    query = f"{parts.query}&{ours}" if parts.query else ours
+    return redirect(urlunsplit(parts._replace(query=query)))
+
+
+@bp.post("/webhooks/stripe")
+def webhook() -> tuple[dict, int]:
+    """Take one Stripe event: 400 and nothing stored unless it is genuine and fresh."""
+    secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+    if not secret:
+        current_app.logger.warning("Stripe webhook refused: STRIPE_WEBHOOK_SECRET is not set")
+        return {"error": "this site takes no Stripe events: STRIPE_WEBHOOK_SECRET is not set"}, 400
+    request.max_content_length = MAX_EVENT_BYTES  # Stripe's events outgrow a form's limit
+    payload = request.get_data(cache=False)
+    try:
+        stripe_signature.verify(
+            payload, request.headers.get("Stripe-Signature", ""), secret, time.time()
+        )
+    except stripe_signature.BadSignature as error:
+        current_app.logger.warning("Stripe webhook refused: %s", error)
+        return {"error": "the Stripe-Signature header does not check out"}, 400
+    event = _event(payload)
+    if event is None:
+        return {"error": "not a Stripe event"}, 400
+    kind, obj = event["type"], event["data"]["object"]
+    if kind not in PAID_EVENTS and kind != REFUNDED:
+        return {"received": True, "ignored": kind[:64]}, 200
+    key = event_key(event["id"])
+    if not insert_ignore(StripeEvent, id=key, type=kind, received_at=utcnow()):
+        db.session.rollback()
+        return {"received": True, "duplicate": True}, 200
+    try:
+        stored = _store_paid(obj, _when(event)) if kind in PAID_EVENTS else _store_refund(obj)
+    except Unbookable as problem:
+        _keep_unbooked(key, kind, obj, str(problem))
+        db.session.commit()
+        # 200: Stripe retrying the same event would meet the same problem, for days.
+        return {"received": True, "stored": False, "problem": str(problem)}, 200
+    db.session.commit()
+    return {"received": True, "stored": stored}, 200

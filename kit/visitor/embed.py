@@ -1,0 +1,153 @@
+"""The embeddable form: ``/embed/<page>`` serves the page's form alone, for a founder whose site
+is built elsewhere (Carrd, Webflow, Framer, WordPress): one ``<iframe>`` line on that site.
+
+- Framed only by the sites the page file lists (``embed.origins``, sent as the CSP's
+  ``frame-ancestors``; no X-Frame-Options, which has no list). No page lists none: 404.
+- Inside another site's frame browsers send no cookies, so the form carries what a cookie
+  would: the visit, signed (an anonymous visitor id, the parent site from the Referer, the
+  ``utm_*`` the snippet passes). The CSRF token's secret lives in the cookie too, so in its
+  place a POST must come from this site's own document, the form in the frame (its
+  ``Origin`` header), which a forged post from another site cannot claim; the signed render
+  time still stops instant bot posts.
+- Each view of the frame is a visitor of the page's pseudo-experiment ``EMBED`` (a key no
+  page file can use), so the dashboard shows the embedded form like an experiment of its
+  own, views, signups and conversion, and its sources page the parent sites and campaigns.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from itsdangerous import BadSignature
+from itsdangerous import URLSafeSerializer
+
+from kit.models import utcnow
+from kit.pages.schema import Page
+from kit.tracking import exposures
+from kit.tracking.assignment import EMBED
+from kit.tracking.traffic import device_class
+from kit.tracking.traffic import is_bot
+from kit.tracking.traffic import referrer_host
+from kit.tracking.traffic import utm_tags
+from kit.visitor.forms import TOO_FAST
+from kit.visitor.forms import SignupForm
+from kit.visitor.forms import keep_render_time
+from kit.visitor.forms import too_fast
+from kit.visitor.visit import key_of
+from kit.visitor.visit import load_page
+from kit.waitlist.signup import new_signup
+from kit.waitlist.signup import store
+
+bp = Blueprint("embed", __name__, url_prefix="/embed")
+
+
+def _embeddable(slug: str) -> Page:
+    page = load_page(slug)
+    if not page.embed.origins:
+        abort(404, "This page's form is not set up for embedding: list the sites that may show "
+                   "it under [embed] origins in its page file.")  # fmt: skip
+    g.frame_ancestors = page.embed.origins  # the security headers let these sites frame us
+    return page
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="embed-visit")
+
+
+def _form(page: Page, **kwargs: Any) -> SignupForm:
+    """The page's form without Flask-WTF's CSRF field (see the module's notes)."""
+    return SignupForm.for_page(page.content.form, meta={"csrf": False}, **kwargs)
+
+
+def _render(page: Page, form: SignupForm, visit: str, status: int = 200, notice: str = "") -> Any:
+    keep_render_time(form, page.slug)
+    html = render_template("embed.html", page=page, content=page.content, form=form,
+                           visit_token=visit, notice=notice, action=request.path)  # fmt: skip
+    return html, status, {"Cache-Control": "no-store"}
+
+
+@bp.get("/<slug>")
+def form(slug: str) -> Any:
+    """The form alone, counted as a view of the embedded form."""
+    page = _embeddable(slug)
+    visit = {
+        "id": secrets.token_urlsafe(16),
+        "referrer": referrer_host(request.referrer, request.host),  # the parent site
+        "device": device_class(request.user_agent.string),
+        **{key: value for key, value in utm_tags(request.args).items() if value},
+    }
+    if not is_bot(request.user_agent.string, request.method):
+        exposures.record(_exposure_row(page, visit))
+    return _render(page, _form(page, formdata=None), _serializer().dumps(visit))
+
+
+@bp.post("/<slug>")
+def signup(slug: str) -> Any:
+    """A signup through the frame: credited to the embedded form and its visit's sources."""
+    page = _embeddable(slug)
+    if not _from_own_document():
+        abort(403, "This form takes posts from its own page only. Please use the form itself.")
+    signed = request.form.get("visit", "")
+    try:
+        visit = _serializer().loads(signed)
+    except BadSignature:
+        visit = None
+    form = _form(page)
+    if not form.validate():
+        return _render(page, form, signed, 422)
+    if form.leave_this_empty.data:
+        return redirect(url_for("embed.thanks", slug=slug))  # a bot: store nothing
+    if too_fast(form, slug):
+        return _render(page, form, signed, 422, TOO_FAST)
+    entry = new_signup(page, page.content, form)
+    if isinstance(visit, dict) and isinstance(visit.get("id"), str):
+        row = _exposure_row(page, visit)
+        entry.experiment, entry.visitor_key = EMBED, row["visitor_key"]
+        entry.exposure_id, entry.variant = exposures.ensure(row)
+    store(page, entry)
+    return redirect(url_for("embed.thanks", slug=slug))
+
+
+@bp.get("/<slug>/thanks")
+def thanks(slug: str) -> Any:
+    """Inside the frame no cookie says who signed up: the same words for everyone (the
+    welcome or confirmation mail carries the person's own links)."""
+    page = _embeddable(slug)
+    return render_template("embed_thanks.html", page=page, content=page.content)
+
+
+def _from_own_document() -> bool:
+    """The POST comes from a page of this site (the form in the frame), by its Origin."""
+    origin = request.headers.get("Origin", "")
+    own = {request.host_url.rstrip("/")}
+    if current_app.config.get("BASE_URL"):
+        own.add(current_app.config["BASE_URL"].rstrip("/"))
+    return origin in own
+
+
+def _exposure_row(page: Page, visit: dict[str, Any]) -> dict[str, Any]:
+    """The embedded form's view as an exposure row (the visitor key hashed like a cookie's)."""
+
+    def text(key: str) -> str | None:
+        value = visit.get(key)
+        return value if isinstance(value, str) else None
+
+    return {
+        "page": page.slug,
+        "experiment": EMBED,
+        "variant": "",
+        "visitor_key": key_of(visit["id"]),
+        "first_seen": utcnow(),
+        "referrer_host": text("referrer"),
+        "device": text("device") or "desktop",
+        **{key: text(key) for key in utm_tags({})},
+    }

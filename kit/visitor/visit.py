@@ -1,0 +1,176 @@
+"""What one request sees of a page: the page, the visitor's anonymous id, their variant, and
+whether they count."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from flask import abort
+from flask import current_app
+from flask import g
+from flask import make_response
+from flask import render_template
+from flask import request
+from flask import session
+
+from kit.extensions import registry
+from kit.founder.auth import is_founder
+from kit.models import GoalClick
+from kit.models import db
+from kit.models import insert_ignore
+from kit.models import utcnow
+from kit.pages.schema import Content
+from kit.pages.schema import Page
+from kit.tracking import exposures
+from kit.tracking.assignment import choose_variant
+from kit.tracking.traffic import device_class
+from kit.tracking.traffic import is_bot
+from kit.tracking.traffic import referrer_host
+from kit.tracking.traffic import utm_tags
+
+
+@dataclass(frozen=True)
+class Visit:
+    """What one request sees of a page, and whether it counts in the statistics."""
+
+    page: Page
+    content: Content
+    experiment: str  # "" when the page runs no experiment
+    variant: str  # "" when the page runs no experiment
+    counted: bool
+    preview: bool = False
+    founder: bool = False  # the founder's own browser: shown the page, never counted
+
+
+BEING_FIXED = "This page is being fixed. Please come back in a few minutes."
+
+
+def load_page(slug: str) -> Page:
+    """Return the page or a 404. A page whose file has errors shows them in development and
+    answers 503 in production (logged at start): every other page keeps serving."""
+    page = registry().get(slug)
+    if page is None:
+        errors = registry().errors_for(slug)
+        if errors and (current_app.debug or current_app.testing):
+            abort(make_response(render_template("page_errors.html", errors=errors), 500))
+        if errors:
+            abort(503, BEING_FIXED)
+        abort(404)
+    return page
+
+
+def visitor_id() -> str:
+    """The random id in the visitor's cookie, created on first use (no fingerprinting, no IP)."""
+    if "vid" not in session:
+        session["vid"] = secrets.token_urlsafe(16)
+        session.permanent = True
+    return session["vid"]
+
+
+def visitor_key() -> str | None:
+    """The anonymous key stored with events: a hash of the random id in the visitor's cookie."""
+    vid = session.get("vid")
+    return key_of(vid) if vid else None
+
+
+def key_of(vid: str) -> str:
+    """The anonymous key of a visitor id (a hash: the id itself is never stored)."""
+    return hashlib.sha256(vid.encode()).hexdigest()[:32]
+
+
+def resolve_visit(page: Page, preview: bool = True) -> Visit:
+    """Decide which content this request sees: preview, bot/control, winner or assigned variant.
+
+    ``preview=False`` ignores ``?variant=``: the visitor's own assignment, for attribution.
+    """
+    experiment = page.experiment
+    human = not is_bot(request.user_agent.string, request.method)
+    if not human:
+        g.no_cookie = True
+    if experiment is None:
+        founder = human and is_founder()
+        return Visit(page, page.content, "", "", counted=human and not founder, founder=founder)
+    wanted = request.args.get("variant") if preview else None
+    if wanted is not None:
+        variant = experiment.variant(wanted)
+        if variant is None:
+            names = ", ".join(v.name for v in experiment.variants)
+            abort(404, f"This page has no variant named {wanted!r}; its variants are: {names}.")
+        return Visit(page, variant.content, experiment.key, variant.name, False, preview=True)
+    if not human:
+        control = experiment.control
+        return Visit(page, control.content, experiment.key, control.name, counted=False)
+    if not experiment.running:
+        winner = experiment.variant(experiment.winner)
+        return Visit(page, winner.content, experiment.key, winner.name, counted=False)
+    name = choose_variant(
+        [(v.name, v.weight) for v in experiment.variants], experiment.key, visitor_id()
+    )
+    founder = is_founder()
+    content = experiment.variant(name).content
+    return Visit(page, content, experiment.key, name, counted=not founder, founder=founder)
+
+
+def record_exposure(visit: Visit) -> None:
+    """Write the visitor's first exposure; repeat views only read the cookie and write nothing."""
+    if not visit.counted:
+        return
+    visitor_id()
+    marker = _seen_marker(visit)
+    seen = session.get("seen", [])
+    if marker in seen:
+        return
+    # The unique constraint is the backstop when parallel first requests race.
+    exposures.record(_exposure_row(visit))
+    session["seen"] = [*seen[-49:], marker]
+
+
+def _seen_marker(visit: Visit) -> str:
+    return f"{visit.page.slug}:{visit.experiment}"
+
+
+def _exposure_row(visit: Visit) -> dict:
+    return {
+        "page": visit.page.slug,
+        "experiment": visit.experiment,
+        "variant": visit.variant,
+        "visitor_key": visitor_key(),
+        "first_seen": utcnow(),
+        "referrer_host": referrer_host(request.referrer, request.host),
+        "device": device_class(request.user_agent.string),
+        **utm_tags(request.args),
+    }
+
+
+def exposure_of(visit: Visit) -> tuple[int, str] | None:
+    """The (id, variant) of this visitor's exposure, if the page was shown to them counted.
+
+    Written now if the writer thread has not got to it yet, so what happens next (a signup, a
+    click) is credited the same whatever the timing. A browser that was never shown the page
+    (no marker in its cookie and no row: a direct post, cookies blocked) has no exposure.
+    """
+    if not visit.counted:
+        return None
+    shown = _seen_marker(visit) in session.get("seen", [])
+    return exposures.ensure(_exposure_row(visit), write=shown)
+
+
+def count_click(visit: Visit, goal: str) -> bool:
+    """Count the visitor's click on a goal once, for the variant on record (commits); False
+    when the visitor is not counted (the founder, a bot, a preview, no exposure)."""
+    exposure = exposure_of(visit)
+    if exposure is None:
+        return False
+    insert_ignore(
+        GoalClick,
+        page=visit.page.slug,
+        experiment=visit.experiment,
+        variant=exposure[1],
+        goal=goal,
+        visitor_key=visitor_key(),
+        created_at=utcnow(),
+    )
+    db.session.commit()
+    return True

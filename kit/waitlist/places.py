@@ -1,0 +1,280 @@
+"""The place in line: a number per person, kept up to date, and counted in a few rows.
+
+The rule: everyone on the list gets the next number when they join it (when they confirm, on
+double opt-in pages: unconfirmed signups neither hold nor take a place); each friend who joins
+through their link counts as if they had joined ``referral_bump`` numbers earlier. The line is
+sorted by that number (the key), the earlier joiner first on a tie. People who leave the list
+leave the line; nobody's number changes when someone else comes or goes.
+
+Counting the people ahead of someone must not read the whole list (a million signups): keys
+are grouped in buckets of ``BUCKET`` consecutive numbers whose sizes are kept in
+``line_bucket``, so a place is the sum of the buckets before the person's (about n / BUCKET
+small rows) plus a count inside their own bucket (at most BUCKET index entries). The list size
+is the counter in ``waitlist_line``. Both are changed in the same transaction as the signup,
+confirmation, referral or removal that changes them. A change of ``referral_bump`` (or a page
+whose line was never built, after an upgrade) rebuilds the page's keys once.
+
+The same row keeps the list's counts the dashboard shows (signup rows, how many await
+confirmation, came through a share link, or confirmed outside any experiment), changed by the
+same statement that hands out a number (``join``) or, for a signup that must first confirm,
+by ``waiting``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Connection
+from sqlalchemy import and_
+from sqlalchemy import bindparam
+from sqlalchemy import case
+from sqlalchemy import func
+from sqlalchemy import literal_column
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from kit.models import LineBucket
+from kit.models import Signup
+from kit.models import WaitlistLine
+from kit.models import add_to_counters
+from kit.models import db
+from kit.models import dialect_insert
+from kit.pages.schema import Page
+
+BUCKET = 1024
+LIVE = (Signup.deleted_at.is_(None), Signup.confirmed_at.is_not(None))
+
+
+def bucket_of(key: int) -> int:
+    return key // BUCKET
+
+
+def _bucket_sql(key: Any) -> Any:
+    """``key // BUCKET`` (floor, also below zero) in SQL: SQL's integer division truncates,
+    so a negative key is divided as a positive one. The width is written into the statement
+    as an integer."""
+    width = literal_column(str(int(BUCKET)))
+    return case((key >= 0, key // width), else_=-((-key + width - 1) // width))
+
+
+def _connection() -> Connection:
+    return db.session.connection()
+
+
+def _move(page: str, *changes: tuple[int, int]) -> None:
+    """Add people to buckets: ``(key, change)`` adds ``change`` to the bucket of ``key``."""
+    rows = [{"page": page, "bucket": bucket_of(key), "people": n} for key, n in changes]
+    add_to_counters(_connection(), LineBucket.__table__, ("page", "bucket"), rows)
+
+
+def ensure(page: Page) -> None:
+    """Build the page's line if it was never built or ``referral_bump`` changed since."""
+    bump = page.waitlist.referral_bump
+    built = current_app.extensions.setdefault("lines_built", set())  # checked by this process
+    if (page.slug, bump) in built:
+        return
+    line = db.session.get(WaitlistLine, page.slug)
+    if line is None or line.bump != bump:
+        rebuild(page.slug, bump)
+    built.add((page.slug, bump))
+
+
+def rebuild(slug: str, bump: int) -> None:
+    """Number everyone on the list who has no number yet (in the order they joined), key
+    everyone with the bump, and recount the buckets and the list size. Commits."""
+    table, buckets, lines = Signup.__table__, LineBucket.__table__, WaitlistLine.__table__
+    connection = _connection()
+    insert = dialect_insert(connection.dialect.name)
+    connection.execute(
+        insert(lines).values(page=slug, seq=0, live=0, bump=bump).on_conflict_do_nothing()
+    )
+    # Serialises with signups of the page, which update the same row first.
+    connection.execute(update(lines).where(lines.c.page == slug).values(bump=bump))
+    last_number = select(func.coalesce(func.max(table.c.line_seq), 0)).where(
+        table.c.page == slug
+    )  # of anyone who ever joined: numbers are never handed out twice
+    last = connection.execute(last_number).scalar_one()
+    unnumbered = (
+        select(
+            table.c.id,
+            (last + func.row_number().over(order_by=(table.c.confirmed_at, table.c.id))).label(
+                "seq"
+            ),
+        )
+        .where(table.c.page == slug, table.c.line_seq.is_(None), *LIVE)
+        .subquery()
+    )
+    connection.execute(
+        update(table).where(table.c.id == unnumbered.c.id).values(line_seq=unnumbered.c.seq)
+    )
+    live = (table.c.page == slug, *LIVE)
+    connection.execute(
+        update(table)
+        .where(table.c.page == slug)
+        .values(
+            line_key=case((and_(*LIVE), table.c.line_seq - bump * table.c.referrals),
+                          else_=None)
+        )
+    )  # fmt: skip
+    connection.execute(buckets.delete().where(buckets.c.page == slug))
+    bucket = _bucket_sql(table.c.line_key)
+    connection.execute(
+        buckets.insert().from_select(
+            ["page", "bucket", "people"],
+            select(table.c.page, bucket, func.count()).where(*live).group_by(table.c.page, bucket),
+        )
+    )
+    # Every count in one read of the page's rows.
+    counts = select(
+        func.count(case((and_(*LIVE), 1))),
+        func.coalesce(func.max(table.c.line_seq), 0),
+        func.count(),
+        func.count(case((table.c.confirmed_at.is_(None), 1))),
+        func.count(table.c.referred_by_id),
+        func.count(case((and_(table.c.confirmed_at.is_not(None), table.c.variant.is_(None)), 1))),
+    ).where(table.c.page == slug)
+    size, seq, signups, unconfirmed, referred, unattributed = connection.execute(counts).one()
+    connection.execute(
+        update(lines)
+        .where(lines.c.page == slug)
+        .values(live=size, seq=seq, signups=signups, unconfirmed=unconfirmed,
+                referred=referred, unattributed=unattributed)
+    )  # fmt: skip
+    db.session.commit()
+
+
+# Built once: every signup (or confirmation) and every credited referral runs them.
+_LINES = WaitlistLine.__table__
+_SIGNUPS = Signup.__table__
+COUNT = (
+    update(_LINES)
+    .where(_LINES.c.page == bindparam("slug"))
+    .values(
+        seq=_LINES.c.seq + bindparam("joined"),
+        live=_LINES.c.live + bindparam("joined"),
+        signups=_LINES.c.signups + bindparam("new_row"),
+        unconfirmed=_LINES.c.unconfirmed + bindparam("waiting"),
+        referred=_LINES.c.referred + bindparam("through_link"),
+        unattributed=_LINES.c.unattributed + bindparam("no_experiment"),
+    )
+    .returning(_LINES.c.seq)
+)
+TAKE_NUMBER = (
+    update(_SIGNUPS)
+    .where(_SIGNUPS.c.id == bindparam("signup"))
+    .values(line_seq=bindparam("seq"), line_key=bindparam("key"))
+)
+ONE_MORE_FRIEND = (
+    update(_SIGNUPS)
+    .where(_SIGNUPS.c.id == bindparam("signup"))
+    .values(referrals=_SIGNUPS.c.referrals + 1, line_key=_SIGNUPS.c.line_key - bindparam("bump"))
+    .returning(_SIGNUPS.c.line_key)
+)
+
+
+def _count(page: Page, entry: Signup, added: bool, joined: bool) -> int:
+    """Move the page's counts for this signup; returns the last number handed out."""
+    changes = {
+        "slug": page.slug,
+        "joined": int(joined),
+        "new_row": int(added),
+        "waiting": int(added and not joined) - int(joined and not added),
+        "through_link": int(added and entry.referred_by_id is not None),
+        "no_experiment": int(joined and entry.variant is None),
+    }
+    return _connection().execute(COUNT, changes).scalar_one()
+
+
+def _key(page: Page, entry: Signup, seq: int) -> int:
+    """The rule: the number taken, ``referral_bump`` earlier per friend already credited."""
+    return seq - page.waitlist.referral_bump * (entry.referrals or 0)
+
+
+def number(page: Page, entry: Signup) -> None:
+    """A new signup that is on the list at once (no double opt-in) takes the next number
+    before its row is written, so the INSERT writes the number with it. Counted as a new row
+    too: if the row does not go in (the address is listed), the caller rolls back.
+
+    Like ``join``, ``credit`` and ``leave``, part of the caller's transaction; the view calls
+    ``ensure(page)`` first (a rebuild commits, so it must come before the view's own writes).
+    """
+    entry.line_seq = _count(page, entry, added=True, joined=True)
+    entry.line_key = _key(page, entry, entry.line_seq)
+    _move(page.slug, (entry.line_key, 1))
+
+
+def join(page: Page, entry: Signup) -> None:
+    """The person takes the next number when they confirm (double opt-in)."""
+    seq = _count(page, entry, added=False, joined=True)
+    key = _key(page, entry, seq)
+    _connection().execute(TAKE_NUMBER, {"signup": entry.id, "seq": seq, "key": key})
+    # Written above: the entry holds them as saved, so the session has nothing to flush.
+    set_committed_value(entry, "line_seq", seq)
+    set_committed_value(entry, "line_key", key)
+    _move(page.slug, (key, 1))
+
+
+def waiting(page: Page, entry: Signup, added: bool = True) -> None:
+    """A new signup that must confirm first (double opt-in): on the list's counts, not in line.
+    ``added=False`` (the address was on the list) runs the same statement, changing nothing."""
+    _count(page, entry, added=added, joined=False)
+
+
+def credit(page: Page, referrer_id: int) -> None:
+    """One more friend: the referrer's key moves ``referral_bump`` earlier (atomically)."""
+    bump = page.waitlist.referral_bump
+    key = _connection().execute(ONE_MORE_FRIEND, {"signup": referrer_id, "bump": bump}).scalar()
+    if key is not None and bucket_of(key) != bucket_of(key + bump):
+        _move(page.slug, (key + bump, -1), (key, 1))
+
+
+def leave(page: Page, entry: Signup) -> None:
+    """The person left the list (removed): out of the line, the list one shorter."""
+    if entry.line_key is None:
+        return
+    # The list row first, then the bucket, as ``join`` does: a removal and a signup of the
+    # same page never hold one of the two each while waiting for the other.
+    lines = WaitlistLine.__table__
+    _connection().execute(
+        update(lines).where(lines.c.page == page.slug).values(live=lines.c.live - 1)
+    )
+    _move(page.slug, (entry.line_key, -1))
+    entry.line_key = None
+
+
+def position(page: Page, entry: Signup) -> int | None:
+    """The person's place (1 is first), or None while they are not in line (unconfirmed)."""
+    ensure(page)
+    key = entry.line_key
+    if key is None or entry.deleted_at is not None:
+        return None
+    ahead_buckets = db.session.scalar(
+        select(func.coalesce(func.sum(LineBucket.people), 0)).where(
+            LineBucket.page == page.slug, LineBucket.bucket < bucket_of(key)
+        )
+    )
+    ahead_here = db.session.scalar(
+        select(func.count()).where(
+            Signup.page == page.slug,
+            Signup.line_key >= bucket_of(key) * BUCKET,
+            (Signup.line_key < key) | ((Signup.line_key == key) & (Signup.id < entry.id)),
+        )
+    )
+    return ahead_buckets + ahead_here + 1
+
+
+def size(page: Page) -> int:
+    """How many people are in line (a kept counter, not a count of the table)."""
+    return counts(page).live
+
+
+def counts(page: Page) -> WaitlistLine:
+    """The page's kept counts (all zero for a page nobody signed up on yet)."""
+    ensure(page)
+    line = db.session.get(WaitlistLine, page.slug)
+    return line if line is not None else WaitlistLine(
+        page=page.slug, seq=0, live=0, bump=0, signups=0, unconfirmed=0, referred=0,
+        unattributed=0,
+    )  # fmt: skip

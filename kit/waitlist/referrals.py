@@ -1,0 +1,116 @@
+"""Referrals: who brought whom, share and status links, and what the person sees.
+
+The place in line itself is kept by kit/line.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import select
+
+from kit.models import Signup
+from kit.models import db
+from kit.models import is_share_code
+from kit.pages.schema import Page
+from kit.pages.schema import Reward
+from kit.waitlist import places
+from kit.waitlist.tokens import share_url
+from kit.waitlist.tokens import status_token
+from kit.waitlist.tokens import status_url
+
+
+def find_by_share_code(slug: str, code: object) -> Signup | None:
+    """The live signup of the page with this share code (a referrer, or the browser's own)."""
+    if not is_share_code(code):
+        return None
+    return db.session.scalar(
+        select(Signup).where(
+            Signup.page == slug, Signup.share_code == code, Signup.deleted_at.is_(None)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Leader:
+    share_code: str
+    masked_email: str
+    referrals: int
+
+
+def mask(email: str) -> str:
+    """ada@example.com -> a**@example.com: enough for the founder to recognise, no more."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}{'*' * min(len(local) - 1, 5)}@{domain}" if domain else "(removed)"
+
+
+def leaderboard(slug: str, limit: int = 10) -> list[Leader]:
+    rows = db.session.execute(
+        select(Signup.share_code, Signup.email, Signup.referrals)
+        .where(Signup.page == slug, Signup.referrals > 0, Signup.deleted_at.is_(None))
+        .order_by(Signup.referrals.desc(), Signup.id)
+        .limit(limit)
+    )
+    return [Leader(code, mask(email), count) for code, email, count in rows]
+
+
+def referral_share(page: Page) -> tuple[int, int]:
+    """(signups that came through a referral, all signups) of a page: the viral share."""
+    kept = places.counts(page)
+    return kept.referred, kept.signups
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far someone is towards their next reward: ``friends`` of ``needed``."""
+
+    reward: str
+    friends: int
+    needed: int
+
+    @property
+    def to_go(self) -> int:
+        return self.needed - self.friends
+
+
+def next_reward(rewards: tuple[Reward, ...], friends: int) -> Progress | None:
+    """The smallest reward not reached yet and the progress to it; None when all are reached
+    (or the page has none)."""
+    ahead = [tier for tier in rewards if tier.referrals > friends]
+    if not ahead:
+        return None
+    tier = min(ahead, key=lambda tier: tier.referrals)
+    return Progress(tier.reward, friends, tier.referrals)
+
+
+def status_context(page: Page, entry: Signup) -> dict[str, Any]:
+    """What the status page and the thank-you page show the person about their place."""
+    share = share_url(entry)
+    text = page.waitlist.share_text
+    message = quote(f"{text} {share}")
+    rewards = [
+        {"reward": r.reward, "referrals": r.referrals, "reached": entry.referrals >= r.referrals}
+        for r in page.waitlist.rewards
+    ]
+    quoted_share = quote(share, safe="")
+    return {
+        "entry": entry,
+        "place": places.position(page, entry),
+        "list_size": places.size(page),
+        "share_url": share,
+        "status_url": status_url(entry),
+        "token": status_token(entry),
+        "share_text": text,
+        "share_links": {
+            "WhatsApp": f"https://wa.me/?text={message}",
+            "Telegram": f"https://t.me/share/url?url={quoted_share}&text={quote(text)}",
+            "X (Twitter)": f"https://twitter.com/intent/tweet?text={message}",
+            "LinkedIn": f"https://www.linkedin.com/sharing/share-offsite/?url={quoted_share}",
+            "E-mail": f"mailto:?subject={quote(page.content.name)}&body={message}",
+        },
+        "rewards": rewards,
+        "next_reward": next_reward(page.waitlist.rewards, entry.referrals),
+        "bump": page.waitlist.referral_bump,
+    }

@@ -27,6 +27,8 @@ from kit.config import DEFAULTS
 from kit.config import ConfigError
 from kit.config import from_env
 from kit.config import production_problems
+from kit.delivery import digest
+from kit.delivery import notify
 from kit.delivery import outbox
 from kit.errors import error_page
 from kit.extensions import csrf
@@ -125,7 +127,9 @@ def register_errors(app: Flask) -> None:
 
 def register_workers(app: Flask) -> None:
     """The two background threads of each process: the outbox sender and the exposure writer."""
-    outbox.init_app(app)
+    outbox.init_app(
+        app, periodic=(digest.send_due,), prepared_mail=notify.PREPARED_MAIL, jobs=notify.JOBS
+    )
     exposures.init_app(app)
 
 

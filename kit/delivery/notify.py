@@ -18,8 +18,6 @@ from sqlalchemy import select
 
 from kit.delivery import mail
 from kit.delivery import webhooks
-from kit.delivery.outbox import JOBS
-from kit.delivery.outbox import PREPARED_MAIL
 from kit.delivery.outbox import enqueue
 from kit.extensions import registry
 from kit.models import Exposure
@@ -185,9 +183,6 @@ def _prepare_status_link(row: Outbox) -> dict[str, Any] | None:
         return _message("status_link", _status_subject(page), page, entry)
 
 
-PREPARED_MAIL[STATUS_REQUEST] = _prepare_status_link
-
-
 SIGNUP_RECEIVED = "signup.received"
 
 
@@ -215,9 +210,6 @@ def _signup_received(row: Outbox) -> None:
             on_repeated(page, entry)
 
 
-JOBS[SIGNUP_RECEIVED] = _signup_received
-
-
 def on_repeated(page: Page, entry: Signup) -> None:
     """Someone entered an address already on a double opt-in list: the owner, and only the
     owner, hears of it by mail (the confirmation again, or their status link)."""
@@ -231,3 +223,8 @@ def on_confirmed(page: Page, entry: Signup) -> None:
     queue_webhooks(page, "signup.confirmed", entry)
     queue_list_sync("subscribe", entry, entry.email)
     queue_welcome(page, entry)
+
+
+# What the outbox does at delivery for the rows queued above (given to it by the factory).
+PREPARED_MAIL = {STATUS_REQUEST: _prepare_status_link}
+JOBS = {SIGNUP_RECEIVED: _signup_received}

@@ -24,10 +24,11 @@ from flask import Flask
 from flask import current_app
 from flask import g
 from flask import has_app_context
+from sqlalchemy import event
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
-from kit.delivery import digest
 from kit.delivery import mail
 from kit.delivery import webhooks
 from kit.models import Outbox
@@ -41,18 +42,19 @@ MAX_BACKOFF = timedelta(hours=1)
 
 
 # Mail whose message is written at delivery, not in the request: event -> a function of the
-# row that returns the message, or None when there is nothing to send (kit/notify.py).
-PREPARED_MAIL: dict[str, Callable[[Outbox], dict[str, Any] | None]] = {}
+# row that returns the message, or None when there is nothing to send.
+PreparedMail = dict[str, Callable[[Outbox], dict[str, Any] | None]]
 # Work done at delivery instead of in the request (kind "job"): event -> a function of the row
-# that queues what is to go out (kit/notify.py); it is committed with the row marked done.
-JOBS: dict[str, Callable[[Outbox], None]] = {}
+# that queues what is to go out; it is committed with the row marked done.
+Jobs = dict[str, Callable[[Outbox], None]]
 
 
 def enqueue(kind: str, event: str, target: str, payload: dict[str, Any]) -> None:
-    """Queue a delivery in the current transaction (it goes out only if that commits)."""
+    """Queue a delivery in the current transaction: it goes out only if that commits, and the
+    commit wakes this process's deliverer (``_wake_after_commit``)."""
     db.session.add(Outbox(kind=kind, event=event, target=target[:500], payload=json.dumps(payload)))
     if has_app_context():
-        g.outbox_queued = True  # wake() has something to wake the deliverer for
+        g.outbox_queued = True
 
 
 def claim(limit: int = 20) -> list[int]:
@@ -86,14 +88,15 @@ def claim(limit: int = 20) -> list[int]:
 
 def _send(row: Outbox) -> None:
     payload = json.loads(row.payload)
-    if row.kind == "mail" and row.event in PREPARED_MAIL:
-        message = PREPARED_MAIL[row.event](row)
+    deliverer: Deliverer = current_app.extensions["outbox"]
+    if row.kind == "mail" and row.event in deliverer.prepared_mail:
+        message = deliverer.prepared_mail[row.event](row)
         if message is not None:
             mail.send(message)
     elif row.kind == "mail":
         mail.send(payload)
     elif row.kind == "job":
-        JOBS[row.event](row)
+        deliverer.jobs[row.event](row)
     elif row.kind == "webhook":
         webhooks.post(row.target, payload["format"], payload["event"], row.id)
     else:
@@ -159,10 +162,18 @@ def failed_deliveries(limit: int = 50) -> list[Outbox]:
 
 
 class Deliverer:
-    """The background thread of one web process; ``wake()`` after queueing something."""
+    """The background thread of one web process: each pass runs the periodic work (the
+    digest, which may queue mail), then sends what is due. A commit that queued something
+    wakes it."""
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(
+        self, app: Flask, periodic: tuple[Callable[[], Any], ...], prepared_mail: PreparedMail,
+        jobs: Jobs,
+    ) -> None:  # fmt: skip
         self.app = app
+        self.periodic = periodic
+        self.prepared_mail = prepared_mail
+        self.jobs = jobs
         self.event = threading.Event()
         self.pid: int | None = None
         self.lock = threading.Lock()
@@ -192,7 +203,7 @@ class Deliverer:
             if self.stopped:
                 return
             with self.app.app_context():
-                for work in (digest.send_due, deliver_due):  # the digest first: it queues mail
+                for work in (*self.periodic, deliver_due):  # periodic work first: it queues mail
                     try:
                         work()
                     except Exception:  # noqa: BLE001 - a database hiccup must not end the thread
@@ -201,17 +212,26 @@ class Deliverer:
                 db.session.remove()
 
 
-def init_app(app: Flask) -> None:
-    deliverer = Deliverer(app)
+def init_app(
+    app: Flask,
+    periodic: tuple[Callable[[], Any], ...] = (),
+    prepared_mail: PreparedMail | None = None,
+    jobs: Jobs | None = None,
+) -> None:
+    """Give the app its deliverer, with the work it does besides sending (the factory passes
+    the digest and kit/delivery/notify.py's tables)."""
+    deliverer = Deliverer(app, periodic, prepared_mail or {}, jobs or {})
     app.extensions["outbox"] = deliverer
     if app.config["OUTBOX_WORKER"]:
         app.before_request(deliverer.ensure_started)
+    if not event.contains(db.session, "after_commit", _wake_after_commit):
+        event.listen(db.session, "after_commit", _wake_after_commit)
 
 
-def wake() -> None:
-    """Tell this process's deliverer there is something to send: only when this request
-    queued something (a signup with no mail or webhook set up wakes nothing)."""
-    if not g.pop("outbox_queued", False):
+def _wake_after_commit(session: Session) -> None:
+    """A commit that queued something wakes this process's deliverer, whichever view, command
+    or job committed it (a signup with no mail or webhook set up wakes nothing)."""
+    if not has_app_context() or not g.pop("outbox_queued", False):
         return
     deliverer = current_app.extensions.get("outbox")
     if deliverer is not None and current_app.config["OUTBOX_WORKER"]:

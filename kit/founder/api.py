@@ -14,9 +14,9 @@ from flask import request
 
 from kit.extensions import registry
 from kit.founder import signup_list
-from kit.founder.dashboard import _experiment
-from kit.founder.dashboard import _min_visitors
-from kit.founder.dashboard import _page_or_404
+from kit.founder.selection import experiment_asked
+from kit.founder.selection import min_visitors
+from kit.founder.selection import page_or_404
 from kit.reports import ideas
 from kit.reports import results
 
@@ -49,15 +49,15 @@ def token_required(view: Callable) -> Callable:
 @bp.get("/pages")
 @token_required
 def api_pages() -> dict:
-    return {"pages": ideas.overview(registry().pages, _min_visitors())}
+    return {"pages": ideas.overview(registry().pages, min_visitors())}
 
 
 @bp.get("/pages/<slug>")
 @token_required
 def api_page(slug: str) -> dict:
-    page = _page_or_404(slug)
-    experiment = _experiment(page)
-    outcome = results.page_results(page, experiment, _min_visitors())
+    page = page_or_404(slug)
+    experiment = experiment_asked(page)
+    outcome = results.page_results(page, experiment, min_visitors())
     return {
         "page": slug,
         "experiment": experiment,
@@ -86,7 +86,7 @@ def api_page(slug: str) -> dict:
 @token_required
 def api_signups(slug: str) -> dict:
     """A page's signups, newest first, 100 per page: ?page=N, ?confirmed=yes|no, ?q=text."""
-    _page_or_404(slug)
+    page_or_404(slug)
     confirmed = signup_list.CONFIRMED_FILTER.get(request.args.get("confirmed", ""))
     search = request.args.get("q", "")[:200]
     number = request.args.get("page", 1, type=int)

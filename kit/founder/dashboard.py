@@ -21,7 +21,6 @@ from flask import request
 from flask import stream_with_context
 from flask import url_for
 
-from kit.delivery import outbox
 from kit.delivery.outbox import failed_deliveries
 from kit.extensions import registry
 from kit.founder import signup_list
@@ -33,6 +32,11 @@ from kit.founder.auth import log_out
 from kit.founder.auth import mark_not_counted
 from kit.founder.auth import marked_not_counted
 from kit.founder.auth import password_matches
+from kit.founder.forms import LoginForm
+from kit.founder.forms import SpendForm
+from kit.founder.selection import experiment_asked
+from kit.founder.selection import min_visitors
+from kit.founder.selection import page_or_404
 from kit.models import AdSpend
 from kit.models import Signup
 from kit.models import db
@@ -58,9 +62,6 @@ from kit.reports.sources import traffic_sources
 from kit.reports.stats import Report
 from kit.tracking.assignment import EMBED
 from kit.urls import embed_snippet
-from kit.visitor.forms import LoginForm
-from kit.visitor.forms import SpendForm
-from kit.waitlist import places
 from kit.waitlist.referrals import leaderboard
 from kit.waitlist.referrals import referral_share
 from kit.waitlist.signup import remove_signup
@@ -119,30 +120,9 @@ def logout() -> Response:
     return response
 
 
-def _min_visitors() -> int:
-    return current_app.config["MIN_VISITORS_FOR_VERDICT"]
-
-
-def _page_or_404(slug: str) -> Page:
-    page = registry().pages.get(slug)
-    if page is None:
-        abort(404, f"There is no page called {slug!r}.")
-    return page
-
-
-def _experiment(page: Page) -> str:
-    """The experiment asked for (?experiment=KEY), else the one in the page file."""
-    wanted = request.args.get("experiment")
-    if wanted is None:
-        return results.current_experiment(page)
-    if wanted not in results.experiments_of(page):
-        abort(404, f"The page {page.slug!r} has no data for an experiment called {wanted!r}.")
-    return wanted
-
-
 @bp.get("/")
 def index() -> str:
-    minimum = _min_visitors()
+    minimum = min_visitors()
     lines = [
         {
             **row,
@@ -201,9 +181,9 @@ def counting() -> Response:
 
 @bp.get("/<slug>")
 def page_view(slug: str) -> str:
-    page = _page_or_404(slug)
-    experiment = _experiment(page)
-    outcome = results.page_results(page, experiment, _min_visitors())
+    page = page_or_404(slug)
+    experiment = experiment_asked(page)
+    outcome = results.page_results(page, experiment, min_visitors())
     arms = [arm.name for arm in outcome.report.arms]
     days = outcome.days
     referred, all_signups = referral_share(page)
@@ -275,12 +255,12 @@ def _charts(days: list[results.DailyRow], arms: list[str]) -> list:
 
 @bp.get("/<slug>/sources")
 def sources(slug: str, form: SpendForm | None = None, status: int = 200) -> tuple[str, int]:
-    page = _page_or_404(slug)
-    experiment = _experiment(page)
+    page = page_or_404(slug)
+    experiment = experiment_asked(page)
     tables = {
         label: by_dimension(page, experiment, column) for column, label in SOURCE_DIMENSIONS.items()
     }
-    minimum = _min_visitors()
+    minimum = min_visitors()
     html = render_template(
         "admin/sources.html", page=page, experiment=experiment, tables=tables,
         costs=costs.costs(slug, minimum), form=form or SpendForm(formdata=None), minimum=minimum,
@@ -291,7 +271,7 @@ def sources(slug: str, form: SpendForm | None = None, status: int = 200) -> tupl
 @bp.post("/<slug>/spend")
 def add_spend(slug: str) -> Any:
     """Record ad spend; a value that can't be stored gives the form back with what was typed."""
-    _page_or_404(slug)
+    page_or_404(slug)
     form = SpendForm()
     if not form.validate():
         return sources(slug, form, 400)
@@ -313,7 +293,7 @@ def add_spend(slug: str) -> Any:
 
 @bp.post("/<slug>/spend/<int(max=2147483647):spend_id>/delete")  # an id the database holds
 def delete_spend(slug: str, spend_id: int) -> Response:
-    _page_or_404(slug)
+    page_or_404(slug)
     entry = db.session.get(AdSpend, spend_id)
     if entry is None or entry.page != slug:
         abort(404, "That spend entry does not exist (or was deleted already).")
@@ -325,7 +305,7 @@ def delete_spend(slug: str, spend_id: int) -> Response:
 
 @bp.get("/<slug>/signups")
 def signups(slug: str) -> str:
-    page = _page_or_404(slug)
+    page = page_or_404(slug)
     search = request.args.get("q", "")[:200]
     number = request.args.get("page", 1, type=int)
     shown = request.args.get("confirmed", "")
@@ -343,14 +323,12 @@ def signups(slug: str) -> str:
 @bp.post("/<slug>/signups/<int(max=2147483647):signup_id>/delete")
 def delete_signup(slug: str, signup_id: int) -> Response:
     """The admin's "remove this person": the same wipe as the person's own "remove me"."""
-    page = _page_or_404(slug)
+    page = page_or_404(slug)
     entry = db.session.get(Signup, signup_id)
     if entry is None or entry.page != slug or entry.deleted_at is not None:
         abort(404, "That signup does not exist (or was removed already).")
-    places.ensure(page)
     remove_signup(page, entry)
     db.session.commit()
-    outbox.wake()
     flash("The signup's personal data is deleted; its anonymous count stays in the statistics.")
     return redirect(url_for("dashboard.signups", slug=slug))
 
@@ -365,7 +343,7 @@ def _csv(filename: str, header: list[str], rows: Any) -> Response:
 
 @bp.get("/<slug>/signups.csv")
 def signups_csv(slug: str) -> Response:
-    _page_or_404(slug)
+    page_or_404(slug)
     shown = request.args.get("confirmed", "")
     confirmed = signup_list.CONFIRMED_FILTER.get(shown)
     name = f"{slug}-signups{'-confirmed-' + shown if confirmed is not None else ''}.csv"
@@ -374,8 +352,8 @@ def signups_csv(slug: str) -> Response:
 
 @bp.get("/<slug>/results.csv")
 def results_csv(slug: str) -> Response:
-    page = _page_or_404(slug)
-    experiment = _experiment(page)
-    outcome = results.page_results(page, experiment, _min_visitors())
+    page = page_or_404(slug)
+    experiment = experiment_asked(page)
+    outcome = results.page_results(page, experiment, min_visitors())
     header, rows = formatting.variant_rows(outcome.report, outcome.preorders)
     return _csv(f"{slug}-{experiment or 'page'}-results.csv", header, rows)

@@ -36,7 +36,6 @@ from kit.models import db
 from kit.models import dialect_insert
 from kit.models import insert_ignore
 from kit.models import utcnow
-from kit.tracking import counters
 
 # Confirmed signups credited to an experiment's arm.
 ATTRIBUTED = (
@@ -61,7 +60,7 @@ def conversion(entry: Signup, signed_up: bool) -> None:
     day = {**where, "day": now.date(), "visitors": int(new), "signups": 1}
     add_to_counters(connection, counter.__table__, counter.KEY, [day])
     if new:
-        counters.converted(connection, entry.exposure_id, now.date(), signed_up)
+        converted(connection, entry.exposure_id, now.date(), signed_up)
 
 
 DIMENSIONS = ("utm_source", "utm_medium", "utm_campaign", "referrer_host", "device")

@@ -15,7 +15,6 @@ from kit.models import DailySource
 from kit.models import Exposure
 from kit.models import Signup
 from kit.models import db
-from kit.tracking import recount
 from kit.tracking.counters import ATTRIBUTED
 from kit.tracking.counters import COUNTS
 from kit.tracking.counters import DIMENSIONS
@@ -57,7 +56,7 @@ def conversions() -> None:
         )
     )
     db.session.commit()
-    recount.sources()
+    sources()
 
 
 def sources() -> None:

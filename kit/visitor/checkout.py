@@ -54,6 +54,7 @@ def checkout(slug: str, tier: str) -> Response:
     if target is None:
         abort(404, "This page has no pre-order of that name.")
     key = visitor_key() if count_click(visit, CHECKOUT_GOAL + target.key) else None
+    db.session.commit()
     parts = urlsplit(target.checkout_url)
     ours = urlencode({"client_reference_id": reference(key, slug, target)})
     query = f"{parts.query}&{ours}" if parts.query else ours

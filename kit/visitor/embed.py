@@ -30,6 +30,7 @@ from flask import url_for
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
 
+from kit.models import db
 from kit.models import utcnow
 from kit.pages.schema import Page
 from kit.tracking import exposures
@@ -38,14 +39,17 @@ from kit.tracking.traffic import device_class
 from kit.tracking.traffic import is_bot
 from kit.tracking.traffic import referrer_host
 from kit.tracking.traffic import utm_tags
+from kit.visitor.forms import BOT
+from kit.visitor.forms import HURRIED
+from kit.visitor.forms import INVALID
 from kit.visitor.forms import TOO_FAST
 from kit.visitor.forms import SignupForm
+from kit.visitor.forms import judge
 from kit.visitor.forms import keep_render_time
-from kit.visitor.forms import too_fast
+from kit.visitor.forms import new_signup
 from kit.visitor.visit import key_of
 from kit.visitor.visit import load_page
-from kit.waitlist.signup import new_signup
-from kit.waitlist.signup import store
+from kit.waitlist.signup import add_signup
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
 
@@ -102,18 +106,20 @@ def signup(slug: str) -> Any:
     except BadSignature:
         visit = None
     form = _form(page)
-    if not form.validate():
+    verdict = judge(form, slug)
+    if verdict == INVALID:
         return _render(page, form, signed, 422)
-    if form.leave_this_empty.data:
-        return redirect(url_for("embed.thanks", slug=slug))  # a bot: store nothing
-    if too_fast(form, slug):
+    if verdict == BOT:  # answered like a success, nothing stored
+        return redirect(url_for("embed.thanks", slug=slug))
+    if verdict == HURRIED:
         return _render(page, form, signed, 422, TOO_FAST)
     entry = new_signup(page, page.content, form)
     if isinstance(visit, dict) and isinstance(visit.get("id"), str):
         row = _exposure_row(page, visit)
         entry.experiment, entry.visitor_key = EMBED, row["visitor_key"]
         entry.exposure_id, entry.variant = exposures.ensure(row)
-    store(page, entry)
+    add_signup(page, entry)
+    db.session.commit()
     return redirect(url_for("embed.thanks", slug=slug))
 
 

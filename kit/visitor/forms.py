@@ -1,4 +1,5 @@
-"""Forms: field rules only. Views decide what a valid form means for the database."""
+"""The visitor's forms: the signup form (with its honeypot and signed render time) and the
+status-link request. Field rules only; kit/waitlist/signup.py stores what a valid form says."""
 
 from __future__ import annotations
 
@@ -10,19 +11,20 @@ from flask import current_app
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature
 from wtforms import BooleanField
-from wtforms import DateField
 from wtforms import EmailField
 from wtforms import HiddenField
-from wtforms import PasswordField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
-from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import ValidationError
 
+from kit.models import Signup
+from kit.models import utcnow
+from kit.pages.schema import Content
 from kit.pages.schema import Form as FormConfig
+from kit.pages.schema import Page
 from kit.tracking.traffic import clean_text
 from kit.visitor import fastpath
 
@@ -31,17 +33,6 @@ HONEYPOT_FIELD = "leave_this_empty"
 
 def _strip(value: object) -> object:
     return clean_text(value) if isinstance(value, str) else value
-
-
-def _trim(value: object) -> object:
-    """Spaces off, nothing else: what the founder typed is checked as typed (kit/spend.py)."""
-    return value.strip() if isinstance(value, str) else value
-
-
-def _ascii_date(form: FlaskForm, field: DateField) -> None:
-    """A day in ASCII digits ("２０２６-11-01" parses, but nobody means it)."""
-    if not "".join(field.raw_data or []).isascii():
-        raise ValidationError("Not a valid date value.")
 
 
 def _normalise_email(form: FlaskForm, field: EmailField) -> None:
@@ -120,51 +111,6 @@ class SignupForm(FlaskForm):
         return form
 
 
-class LoginForm(FlaskForm):
-    """The founder's dashboard login."""
-
-    password = PasswordField(
-        "Admin password",
-        validators=[DataRequired("Please enter the admin password."), Length(max=200)],
-        render_kw={"autocomplete": "current-password"},
-    )
-
-
-class SpendForm(FlaskForm):
-    """Ad spend for one UTM source (and campaign) over a range of days (kit/spend.py checks
-    the values together)."""
-
-    source = StringField(
-        "UTM source",
-        validators=[DataRequired("Please enter the utm_source of the ads."), Length(max=100)],
-        filters=[_trim],
-        render_kw={"placeholder": "google"},
-    )
-    campaign = StringField(
-        "UTM campaign (optional)", validators=[Optional(), Length(max=100)], filters=[_trim]
-    )
-    # InputRequired: a date that can't be read says so ("Not a valid date value").
-    first_day = DateField(
-        "From", validators=[InputRequired("Please enter the first day."), _ascii_date]
-    )
-    last_day = DateField(
-        "To (included)", validators=[InputRequired("Please enter the last day."), _ascii_date]
-    )
-    amount = StringField(
-        "Amount spent",
-        validators=[DataRequired("Please enter the amount."), Length(max=20)],
-        render_kw={"inputmode": "decimal", "placeholder": "120.00"},
-    )
-    currency = StringField(
-        "Currency",
-        default="USD",
-        validators=[
-            DataRequired("Please enter the currency."),
-            Length(min=3, max=3, message="Use a three-letter code like USD or EUR."),
-        ],
-    )
-
-
 class StatusRequestForm(FlaskForm):
     """Ask for one's status link by e-mail (from a new device)."""
 
@@ -200,3 +146,35 @@ def too_fast(form: SignupForm, slug: str) -> bool:
     elapsed = _seconds_since_render(form, slug)
     minimum = current_app.config["MIN_SUBMIT_SECONDS"]
     return bool(minimum) and (elapsed is None or elapsed < minimum)
+
+
+INVALID, BOT, HURRIED, ACCEPTED = "invalid", "bot", "hurried", "accepted"
+
+
+def judge(form: SignupForm, slug: str) -> str:
+    """What a posted signup form is: ``INVALID`` (show its errors), ``BOT`` (the honeypot is
+    filled: answer like a success, store nothing), ``HURRIED`` (sent too fast: ask to press
+    once more) or ``ACCEPTED``. The landing page and the embedded form judge alike."""
+    if not form.validate():
+        return INVALID
+    if form.leave_this_empty.data:
+        return BOT
+    if too_fast(form, slug):
+        return HURRIED
+    return ACCEPTED
+
+
+def new_signup(page: Page, content: Content, form: SignupForm) -> Signup:
+    """The signup an accepted form describes, not stored yet."""
+    entry = Signup(
+        page=page.slug,
+        email=form.email.data,
+        email_key=form.email.data.lower(),
+        name=form.name.data or None if "name" in form else None,
+        answer=form.answer.data or None if "answer" in form else None,
+        confirmed_at=None if page.waitlist.double_opt_in else utcnow(),
+    )
+    if "consent" in form:
+        entry.consent_text = content.form.consent
+        entry.consented_at = utcnow()
+    return entry

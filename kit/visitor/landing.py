@@ -25,10 +25,14 @@ from kit.pages.schema import Page
 from kit.urls import absolute_url
 from kit.urls import image_url
 from kit.visitor import fastpath
+from kit.visitor.forms import BOT
+from kit.visitor.forms import HURRIED
+from kit.visitor.forms import INVALID
 from kit.visitor.forms import TOO_FAST
 from kit.visitor.forms import SignupForm
+from kit.visitor.forms import judge
 from kit.visitor.forms import keep_render_time
-from kit.visitor.forms import too_fast
+from kit.visitor.forms import new_signup
 from kit.visitor.visit import Visit
 from kit.visitor.visit import count_click
 from kit.visitor.visit import exposure_of
@@ -42,8 +46,7 @@ from kit.waitlist.referrals import status_context
 from kit.waitlist.signup import ADDED
 from kit.waitlist.signup import GONE
 from kit.waitlist.signup import LISTED
-from kit.waitlist.signup import new_signup
-from kit.waitlist.signup import store
+from kit.waitlist.signup import add_signup
 
 bp = Blueprint("waitlist", __name__)
 
@@ -149,12 +152,12 @@ def signup(slug: str) -> Response | tuple:
     page = load_page(slug)
     visit = resolve_visit(page)
     form = SignupForm.for_page(visit.content.form)
-    if not form.validate_on_submit():
+    verdict = judge(form, slug)
+    if verdict == INVALID:
         return render_page(visit, form, 422)
-    if form.leave_this_empty.data:
-        # A bot filled the honeypot: answer like a success, store nothing.
+    if verdict == BOT:  # answered like a success, nothing stored
         return redirect(url_for("waitlist.thanks", slug=slug))
-    if too_fast(form, slug):
+    if verdict == HURRIED:
         return render_page(visit, form, 422, TOO_FAST)
     entry = new_signup(page, visit.content, form)
     _attribute(entry, resolve_visit(page, preview=False))
@@ -162,7 +165,8 @@ def signup(slug: str) -> Response | tuple:
     referrer = find_by_share_code(slug, session.get("ref", {}).get(slug))
     if referrer is not None and not _own_browser(referrer, entry):
         entry.referred_by_id = referrer.id
-    outcome, share_code = store(page, entry)
+    outcome, share_code = add_signup(page, entry)
+    db.session.commit()
     if outcome == ADDED and not page.waitlist.double_opt_in:
         session["mine"] = {**session.get("mine", {}), slug: share_code}
     elif outcome == GONE or (
@@ -225,6 +229,7 @@ def goal(slug: str, name: str) -> Response | str:
         abort(404)
     visit = resolve_visit(page)
     count_click(visit, name)
+    db.session.commit()
     if target.url:
         return redirect(target.url)
     # The most interested visitors of all: ask them to join right here.

@@ -20,17 +20,14 @@ from werkzeug.wrappers import Response
 
 from kit.delivery import mail
 from kit.delivery import notify
-from kit.delivery import outbox
 from kit.errors import error_page
-from kit.models import Signup
 from kit.models import db
-from kit.models import utcnow
 from kit.visitor.forms import StatusRequestForm
 from kit.visitor.visit import load_page
-from kit.waitlist import places
 from kit.waitlist.referrals import status_context
-from kit.waitlist.signup import confirmed
+from kit.waitlist.signup import confirm_signup
 from kit.waitlist.signup import remove_signup
+from kit.waitlist.signup import unsubscribe_signup
 from kit.waitlist.tokens import signup_from_confirm_token
 from kit.waitlist.tokens import signup_from_status_token
 from kit.waitlist.tokens import signup_from_unsubscribe_token
@@ -59,7 +56,6 @@ def request_link(slug: str) -> Any:
         if mail.configured(current_app.config):
             notify.queue_status_request(page, form.email.data)
             db.session.commit()
-            outbox.wake()
         return render_template("status_sent.html", page=page, content=page.content)
     status = 422 if form.errors else 200
     html = render_template("status_request.html", page=page, content=page.content, form=form)
@@ -85,19 +81,8 @@ def confirm(slug: str, token: str) -> Response | tuple | str:
     form = FlaskForm()
     if not form.validate_on_submit():
         return render_template("confirm.html", page=page, content=page.content, form=form)
-    places.ensure(page)
-    # Only the first confirmation counts; the UPDATE decides if two clicks race.
-    first = db.session.execute(
-        Signup.__table__.update()
-        .where(Signup.id == entry.id, Signup.confirmed_at.is_(None))
-        .values(confirmed_at=utcnow())
-    ).rowcount
-    if first:
-        db.session.refresh(entry)
-        confirmed(page, entry)
-        notify.on_confirmed(page, entry)
+    confirm_signup(page, entry)
     db.session.commit()
-    outbox.wake()
     return redirect(url_for("status.show", slug=slug, token=status_token(entry)))
 
 
@@ -109,10 +94,8 @@ def remove(slug: str, token: str) -> Any:
         return render_template("removed.html", page=page, content=page.content)
     form = FlaskForm()
     if form.validate_on_submit():
-        places.ensure(page)
         remove_signup(page, entry)
         db.session.commit()
-        outbox.wake()
         return render_template("removed.html", page=page, content=page.content)
     return render_template("remove.html", page=page, content=page.content, entry=entry, form=form)
 
@@ -127,11 +110,8 @@ def unsubscribe(slug: str, token: str) -> Any:
     entry = signup_from_unsubscribe_token(slug, token)
     if request.method == "GET":
         return render_template("unsubscribe.html", page=page, content=page.content, entry=entry)
-    if entry is not None and entry.unsubscribed_at is None:
-        entry.unsubscribed_at = utcnow()
-        notify.queue_list_sync("unsubscribe", entry, entry.email)
+    if entry is not None and unsubscribe_signup(entry):
         db.session.commit()
-        outbox.wake()
     return render_template("unsubscribed.html", page=page, content=page.content)
 
 

@@ -18,7 +18,6 @@ from flask import session
 from kit.extensions import registry
 from kit.founder.auth import is_founder
 from kit.models import GoalClick
-from kit.models import db
 from kit.models import insert_ignore
 from kit.models import utcnow
 from kit.pages.schema import Content
@@ -158,8 +157,8 @@ def exposure_of(visit: Visit) -> tuple[int, str] | None:
 
 
 def count_click(visit: Visit, goal: str) -> bool:
-    """Count the visitor's click on a goal once, for the variant on record (commits); False
-    when the visitor is not counted (the founder, a bot, a preview, no exposure)."""
+    """Count the visitor's click on a goal once, for the variant on record (the view commits);
+    False when the visitor is not counted (the founder, a bot, a preview, no exposure)."""
     exposure = exposure_of(visit)
     if exposure is None:
         return False
@@ -172,5 +171,4 @@ def count_click(visit: Visit, goal: str) -> bool:
         visitor_key=visitor_key(),
         created_at=utcnow(),
     )
-    db.session.commit()
     return True

@@ -1,5 +1,12 @@
-"""The only write path of the list: add a signup, confirm it, remove it (credit a referral on
-the way). No request objects; the caller commits."""
+"""The only write path of the list: add a signup, confirm it, remove it, unsubscribe it.
+
+Each function does the whole change a person's action makes, in the caller's transaction:
+the signup row, the place in line (kit/waitlist/places.py), the kept counters
+(kit/tracking/counters.py), the referrer's credit and the mails and webhooks to queue
+(kit/delivery/notify.py). No request objects here; the caller commits once, and that commit
+wakes the outbox. Each first makes sure the page's line is built (``places.ensure``, which
+commits a rebuild of its own the first time a page is used after an upgrade).
+"""
 
 from __future__ import annotations
 
@@ -12,22 +19,49 @@ from sqlalchemy import select
 from sqlalchemy.orm import make_transient_to_detached
 
 from kit.delivery import notify
-from kit.delivery import outbox
 from kit.models import Signup
 from kit.models import db
 from kit.models import dialect_insert
 from kit.models import utcnow
-from kit.pages.schema import Content
 from kit.pages.schema import Page
 from kit.tracking import counters
-from kit.visitor.forms import SignupForm
 from kit.waitlist import places
+
+ADDED, LISTED, GONE = "added", "listed", "gone"
+
+
+def add_signup(page: Page, entry: Signup) -> tuple[str, str | None]:
+    """Put a new signup on the page's list: ``(ADDED, its share code)``, ``(LISTED, the listed
+    signup's share code)`` when the address was on the list already, or ``(GONE, None)`` when
+    it was removed in between. With double opt-in the share code is None (it goes out by mail
+    only). A listed address rolls back what was counted for it."""
+    places.ensure(page)
+    if page.waitlist.double_opt_in:
+        return _add_to_confirm(page, entry)
+    return _add(page, entry)
+
+
+def confirm_signup(page: Page, entry: Signup) -> bool:
+    """The confirmation link's button was pressed: the signup joins the line, counts as its
+    visitor's conversion and credits its referrer. True the first time; two clicks racing
+    are decided by the UPDATE, so only one counts."""
+    places.ensure(page)
+    first = db.session.execute(
+        Signup.__table__.update()
+        .where(Signup.id == entry.id, Signup.confirmed_at.is_(None))
+        .values(confirmed_at=utcnow())
+    ).rowcount
+    if not first:
+        return False
+    db.session.refresh(entry)
+    _on_the_list(page, entry)
+    notify.on_confirmed(page, entry)
+    return True
 
 
 def remove_signup(page: Page, entry: Signup) -> None:
-    """Wipe the person's data, keep the anonymous row (statistics stay put), tell receivers.
-
-    The caller has called ``places.ensure(page)`` (a rebuild commits)."""
+    """Wipe the person's data, keep the anonymous row (statistics stay put), tell receivers."""
+    places.ensure(page)
     places.leave(page, entry)
     email = entry.email
     notify.queue_webhooks(page, "signup.deleted", entry, email)
@@ -40,37 +74,16 @@ def remove_signup(page: Page, entry: Signup) -> None:
     entry.deleted_at = utcnow()
 
 
-ADDED, LISTED, GONE = "added", "listed", "gone"
+def unsubscribe_signup(entry: Signup) -> bool:
+    """No more mail for this person (their place in line stays); False if already so."""
+    if entry.unsubscribed_at is not None:
+        return False
+    entry.unsubscribed_at = utcnow()
+    notify.queue_list_sync("unsubscribe", entry, entry.email)
+    return True
 
 
-def new_signup(page: Page, content: Content, form: SignupForm) -> Signup:
-    """The signup a valid form describes, not stored yet."""
-    entry = Signup(
-        page=page.slug,
-        email=form.email.data,
-        email_key=form.email.data.lower(),
-        name=form.name.data or None if "name" in form else None,
-        answer=form.answer.data or None if "answer" in form else None,
-        confirmed_at=None if page.waitlist.double_opt_in else utcnow(),
-    )
-    if "consent" in form:
-        entry.consent_text = content.form.consent
-        entry.consented_at = utcnow()
-    return entry
-
-
-def store(page: Page, entry: Signup) -> tuple[str, str | None]:
-    """Put a new signup on the page's list and commit: ``(ADDED, its share code)``, ``(LISTED,
-    the listed signup's share code)`` when the address was on the list already, or ``(GONE,
-    None)`` when it was removed in between. With double opt-in the share code is None (it
-    goes out by mail only). Commits; the landing page and the embedded form answer."""
-    places.ensure(page)  # before this request writes anything: a first build commits
-    if page.waitlist.double_opt_in:
-        return _store_to_confirm(page, entry)
-    return _store(page, entry)
-
-
-def _store(page: Page, entry: Signup) -> tuple[str, str | None]:
+def _add(page: Page, entry: Signup) -> tuple[str, str | None]:
     """Without double opt-in: the new signup is on the list at once, its number written with
     its row. A listed address changes nothing (the counts taken for it are rolled back)."""
     places.number(page, entry)
@@ -80,15 +93,12 @@ def _store(page: Page, entry: Signup) -> tuple[str, str | None]:
         row = db.session.scalar(SIGNUP_OF, {"slug": page.slug, "email_key": entry.email_key})
         return (GONE, None) if row is None else (LISTED, row.share_code)
     row = _as_written(entry, filled)
-    confirmed(page, row, numbered=True)
+    _on_the_list(page, row, numbered=True)
     notify.on_created(page, row)
-    share_code = row.share_code  # read before the commit, which expires what the row holds
-    db.session.commit()
-    outbox.wake()
-    return ADDED, share_code
+    return ADDED, row.share_code
 
 
-def _store_to_confirm(page: Page, entry: Signup) -> tuple[str, str | None]:
+def _add_to_confirm(page: Page, entry: Signup) -> tuple[str, str | None]:
     """With double opt-in: new or already listed, the same work: one insert-or-nothing, one
     read of the row, one update of the list's counts (which changes nothing for a listed
     address), one queued job (mail and webhooks are built at delivery), so the answer's
@@ -102,16 +112,13 @@ def _store_to_confirm(page: Page, entry: Signup) -> tuple[str, str | None]:
     visitor = row.exposure_id if added else None
     counters.signed_up(db.session.connection(), visitor, row.id, utcnow().date())
     notify.queue_received(page, row, added)
-    db.session.commit()
-    outbox.wake()
     return (ADDED if added else LISTED), None
 
 
-def confirmed(page: Page, entry: Signup, numbered: bool = False) -> None:
-    """The signup is on the list now (at signup, or when the e-mail link is followed with
-    double opt-in): it takes its place in line (unless ``numbered`` already, with its row),
-    counts as its visitor's conversion and credits its referrer. The view called
-    ``places.ensure(page)`` before writing anything."""
+def _on_the_list(page: Page, entry: Signup, numbered: bool = False) -> None:
+    """The signup is on the list now (at signup, or at confirmation with double opt-in): it
+    takes its place in line (unless ``numbered`` already, with its row), counts as its
+    visitor's conversion and credits its referrer."""
     if not numbered:
         places.join(page, entry)
     counters.conversion(entry, signed_up=numbered)

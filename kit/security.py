@@ -38,12 +38,12 @@ from kit.models import is_share_code
 # Endpoint -> (config key of its limit, HTTP methods it applies to). Views that don't exist in
 # this app (the dashboard before it is written, say) are skipped.
 LIMITED_ENDPOINTS: dict[str, tuple[str, list[str]]] = {
-    "waitlist.signup": ("RATELIMIT_SIGNUP", ["POST"]),
+    "landing.signup": ("RATELIMIT_SIGNUP", ["POST"]),
     "embed.signup": ("RATELIMIT_SIGNUP", ["POST"]),
-    "status.request_link": ("RATELIMIT_SIGNUP", ["POST"]),  # it sends mail: no inbox bombing
-    "waitlist.goal": ("RATELIMIT_GOAL", ["GET"]),
-    "preorders.checkout": ("RATELIMIT_GOAL", ["GET"]),
-    "dashboard.login": ("RATELIMIT_LOGIN", ["POST"]),
+    "subscriber.request_link": ("RATELIMIT_SIGNUP", ["POST"]),  # it sends mail: no inbox bombing
+    "landing.goal": ("RATELIMIT_GOAL", ["GET"]),
+    "checkout.checkout": ("RATELIMIT_GOAL", ["GET"]),
+    "admin.login": ("RATELIMIT_LOGIN", ["POST"]),
 }
 
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
@@ -161,8 +161,8 @@ STATIC_HEADERS = (
 
 
 # Pages that show a person's data (place, share code, status token, e-mail): never cached.
-PRIVATE_BLUEPRINTS = {"status", "dashboard", "api"}
-PRIVATE_ENDPOINTS = {"waitlist.thanks", "waitlist.signup"}
+PRIVATE_BLUEPRINTS = {"subscriber", "admin", "api"}
+PRIVATE_ENDPOINTS = {"landing.thanks", "landing.signup"}
 
 
 def _security_headers(response: Response) -> Response:

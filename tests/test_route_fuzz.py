@@ -109,9 +109,9 @@ def _paths(app: Flask, args: dict[str, str]) -> list[tuple[str, str, str]]:
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
             values = {name: args[name] for name in rule.arguments}
-            if rule.endpoint == "status.confirm":
+            if rule.endpoint == "subscriber.confirm":
                 values["token"] = args["confirm"]
-            if rule.endpoint == "preorders.checkout":
+            if rule.endpoint == "checkout.checkout":
                 values["slug"] = "shop"
             if rule.endpoint == "assets.static":
                 values["filename"] = "favicon.svg"
@@ -233,7 +233,7 @@ def test_no_route_answers_500_to_odd_input(fuzz_app):
             except Exception as error:  # noqa: BLE001 - TESTING lets the app's errors through:
                 status, problem = 500, f"{type(error).__name__}: {error}"  # a 500 in production
             sent += 1
-            if call.what == "as it is" and endpoint in ("waitlist.signup", "dashboard.add_spend"):
+            if call.what == "as it is" and endpoint in ("landing.signup", "admin.add_spend"):
                 assert status == 302, (endpoint, status)  # the base request is a real success
             if status >= 500:
                 failures.append(f"{method} {endpoint} [{call.what}] -> {status} {problem[:200]}")
@@ -255,4 +255,4 @@ def test_the_fuzz_reaches_the_views_it_means_to(fuzz_app):
         status = answer.status_code
         answer.close()
         # Only the goal link names a goal the page lacks (plain has none): a 404 is its answer.
-        assert status in ((404,) if endpoint == "waitlist.goal" else (200, 302)), (endpoint, status)
+        assert status in ((404,) if endpoint == "landing.goal" else (200, 302)), (endpoint, status)

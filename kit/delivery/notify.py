@@ -116,7 +116,7 @@ def queue_confirmation(page: Page, entry: Signup) -> None:
     """The confirmation mail, unless one went to this address moments ago."""
     if not _due(entry.confirm_sent_at):
         return
-    confirm = absolute_url("status.confirm", slug=entry.page, token=confirm_token(entry))
+    confirm = absolute_url("subscriber.confirm", slug=entry.page, token=confirm_token(entry))
     if queue_mail(
         "confirm", f"Please confirm: {page.content.name}", page, entry, confirm_url=confirm
     ):

@@ -66,7 +66,7 @@ from kit.waitlist.referrals import leaderboard
 from kit.waitlist.referrals import referral_share
 from kit.waitlist.signup import remove_signup
 
-bp = Blueprint("dashboard", __name__, url_prefix="/admin")
+bp = Blueprint("admin", __name__, url_prefix="/admin")
 SIGNUPS_PER_PAGE = 50
 
 
@@ -74,9 +74,9 @@ SIGNUPS_PER_PAGE = 50
 def require_login() -> Any:
     if admin_password() is None:
         return render_template("admin/locked.html"), 403
-    if request.endpoint in ("dashboard.login", "dashboard.logout") or is_admin():
+    if request.endpoint in ("admin.login", "admin.logout") or is_admin():
         return None
-    return redirect(url_for("dashboard.login", next=request.full_path.rstrip("?")))
+    return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
 
 
 @bp.after_request
@@ -94,7 +94,7 @@ def _safe_next(target: str | None) -> str:
     that could break the Location header (control characters, spaces) gets into it."""
     if target and SAFE_NEXT.fullmatch(target) and "//" not in target:
         return target
-    return url_for("dashboard.index")
+    return url_for("admin.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -115,7 +115,7 @@ def login() -> Any:
 @bp.post("/logout")
 def logout() -> Response:
     flash("You are logged out.")
-    response = redirect(url_for("dashboard.login"))
+    response = redirect(url_for("admin.login"))
     log_out(response)
     return response
 
@@ -169,7 +169,7 @@ def compare() -> str:
 def counting() -> Response:
     """Mark this browser "don't count me" (kept after logout), or count it again."""
     not_counted = request.form.get("count") != "yes"
-    response = redirect(url_for("dashboard.index"))
+    response = redirect(url_for("admin.index"))
     mark_not_counted(response, not_counted)
     flash(
         "This browser's visits to your pages are no longer counted, even when logged out."
@@ -288,7 +288,7 @@ def add_spend(slug: str) -> Any:
     spend.add(slug, entry)
     db.session.commit()
     flash(f"Recorded {money.text(entry.amount, entry.currency)} for {entry.utm_source}.")
-    return redirect(url_for("dashboard.sources", slug=slug) + "#spend")
+    return redirect(url_for("admin.sources", slug=slug) + "#spend")
 
 
 @bp.post("/<slug>/spend/<int(max=2147483647):spend_id>/delete")  # an id the database holds
@@ -300,7 +300,7 @@ def delete_spend(slug: str, spend_id: int) -> Response:
     db.session.delete(entry)
     db.session.commit()
     flash("Spend entry deleted.")
-    return redirect(url_for("dashboard.sources", slug=slug) + "#spend")
+    return redirect(url_for("admin.sources", slug=slug) + "#spend")
 
 
 @bp.get("/<slug>/signups")
@@ -330,7 +330,7 @@ def delete_signup(slug: str, signup_id: int) -> Response:
     remove_signup(page, entry)
     db.session.commit()
     flash("The signup's personal data is deleted; its anonymous count stays in the statistics.")
-    return redirect(url_for("dashboard.signups", slug=slug))
+    return redirect(url_for("admin.signups", slug=slug))
 
 
 def _csv(filename: str, header: list[str], rows: Any) -> Response:

@@ -37,7 +37,7 @@ from kit.visitor.visit import load_page
 from kit.visitor.visit import resolve_visit
 from kit.visitor.visit import visitor_key
 
-bp = Blueprint("preorders", __name__)
+bp = Blueprint("checkout", __name__)
 MAX_EVENT_BYTES = 1024 * 1024
 
 

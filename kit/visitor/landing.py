@@ -48,7 +48,7 @@ from kit.waitlist.signup import GONE
 from kit.waitlist.signup import LISTED
 from kit.waitlist.signup import add_signup
 
-bp = Blueprint("waitlist", __name__)
+bp = Blueprint("landing", __name__)
 
 
 def render_page(visit: Visit, form: SignupForm, status: int = 200, notice: str = "") -> tuple:
@@ -106,7 +106,7 @@ def _list_size(page: Page) -> int | None:
 def _page_html(visit: Visit, form: SignupForm, notice: str, proof: int | None) -> str:
     page = visit.page
     goals = {
-        goal.name: url_for("waitlist.goal", slug=page.slug, name=goal.name) for goal in page.goals
+        goal.name: url_for("landing.goal", slug=page.slug, name=goal.name) for goal in page.goals
     }
     return render_template(
         "page.html",
@@ -119,8 +119,8 @@ def _page_html(visit: Visit, form: SignupForm, notice: str, proof: int | None) -
         notice=notice,
         proof=proof,
         goal_urls=goals,
-        action=url_for("waitlist.signup", slug=page.slug),
-        canonical=visit.content.meta.canonical_url or absolute_url("waitlist.show", slug=page.slug),
+        action=url_for("landing.signup", slug=page.slug),
+        canonical=visit.content.meta.canonical_url or absolute_url("landing.show", slug=page.slug),
     )
 
 
@@ -156,7 +156,7 @@ def signup(slug: str) -> Response | tuple:
     if verdict == INVALID:
         return render_page(visit, form, 422)
     if verdict == BOT:  # answered like a success, nothing stored
-        return redirect(url_for("waitlist.thanks", slug=slug))
+        return redirect(url_for("landing.thanks", slug=slug))
     if verdict == HURRIED:
         return render_page(visit, form, 422, TOO_FAST)
     entry = new_signup(page, visit.content, form)
@@ -174,9 +174,9 @@ def signup(slug: str) -> Response | tuple:
         and not page.waitlist.double_opt_in
         and session.get("mine", {}).get(slug) != share_code
     ):
-        return redirect(url_for("waitlist.already", slug=slug))
+        return redirect(url_for("landing.already", slug=slug))
     # Double opt-in: new or already there, the same answer, cookie and page ("check your inbox").
-    return redirect(url_for("waitlist.thanks", slug=slug))
+    return redirect(url_for("landing.thanks", slug=slug))
 
 
 def _own_browser(referrer: Signup, entry: Signup) -> bool:
@@ -237,7 +237,7 @@ def goal(slug: str, name: str) -> Response | str:
     keep_render_time(form, slug)
     return render_template(
         "coming_soon.html", page=page, content=visit.content, goal=target, form=form, notice="",
-        action=url_for("waitlist.signup", slug=slug),
+        action=url_for("landing.signup", slug=slug),
     )  # fmt: skip
 
 
@@ -245,7 +245,7 @@ def csrf_error(error: Exception) -> tuple:
     """A missing or expired CSRF token: give the form back with its values, not a bare 400;
     never Flask-WTF's own words ("The CSRF session token is missing.")."""
     page = registry().get((request.view_args or {}).get("slug", ""))
-    if request.endpoint == "waitlist.signup" and page is not None:
+    if request.endpoint == "landing.signup" and page is not None:
         visit = resolve_visit(page)
         form = SignupForm.for_page(visit.content.form)
         notice = "Your session expired or cookies are blocked. Please press the button again."

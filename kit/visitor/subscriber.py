@@ -33,7 +33,7 @@ from kit.waitlist.tokens import signup_from_status_token
 from kit.waitlist.tokens import signup_from_unsubscribe_token
 from kit.waitlist.tokens import status_token
 
-bp = Blueprint("status", __name__)
+bp = Blueprint("subscriber", __name__)
 
 
 @bp.get("/<slug>/status/<token>")
@@ -77,13 +77,13 @@ def confirm(slug: str, token: str) -> Response | tuple | str:
         )
         return error_page(400, message)
     if entry.confirmed_at is not None:  # confirmed already: the link leads to the status page
-        return redirect(url_for("status.show", slug=slug, token=status_token(entry)))
+        return redirect(url_for("subscriber.show", slug=slug, token=status_token(entry)))
     form = FlaskForm()
     if not form.validate_on_submit():
         return render_template("confirm.html", page=page, content=page.content, form=form)
     confirm_signup(page, entry)
     db.session.commit()
-    return redirect(url_for("status.show", slug=slug, token=status_token(entry)))
+    return redirect(url_for("subscriber.show", slug=slug, token=status_token(entry)))
 
 
 @bp.route("/<slug>/remove/<token>", methods=["GET", "POST"])

@@ -21,15 +21,15 @@ CONFIRM_MAX_AGE = 14 * 24 * 3600  # a confirmation link works for two weeks
 
 
 def status_url(entry: Signup) -> str:
-    return absolute_url("status.show", slug=entry.page, token=status_token(entry))
+    return absolute_url("subscriber.show", slug=entry.page, token=status_token(entry))
 
 
 def share_url(entry: Signup) -> str:
-    return absolute_url("waitlist.show", slug=entry.page, ref=entry.share_code)
+    return absolute_url("landing.show", slug=entry.page, ref=entry.share_code)
 
 
 def remove_url(entry: Signup) -> str:
-    return absolute_url("status.remove", slug=entry.page, token=status_token(entry))
+    return absolute_url("subscriber.remove", slug=entry.page, token=status_token(entry))
 
 
 # --- signed links: status page, confirmation, removal ---------------------------------------
@@ -49,7 +49,7 @@ def unsubscribe_url(entry: Signup) -> str:
     """The one-click unsubscribe link of the mails' List-Unsubscribe header: its own signed
     token, so it opens nothing but the unsubscribe (not the status page or the removal)."""
     token = _serializer("unsubscribe").dumps(entry.share_code)
-    return absolute_url("status.unsubscribe", slug=entry.page, token=token)
+    return absolute_url("subscriber.unsubscribe", slug=entry.page, token=token)
 
 
 def signup_from_status_token(slug: str, token: str) -> Signup | None:

@@ -73,7 +73,7 @@ SIGNUPS_PER_PAGE = 50
 @bp.before_request
 def require_login() -> Any:
     if admin_password() is None:
-        return render_template("admin/locked.html"), 403
+        return render_template("founder/locked.html"), 403
     if request.endpoint in ("admin.login", "admin.logout") or is_admin():
         return None
     return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
@@ -107,9 +107,9 @@ def login() -> Any:
             log_in(response)
             return response
         form.password.errors.append("That is not the admin password.")
-        return render_template("admin/login.html", form=form), 403
+        return render_template("founder/login.html", form=form), 403
     status = 400 if form.errors else 200
-    return render_template("admin/login.html", form=form, debug=current_app.debug), status
+    return render_template("founder/login.html", form=form, debug=current_app.debug), status
 
 
 @bp.post("/logout")
@@ -133,7 +133,7 @@ def index() -> str:
         for row in ideas.overview(registry().pages, minimum)
     ]
     return render_template(
-        "admin/index.html",
+        "founder/index.html",
         lines=lines,
         spark=(SPARK_WIDTH, SPARK_HEIGHT),
         failed=failed_deliveries(),
@@ -155,7 +155,7 @@ def compare() -> str:
          for i in ranked]
     )  # fmt: skip
     return render_template(
-        "admin/compare.html",
+        "founder/compare.html",
         ranked=list(zip(ranked, bars, strict=True)),
         sentence=ideas.top_two_sentence(ranked),
         sources=sources,
@@ -189,7 +189,7 @@ def page_view(slug: str) -> str:
     referred, all_signups = referral_share(page)
     started, days_running = running_since((row.day for row in days), utcnow().date())
     return render_template(
-        "admin/page.html",
+        "founder/page.html",
         outcome=outcome,
         started=started,
         days_running=days_running,
@@ -262,7 +262,7 @@ def sources(slug: str, form: SpendForm | None = None, status: int = 200) -> tupl
     }
     minimum = min_visitors()
     html = render_template(
-        "admin/sources.html", page=page, experiment=experiment, tables=tables,
+        "founder/sources.html", page=page, experiment=experiment, tables=tables,
         costs=costs.costs(slug, minimum), form=form or SpendForm(formdata=None), minimum=minimum,
     )  # fmt: skip
     return html, status
@@ -312,7 +312,7 @@ def signups(slug: str) -> str:
     confirmed = signup_list.CONFIRMED_FILTER.get(shown)
     listing = signup_list.signup_listing(slug, search, number, SIGNUPS_PER_PAGE, confirmed)
     return render_template(
-        "admin/signups.html",
+        "founder/signups.html",
         page=page,
         listing=listing,
         search=search,

@@ -74,7 +74,7 @@ def _form(page: Page, **kwargs: Any) -> SignupForm:
 
 def _render(page: Page, form: SignupForm, visit: str, status: int = 200, notice: str = "") -> Any:
     keep_render_time(form, page.slug)
-    html = render_template("embed.html", page=page, content=page.content, form=form,
+    html = render_template("visitor/embed.html", page=page, content=page.content, form=form,
                            visit_token=visit, notice=notice, action=request.path)  # fmt: skip
     return html, status, {"Cache-Control": "no-store"}
 
@@ -128,7 +128,7 @@ def thanks(slug: str) -> Any:
     """Inside the frame no cookie says who signed up: the same words for everyone (the
     welcome or confirmation mail carries the person's own links)."""
     page = _embeddable(slug)
-    return render_template("embed_thanks.html", page=page, content=page.content)
+    return render_template("visitor/embed_thanks.html", page=page, content=page.content)
 
 
 def _from_own_document() -> bool:

@@ -109,7 +109,7 @@ def _page_html(visit: Visit, form: SignupForm, notice: str, proof: int | None) -
         goal.name: url_for("landing.goal", slug=page.slug, name=goal.name) for goal in page.goals
     }
     return render_template(
-        "page.html",
+        "visitor/page.html",
         hero_image=image_url(visit.content.hero_image),
         social_image=image_url(visit.content.meta.image, external=True),
         page=page,
@@ -204,20 +204,20 @@ def thanks(slug: str) -> str:
     page = load_page(slug)
     if page.waitlist.double_opt_in:
         # New or repeated, the same answer: confirm from the inbox before anything is shown.
-        return render_template("check_inbox.html", page=page, content=page.content)
+        return render_template("visitor/check_inbox.html", page=page, content=page.content)
     context = {}
     mine = session.get("mine", {}).get(slug)
     entry = find_by_share_code(slug, mine)  # the browser's own signup
     if entry is not None:
         context = status_context(page, entry)
-    return render_template("thanks.html", page=page, content=page.content, **context)
+    return render_template("visitor/thanks.html", page=page, content=page.content, **context)
 
 
 @bp.get("/<slug>/already")
 def already(slug: str) -> str:
     """The neutral answer for an address already on the list: no position, no links."""
     page = load_page(slug)
-    return render_template("already.html", page=page, content=page.content)
+    return render_template("visitor/already.html", page=page, content=page.content)
 
 
 @bp.get("/go/<slug>/<name>")
@@ -236,7 +236,7 @@ def goal(slug: str, name: str) -> Response | str:
     form = SignupForm.for_page(visit.content.form, formdata=None)
     keep_render_time(form, slug)
     return render_template(
-        "coming_soon.html", page=page, content=visit.content, goal=target, form=form, notice="",
+        "visitor/coming_soon.html", page=page, content=visit.content, goal=target, form=form, notice="",
         action=url_for("landing.signup", slug=slug),
     )  # fmt: skip
 

@@ -43,7 +43,7 @@ def show(slug: str, token: str) -> str:
     if entry is None:
         abort(404, "This status link is not valid (or the signup was removed).")
     return render_template(
-        "status.html", page=page, content=page.content, **status_context(page, entry)
+        "subscriber/status.html", page=page, content=page.content, **status_context(page, entry)
     )
 
 
@@ -56,9 +56,9 @@ def request_link(slug: str) -> Any:
         if mail.configured(current_app.config):
             notify.queue_status_request(page, form.email.data)
             db.session.commit()
-        return render_template("status_sent.html", page=page, content=page.content)
+        return render_template("subscriber/status_sent.html", page=page, content=page.content)
     status = 422 if form.errors else 200
-    html = render_template("status_request.html", page=page, content=page.content, form=form)
+    html = render_template("subscriber/status_request.html", page=page, content=page.content, form=form)
     return html, status
 
 
@@ -80,7 +80,7 @@ def confirm(slug: str, token: str) -> Response | tuple | str:
         return redirect(url_for("subscriber.show", slug=slug, token=status_token(entry)))
     form = FlaskForm()
     if not form.validate_on_submit():
-        return render_template("confirm.html", page=page, content=page.content, form=form)
+        return render_template("subscriber/confirm.html", page=page, content=page.content, form=form)
     confirm_signup(page, entry)
     db.session.commit()
     return redirect(url_for("subscriber.show", slug=slug, token=status_token(entry)))
@@ -91,13 +91,13 @@ def remove(slug: str, token: str) -> Any:
     page = load_page(slug)
     entry = signup_from_status_token(slug, token)
     if entry is None:
-        return render_template("removed.html", page=page, content=page.content)
+        return render_template("subscriber/removed.html", page=page, content=page.content)
     form = FlaskForm()
     if form.validate_on_submit():
         remove_signup(page, entry)
         db.session.commit()
-        return render_template("removed.html", page=page, content=page.content)
-    return render_template("remove.html", page=page, content=page.content, entry=entry, form=form)
+        return render_template("subscriber/removed.html", page=page, content=page.content)
+    return render_template("subscriber/remove.html", page=page, content=page.content, entry=entry, form=form)
 
 
 @bp.route("/<slug>/unsubscribe/<token>", methods=["GET", "POST"])
@@ -109,10 +109,10 @@ def unsubscribe(slug: str, token: str) -> Any:
     page = load_page(slug)
     entry = signup_from_unsubscribe_token(slug, token)
     if request.method == "GET":
-        return render_template("unsubscribe.html", page=page, content=page.content, entry=entry)
+        return render_template("subscriber/unsubscribe.html", page=page, content=page.content, entry=entry)
     if entry is not None and unsubscribe_signup(entry):
         db.session.commit()
-    return render_template("unsubscribed.html", page=page, content=page.content)
+    return render_template("subscriber/unsubscribed.html", page=page, content=page.content)
 
 
 @bp.get("/<slug>/status/<token>/data.json")

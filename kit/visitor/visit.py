@@ -53,7 +53,7 @@ def load_page(slug: str) -> Page:
     if page is None:
         errors = registry().errors_for(slug)
         if errors and (current_app.debug or current_app.testing):
-            abort(make_response(render_template("page_errors.html", errors=errors), 500))
+            abort(make_response(render_template("visitor/page_errors.html", errors=errors), 500))
         if errors:
             abort(503, BEING_FIXED)
         abort(404)

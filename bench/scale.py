@@ -51,7 +51,6 @@ from kit.models import Exposure  # noqa: E402
 from kit.models import Signup  # noqa: E402
 from kit.models import db  # noqa: E402
 from kit.tracking import recount  # noqa: E402
-from kit.waitlist import places  # noqa: E402
 from kit.waitlist.tokens import status_token  # noqa: E402
 
 PASSWORD = "bench-password"
@@ -234,7 +233,7 @@ def run(database_url: str, sizes: list[int], runs: int) -> None:
                 # The bulk load bypassed the app, as rows from before an upgrade do: number
                 # them the way the first use after an upgrade does.
                 started = time.perf_counter()
-                places.rebuild(page.slug, page.waitlist.referral_bump)
+                recount.lines([page])
                 build = (time.perf_counter() - started) * 1000
                 analyse_tables()
             have = size

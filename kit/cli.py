@@ -33,6 +33,7 @@ from kit.reports import ideas
 from kit.reports import money
 from kit.reports import results
 from kit.reports.export import csv_lines
+from kit.tracking import recount
 
 REFERENCE_START = "<!-- page-reference:start -->"
 REFERENCE_END = "<!-- page-reference:end -->"
@@ -200,6 +201,14 @@ def export_command(slug: str, what: str, output: Any) -> None:
         written += 1
     where = "the terminal" if output.name == "<stdout>" else output.name
     click.echo(f"wrote {max(written, 0):,} {what} row(s) of {slug} to {where}", err=True)
+
+
+@kit.command("recount")
+def recount_command() -> None:
+    """Recount every kept counter from the stored rows (after loading data around the app, or
+    when a number looks wrong); the dashboard then reads the recounted figures."""
+    for done in recount.everything(registry().all()):
+        click.echo(f"recounted {done}")
 
 
 @kit.command("deliver")

@@ -1,12 +1,18 @@
-"""Who converted: a visitor's first confirmed signup in an experiment, recorded once.
+"""Every kept counter of what visitors did, written in the transaction of the event it counts.
 
-The unit of an experiment is the visitor. When a signup that is credited to an exposure
-becomes confirmed (at once without double opt-in), ``record`` inserts the visitor's
-``conversion`` row unless it is there already (the unique constraint decides, also between
-racing workers) and adds to the day's ``daily_conversions`` counters in the same transaction:
-one more signup, and one more converted visitor only when the row went in. A browser signing
-up five addresses is one conversion and five signups, and the dashboard counts both from the
-few counter rows instead of a million signups.
+The dashboard reads a few thousand counter rows instead of a million exposures or signups:
+
+- ``daily_exposures``: new visitors per page, experiment, variant and day (``exposed``, with
+  each batch of first exposures);
+- ``daily_sources``: the same visitors by UTM tag, referrer and device, with how many of them
+  converted and signed up (``exposed``, ``converted``, ``signed_up``);
+- ``conversion`` and ``daily_conversions``: a visitor converts with their first confirmed
+  signup in an experiment, recorded once (the unique constraint decides, also between racing
+  workers); every confirmed signup adds one signup (``conversion``). A browser signing up five
+  addresses is one conversion and five signups.
+
+The list's own counts (its size and the place-in-line buckets) are the line's index, kept by
+kit/waitlist/places.py. kit/tracking/recount.py recounts all of them from the rows.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from sqlalchemy import union_all
 
 from kit.models import Conversion
 from kit.models import DailyConversions
+from kit.models import DailyExposures
 from kit.models import DailySource
 from kit.models import Exposure
 from kit.models import Signup
@@ -135,3 +142,15 @@ def _counted(dialect: str, adding: tuple[str, ...], first_signup: bool) -> Inser
         index_elements=list(KEY),
         set_={name: table.c[name] + added[name] for name in COUNTS if added[name]},
     )
+
+
+def exposed(connection: Connection, added: list[Any]) -> None:
+    """Count new visitors (rows just inserted into ``exposure``) per day, and by source."""
+    days = Counter((r.page, r.experiment, r.variant, r.first_seen.date()) for r in added)
+    add_to_counters(
+        connection,
+        DailyExposures.__table__,
+        DailyExposures.KEY,
+        [dict(zip(DailyExposures.KEY, key, strict=True), visitors=n) for key, n in days.items()],
+    )
+    seen(connection, Counter(key for r in added for key in keys(r, r.first_seen.date())))

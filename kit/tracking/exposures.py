@@ -16,7 +16,6 @@ import atexit
 import os
 import queue
 import threading
-from collections import Counter
 from typing import Any
 
 from flask import Flask
@@ -29,9 +28,7 @@ from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import SQLAlchemyError
 
-from kit.models import DailyExposures
 from kit.models import Exposure
-from kit.models import add_to_counters
 from kit.models import db
 from kit.models import dialect_insert
 from kit.tracking import counters
@@ -57,15 +54,7 @@ def insert(connection: Connection, rows: list[dict[str, Any]]) -> list[Row]:
         ),
         rows,
     ).all()  # fmt: skip
-    days = Counter((r.page, r.experiment, r.variant, r.first_seen.date()) for r in added)
-    add_to_counters(
-        connection,
-        DailyExposures.__table__,
-        DailyExposures.KEY,
-        [dict(zip(DailyExposures.KEY, key, strict=True), visitors=n) for key, n in days.items()],
-    )
-    where = Counter(key for r in added for key in counters.keys(r, r.first_seen.date()))
-    counters.seen(connection, where)
+    counters.exposed(connection, added)
     return added
 
 

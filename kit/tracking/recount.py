@@ -1,7 +1,11 @@
-"""One recount of every kept counter from the rows they summarise, for tests, benches and
-``flask kit recount`` (a landed migration keeps its own frozen copy)."""
+"""One recount of every kept counter from the rows they summarise: ``flask kit recount`` (after
+loading data around the app, or to check the counters), and the tests and benches that load
+rows directly. A landed migration keeps its own frozen copy, as migrations must. Each step
+commits its own work: a recount is a maintenance job, not part of a visitor's request."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from sqlalchemy import delete
 from sqlalchemy import func
@@ -11,14 +15,57 @@ from sqlalchemy import union_all
 
 from kit.models import Conversion
 from kit.models import DailyConversions
+from kit.models import DailyExposures
 from kit.models import DailySource
 from kit.models import Exposure
 from kit.models import Signup
+from kit.models import WaitlistLine
 from kit.models import db
+from kit.pages.schema import Page
 from kit.tracking.counters import ATTRIBUTED
 from kit.tracking.counters import COUNTS
 from kit.tracking.counters import DIMENSIONS
 from kit.tracking.counters import KEY
+from kit.waitlist import places
+
+
+def everything(pages: Iterable[Page]) -> list[str]:
+    """Recount every kept counter: new visitors per day, conversions, sources, and each list's
+    line and counts (``pages`` give each list's ``referral_bump``). Returns what was done."""
+    exposures()
+    conversions()  # then sources, which count conversions
+    rebuilt = lines(pages)
+    return [
+        "visitors per day (daily_exposures)",
+        "conversions (conversion, daily_conversions)",
+        "sources (daily_sources)",
+        f"places in line and list counts of {len(rebuilt)} page(s) (waitlist_line, line_bucket)",
+    ]
+
+
+def exposures() -> None:
+    """Recount new visitors per page, experiment, variant and day from the exposures."""
+    db.session.execute(delete(DailyExposures))
+    day = func.date(Exposure.first_seen)
+    group = (Exposure.page, Exposure.experiment, Exposure.variant, day)
+    db.session.execute(
+        DailyExposures.__table__.insert().from_select(
+            ["page", "experiment", "variant", "day", "visitors"],
+            select(*group, func.count()).group_by(*group),
+        )
+    )
+    db.session.commit()
+
+
+def lines(pages: Iterable[Page]) -> list[str]:
+    """Rebuild the line (numbers, keys, buckets, counts) of every page that has signups, with
+    its page file's ``referral_bump`` (the last one used for a page whose file is gone)."""
+    bumps = {page.slug: page.waitlist.referral_bump for page in pages}
+    kept = dict(db.session.execute(select(WaitlistLine.page, WaitlistLine.bump)).all())
+    slugs = sorted(set(db.session.scalars(select(Signup.page).distinct())))
+    for slug in slugs:
+        places.rebuild(slug, bumps.get(slug, kept.get(slug, 0)))
+    return slugs
 
 
 def conversions() -> None:

@@ -236,8 +236,8 @@ def goal(slug: str, name: str) -> Response | str:
     form = SignupForm.for_page(visit.content.form, formdata=None)
     keep_render_time(form, slug)
     return render_template(
-        "visitor/coming_soon.html", page=page, content=visit.content, goal=target, form=form, notice="",
-        action=url_for("landing.signup", slug=slug),
+        "visitor/coming_soon.html", page=page, content=visit.content, goal=target, form=form,
+        notice="", action=url_for("landing.signup", slug=slug),
     )  # fmt: skip
 
 

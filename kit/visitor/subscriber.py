@@ -58,7 +58,9 @@ def request_link(slug: str) -> Any:
             db.session.commit()
         return render_template("subscriber/status_sent.html", page=page, content=page.content)
     status = 422 if form.errors else 200
-    html = render_template("subscriber/status_request.html", page=page, content=page.content, form=form)
+    html = render_template(
+        "subscriber/status_request.html", page=page, content=page.content, form=form
+    )
     return html, status
 
 
@@ -80,7 +82,9 @@ def confirm(slug: str, token: str) -> Response | tuple | str:
         return redirect(url_for("subscriber.show", slug=slug, token=status_token(entry)))
     form = FlaskForm()
     if not form.validate_on_submit():
-        return render_template("subscriber/confirm.html", page=page, content=page.content, form=form)
+        return render_template(
+            "subscriber/confirm.html", page=page, content=page.content, form=form
+        )
     confirm_signup(page, entry)
     db.session.commit()
     return redirect(url_for("subscriber.show", slug=slug, token=status_token(entry)))
@@ -97,7 +101,9 @@ def remove(slug: str, token: str) -> Any:
         remove_signup(page, entry)
         db.session.commit()
         return render_template("subscriber/removed.html", page=page, content=page.content)
-    return render_template("subscriber/remove.html", page=page, content=page.content, entry=entry, form=form)
+    return render_template(
+        "subscriber/remove.html", page=page, content=page.content, entry=entry, form=form
+    )
 
 
 @bp.route("/<slug>/unsubscribe/<token>", methods=["GET", "POST"])
@@ -109,7 +115,9 @@ def unsubscribe(slug: str, token: str) -> Any:
     page = load_page(slug)
     entry = signup_from_unsubscribe_token(slug, token)
     if request.method == "GET":
-        return render_template("subscriber/unsubscribe.html", page=page, content=page.content, entry=entry)
+        return render_template(
+            "subscriber/unsubscribe.html", page=page, content=page.content, entry=entry
+        )
     if entry is not None and unsubscribe_signup(entry):
         db.session.commit()
     return render_template("subscriber/unsubscribed.html", page=page, content=page.content)

@@ -232,16 +232,38 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+# The one rule for the secret key, read by start-up (production_problems) and kit doctor.
+SECRET_KEY_REFUSED_BELOW = 16  # production refuses to start with a shorter key
+SECRET_KEY_ADVISED = 32  # kit doctor calls a shorter key, or one of few characters, weak
+SECRET_KEY_VARIETY = 10  # different characters a random key of that length surely has
+GENERATE_SECRET = 'python -c "import secrets; print(secrets.token_hex(32))"'
+MISSING, TOO_SHORT, WEAK, STRONG = "missing", "too short", "weak", "strong"
+
+
+def secret_key_strength(key: str | None) -> str:
+    """``MISSING`` (unset or the development key), ``TOO_SHORT`` (production refuses it),
+    ``WEAK`` (short or of few different characters: kit doctor says so) or ``STRONG``."""
+    if key in (None, "", DEV_SECRET_KEY):
+        return MISSING
+    if len(key) < SECRET_KEY_REFUSED_BELOW:
+        return TOO_SHORT
+    if len(key) < SECRET_KEY_ADVISED or len(set(key)) < SECRET_KEY_VARIETY:
+        return WEAK
+    return STRONG
+
+
 def production_problems(config: Mapping[str, Any]) -> list[str]:
     """List what stops this configuration from being safe to serve the public."""
     problems = []
-    if config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):
+    strength = secret_key_strength(config.get("SECRET_KEY"))
+    if strength == MISSING:
         problems.append(
-            "SECRET_KEY is not set: set it to a long random value, e.g. "
-            'python -c "import secrets; print(secrets.token_hex(32))"'
+            f"SECRET_KEY is not set: set it to a long random value, e.g. {GENERATE_SECRET}"
         )
-    elif len(config["SECRET_KEY"]) < 16:
-        problems.append("SECRET_KEY is too short: use at least 32 random characters")
+    elif strength == TOO_SHORT:
+        problems.append(
+            f"SECRET_KEY is too short: use at least {SECRET_KEY_ADVISED} random characters"
+        )
     if (config.get("MAIL_URL") or config.get("MAIL_API")) and not config.get("BASE_URL"):
         problems.append(
             "BASE_URL is not set, so links in e-mails would be built from the Host header a "

@@ -16,15 +16,17 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import text
 
-from kit.config import DEV_SECRET_KEY
+from kit.config import GENERATE_SECRET
+from kit.config import MISSING
+from kit.config import SECRET_KEY_ADVISED
+from kit.config import STRONG
 from kit.config import paas
 from kit.config import proxy_hops
+from kit.config import secret_key_strength
 from kit.models import db
 from kit.security import storage_uri
 
-MIN_SECRET_LENGTH = 32
 MIN_PASSWORD_LENGTH = 12
-GENERATE_SECRET = 'python -c "import secrets; print(secrets.token_hex(32))"'
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,13 @@ def diagnose(app: Flask) -> list[Finding]:
 
 def _secret_key(app: Flask) -> Iterator[Finding]:
     key = app.config.get("SECRET_KEY") or ""
-    if key in ("", DEV_SECRET_KEY):
+    strength = secret_key_strength(key)
+    if strength == MISSING:
         yield Finding("SECRET_KEY is not set", f"set SECRET_KEY to the output of {GENERATE_SECRET}")
-    elif len(key) < MIN_SECRET_LENGTH or len(set(key)) < 10:
+    elif strength != STRONG:
         yield Finding(
             f"SECRET_KEY is weak ({len(key)} characters, {len(set(key))} different)",
-            f"use at least {MIN_SECRET_LENGTH} random characters: {GENERATE_SECRET}",
+            f"use at least {SECRET_KEY_ADVISED} random characters: {GENERATE_SECRET}",
         )
     else:
         yield Finding("SECRET_KEY is long and varied")

@@ -37,6 +37,7 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from kit import create_app  # noqa: E402
+from kit import recount  # noqa: E402
 from kit.config import normalise_database_url  # noqa: E402
 from kit.models import AdSpend  # noqa: E402
 from kit.models import DailyExposures  # noqa: E402
@@ -45,7 +46,6 @@ from kit.models import GoalClick  # noqa: E402
 from kit.models import PreOrder  # noqa: E402
 from kit.models import Signup  # noqa: E402
 from kit.models import db  # noqa: E402
-from kit.tracking import recount  # noqa: E402
 
 PASSWORD = "bench-password"
 SOURCES = [None, None, "newsletter", "twitter", "hn", "producthunt"]

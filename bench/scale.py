@@ -45,12 +45,12 @@ from sqlalchemy import select  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from kit import create_app  # noqa: E402
+from kit import recount  # noqa: E402
 from kit.config import normalise_database_url  # noqa: E402
 from kit.models import DailyExposures  # noqa: E402
 from kit.models import Exposure  # noqa: E402
 from kit.models import Signup  # noqa: E402
 from kit.models import db  # noqa: E402
-from kit.tracking import recount  # noqa: E402
 from kit.waitlist.tokens import status_token  # noqa: E402
 
 PASSWORD = "bench-password"

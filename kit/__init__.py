@@ -27,7 +27,6 @@ from kit.config import DEFAULTS
 from kit.config import ConfigError
 from kit.config import from_env
 from kit.config import production_problems
-from kit.delivery import digest
 from kit.delivery import notify
 from kit.delivery import outbox
 from kit.errors import error_page
@@ -37,6 +36,7 @@ from kit.founder import api
 from kit.founder import dashboard
 from kit.models import db
 from kit.pages.registry import PageRegistry
+from kit.reports import digest
 from kit.reports import formatting
 from kit.tracking import exposures
 from kit.visitor import checkout

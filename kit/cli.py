@@ -13,7 +13,8 @@ from flask_migrate import upgrade
 from sqlalchemy import func
 from sqlalchemy import select
 
-from kit.delivery import digest
+from kit import money
+from kit import recount
 from kit.delivery import mail
 from kit.delivery.outbox import deliver_due
 from kit.doctor import diagnose
@@ -28,12 +29,11 @@ from kit.pages.reference import starter_page
 from kit.pages.validation import RESERVED_SLUGS
 from kit.pages.validation import load_pages
 from kit.reports import costs
+from kit.reports import digest
 from kit.reports import formatting
 from kit.reports import ideas
-from kit.reports import money
 from kit.reports import results
 from kit.reports.export import csv_lines
-from kit.tracking import recount
 
 REFERENCE_START = "<!-- page-reference:start -->"
 REFERENCE_END = "<!-- page-reference:end -->"
@@ -154,7 +154,7 @@ def stats_command(slug: str | None, experiment: str | None) -> None:
     page = pages.get(slug)
     if page is None:
         raise click.ClickException(f"no page called {slug!r}; pages: {', '.join(sorted(pages))}")
-    key = results.current_experiment(page) if experiment is None else experiment
+    key = page.experiment_key if experiment is None else experiment
     outcome = results.page_results(page, key, minimum)
     click.echo(f"{slug}: experiment {key or '(none)'}, {outcome.status}")
     click.echo(formatting.text_table(outcome.report))
@@ -193,7 +193,7 @@ def export_command(slug: str, what: str, output: Any) -> None:
         rows: Any = signup_list.signup_rows(slug)
     else:
         minimum = current_app.config["MIN_VISITORS_FOR_VERDICT"]
-        outcome = results.page_results(page, results.current_experiment(page), minimum)
+        outcome = results.page_results(page, page.experiment_key, minimum)
         header, rows = formatting.variant_rows(outcome.report, outcome.preorders)
     written = -1  # the header is not a row
     for line in csv_lines(header, rows):

@@ -163,7 +163,7 @@ class DailyExposures(DailyCount, db.Model):
 class DailySource(db.Model):
     """Per page, experiment, variant, UTC day and traffic source (one dimension's value):
     visitors first seen there, and visitors who converted. Written with the exposures and
-    conversions it counts (kit/sources.py); the sources page reads these rows only."""
+    conversions it counts (kit/tracking/counters.py); the sources page reads these rows only."""
 
     __tablename__ = "daily_sources"
     __table_args__ = (
@@ -244,7 +244,7 @@ class Signup(db.Model):
     unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # "Remove me": personal data wiped, the anonymous row kept so statistics don't shift.
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # The place in line (kit/line.py): the number taken when joining it, and that number
+    # The place in line (kit/waitlist/places.py): the number taken when joining it, and that number
     # minus referral_bump per friend; None while not in line (unconfirmed, removed).
     line_seq: Mapped[int | None] = mapped_column(Integer)
     line_key: Mapped[int | None] = mapped_column(Integer)
@@ -296,7 +296,7 @@ class GoalClick(db.Model):
 
 class WaitlistLine(db.Model):
     """Per page: the last number handed out in line, how many are in line, with which bump;
-    and the list's counts the dashboard shows, kept with them (kit/line.py)."""
+    and the list's counts the dashboard shows, kept with them (kit/waitlist/places.py)."""
 
     __tablename__ = "waitlist_line"
 

@@ -19,6 +19,7 @@ from sqlalchemy import insert
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from kit import recount
 from kit.founder import signup_list
 from kit.models import DailyExposures
 from kit.models import Exposure
@@ -26,7 +27,6 @@ from kit.models import GoalClick
 from kit.models import Signup
 from kit.models import db
 from kit.models import utcnow
-from kit.tracking import recount
 from tests.conftest import browser
 from tests.conftest import form_fields
 from tests.conftest import sign_up

@@ -1,4 +1,5 @@
-"""The founder's decision (kit/decision.py): the badge says what the numbers support, no more."""
+"""The founder's decision (kit/reports/decision.py): the badge says what the numbers support,
+no more."""
 
 from __future__ import annotations
 

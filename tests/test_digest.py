@@ -16,7 +16,6 @@ from sqlalchemy import update
 
 from kit.config import ConfigError
 from kit.config import from_env
-from kit.delivery import digest
 from kit.delivery.outbox import deliver_due
 from kit.models import AdSpend
 from kit.models import DailyExposures
@@ -26,6 +25,7 @@ from kit.models import Outbox
 from kit.models import PreOrder
 from kit.models import db
 from kit.models import utcnow
+from kit.reports import digest
 from tests.conftest import browser
 from tests.conftest import sign_up
 from tests.servers import body_text

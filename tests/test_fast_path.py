@@ -1,5 +1,6 @@
-"""The fast path's rule (kit/fastpath.py): a page rendered once and reused is exactly the page
-every kind of visitor would get if it were rendered for them, and the switch turns it off."""
+"""The fast path's rule (kit/visitor/fastpath.py): a page rendered once and reused is exactly
+the page every kind of visitor would get if it were rendered for them, and the switch turns it
+off."""
 
 from __future__ import annotations
 

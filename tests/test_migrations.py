@@ -9,6 +9,7 @@ from flask_migrate import upgrade
 from sqlalchemy import insert
 from sqlalchemy import select
 
+from kit import recount
 from kit.models import Conversion
 from kit.models import DailySource
 from kit.models import Exposure
@@ -16,7 +17,6 @@ from kit.models import Signup
 from kit.models import db
 from kit.models import utcnow
 from kit.tracking import counters
-from kit.tracking import recount
 from tests.servers import gunicorn
 
 

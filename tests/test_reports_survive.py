@@ -27,7 +27,6 @@ from sqlalchemy import delete
 from sqlalchemy import insert
 from sqlalchemy import select
 
-from kit.delivery import digest
 from kit.models import AdSpend
 from kit.models import DailyExposures
 from kit.models import Exposure
@@ -36,6 +35,7 @@ from kit.models import Outbox
 from kit.models import PreOrder
 from kit.models import Signup
 from kit.models import db
+from kit.reports import digest
 from kit.reports.results import experiments_of
 from tests.test_dashboard import logged_in
 

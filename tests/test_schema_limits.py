@@ -21,7 +21,6 @@ from sqlalchemy import select
 
 from kit.config import ConfigError
 from kit.config import from_env
-from kit.delivery import digest
 from kit.founder import spend
 from kit.models import AdminSession
 from kit.models import Outbox
@@ -33,6 +32,7 @@ from kit.models import is_share_code
 from kit.models import new_share_code
 from kit.pages.schema import tier_key
 from kit.pages.validation import parse_page
+from kit.reports import digest
 from kit.reports.results import CHECKOUT_GOAL
 from kit.tracking.assignment import EMBED
 from kit.tracking.counters import DIMENSIONS

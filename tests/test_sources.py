@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
+from kit import recount
 from kit.models import Conversion
 from kit.models import Exposure
 from kit.models import db
 from kit.reports.sources import SOURCE_DIMENSIONS
 from kit.reports.sources import by_dimension as sources
-from kit.tracking import recount
 from tests.conftest import MOBILE_UA
 from tests.conftest import browser
 from tests.conftest import form_fields

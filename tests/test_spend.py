@@ -11,11 +11,11 @@ from scipy.stats import binomtest
 from sqlalchemy import func
 from sqlalchemy import select
 
+from kit import money
 from kit.models import AdSpend
 from kit.models import db
 from kit.models import utcnow
 from kit.reports import costs
-from kit.reports import money
 from kit.reports.stats import cost_per
 from tests.conftest import browser
 from tests.conftest import form_fields

@@ -52,7 +52,7 @@ BOTS = [
 
 @pytest.fixture(params=[True, False], ids=["fast", "plain"])
 def fast_path(request: pytest.FixtureRequest) -> bool:
-    """Every test here runs with the fast path on and off (kit/fastpath.py)."""
+    """Every test here runs with the fast path on and off (kit/visitor/fastpath.py)."""
     return request.param
 
 

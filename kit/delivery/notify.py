@@ -1,7 +1,7 @@
 """What goes out when a signup is created, confirmed or removed: mail, webhooks, list sync.
 
-Everything is queued in the outbox inside the caller's transaction (see kit/outbox.py), so a
-signup never waits for, or fails because of, a mail server or a webhook receiver.
+Everything is queued in the outbox inside the caller's transaction (kit/delivery/outbox.py),
+so a signup never waits for, or fails because of, a mail server or a webhook receiver.
 """
 
 from __future__ import annotations

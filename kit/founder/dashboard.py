@@ -21,6 +21,7 @@ from flask import request
 from flask import stream_with_context
 from flask import url_for
 
+from kit import money
 from kit.delivery.outbox import failed_deliveries
 from kit.extensions import registry
 from kit.founder import signup_list
@@ -45,7 +46,6 @@ from kit.pages.schema import Page
 from kit.reports import costs
 from kit.reports import formatting
 from kit.reports import ideas
-from kit.reports import money
 from kit.reports import results
 from kit.reports.charts import BAR_HEIGHT
 from kit.reports.charts import BAR_WIDTH

@@ -30,7 +30,7 @@ def experiment_asked(page: Page) -> str:
     """The experiment asked for (?experiment=KEY), else the one in the page file."""
     wanted = request.args.get("experiment")
     if wanted is None:
-        return results.current_experiment(page)
+        return page.experiment_key
     if wanted not in results.experiments_of(page):
         abort(404, f"The page {page.slug!r} has no data for an experiment called {wanted!r}.")
     return wanted

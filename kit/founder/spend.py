@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from kit import money
 from kit.models import AdSpend
 from kit.models import db
-from kit.reports import money
 
 MAX_DAYS = 366 * 3  # a range longer than this is a typing mistake
 # Days a spend entry may name: anything outside is a typing mistake (and 9999-12-31 would
@@ -94,4 +94,3 @@ def add(page: str, entry: Entry) -> AdSpend:
     return row
 
 
-Tag = tuple[str, str]  # ("utm_source", "google") or ("utm_campaign", "launch")

@@ -372,6 +372,12 @@ class Page:
         return next((g for g in self.goals if g.name == name), None)
 
     @property
+    def experiment_key(self) -> str:
+        """The key of the experiment in the page file ("" when it runs none): new visitors,
+        signups and payments are counted under it."""
+        return self.experiment.key if self.experiment else ""
+
+    @property
     def tiers(self) -> list[Tier]:
         """The pricing tiers of the page and of its variants."""
         return [tier for _, content in self.contents() for tier in content.tiers]

@@ -8,18 +8,17 @@ from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import time
+from typing import Protocol
 
 from sqlalchemy import func
 from sqlalchemy import select
 
-from kit.founder.spend import Entry
-from kit.founder.spend import Tag
+from kit import money
 from kit.models import AdSpend
 from kit.models import DailySource
 from kit.models import PreOrder
 from kit.models import aware
 from kit.models import db
-from kit.reports import money
 from kit.reports.results import NOT_REFUNDED as PAID
 from kit.reports.stats import Cost
 from kit.reports.stats import cost_per
@@ -63,7 +62,17 @@ class CostRow:
         return label(self.spend)
 
 
-def label(entry: AdSpend | Entry) -> str:
+class Tagged(Protocol):
+    """A spend entry, stored or about to be."""
+
+    utm_source: str
+    utm_campaign: str
+
+
+Tag = tuple[str, str]  # ("utm_source", "google") or ("utm_campaign", "launch")
+
+
+def label(entry: Tagged) -> str:
     """ "google / spring-sale", or "google" for the whole source."""
     campaign = entry.utm_campaign
     return f"{entry.utm_source} / {campaign}" if campaign else entry.utm_source

@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Flask
 
+from kit import money
 from kit.reports import costs
-from kit.reports import money
 from kit.reports.results import PreOrders
 from kit.reports.stats import Cost
 from kit.reports.stats import Report

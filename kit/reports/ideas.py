@@ -13,7 +13,6 @@ from kit.models import db
 from kit.models import utcnow
 from kit.pages.schema import Page
 from kit.reports.decision import compare_sentence
-from kit.reports.results import current_experiment
 from kit.reports.results import page_results
 from kit.reports.results import trend
 from kit.reports.stats import Arm
@@ -29,7 +28,7 @@ def overview(pages: dict[str, Page], min_visitors: int) -> list[dict[str, Any]]:
     today = utcnow().date()
     for slug in sorted(pages):
         page = pages[slug]
-        experiment = current_experiment(page)
+        experiment = page.experiment_key
         results = page_results(page, experiment, min_visitors)
         report = results.report
         visitors = sum(arm.visitors for arm in report.arms)
@@ -89,7 +88,7 @@ def ideas(pages: dict[str, Page], source: str | None = None) -> list[Idea]:
     }
     found = []
     for slug, page in pages.items():
-        visitors, converted = counts.get((slug, current_experiment(page)), (0, 0))
+        visitors, converted = counts.get((slug, page.experiment_key), (0, 0))
         interval = wilson_interval(converted, visitors)
         found.append(
             Idea(page, visitors, converted, conversion_rate(converted, visitors),

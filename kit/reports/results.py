@@ -17,6 +17,7 @@ from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import select
 
+from kit import money
 from kit.models import Conversion
 from kit.models import DailyConversions
 from kit.models import DailyExposures
@@ -27,7 +28,6 @@ from kit.models import StripeEvent
 from kit.models import db
 from kit.models import utcnow
 from kit.pages.schema import Page
-from kit.reports import money
 from kit.reports.decision import Decision
 from kit.reports.decision import Share
 from kit.reports.decision import analyse
@@ -38,11 +38,11 @@ from kit.reports.stats import Arm
 from kit.reports.stats import Report
 from kit.reports.stats import conversion_rate
 from kit.tracking.assignment import EMBED
+from kit.tracking.payments import CHECKOUT_GOAL
 from kit.waitlist import places
 
 # A signup counts as a conversion once confirmed (at once on pages without double opt-in).
 
-CHECKOUT_GOAL = "checkout:"  # a tier's pre-order button, counted as the goal "checkout:<tier>"
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ class PageResults:
 
 def experiments_of(page: Page) -> list[str]:
     """The experiment keys this page has data for, the configured one first."""
-    current = current_experiment(page)
+    current = page.experiment_key
     seen = db.session.scalars(
         select(DailyExposures.experiment).where(DailyExposures.page == page.slug).distinct()
     )
@@ -185,7 +185,7 @@ def _visitors_per_day(page: Page, experiment: str) -> PerDay:
 
 def _converted_per_day(page: Page, experiment: str) -> PerDay:
     """Exposed visitors of each variant who signed up (confirmed), on the day they converted:
-    one browser signing up five addresses is one conversion (kit/conversions.py keeps one row
+    one browser signing up five addresses is one conversion (kit/tracking/counters.py keeps one row
     per visitor and these daily counters)."""
     return _per_day(
         db.session.execute(
@@ -301,7 +301,7 @@ def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
     days = _daily_rows(arms, visitors, converted)
     report = analyse(arms, min_visitors, looks=_looks(arms, days))
     per_day = visitors_per_day(((r.day, r.visitors) for r in days), utcnow().date())
-    current = experiment == current_experiment(page)
+    current = experiment == page.experiment_key
     ended = None
     if not current:
         ended = ""

@@ -34,7 +34,7 @@ class SourceRow:
 
 def by_dimension(page: Page, experiment: str, dimension: str) -> list[SourceRow]:
     """Visitors, converted visitors and conversion by one traffic source dimension, summed
-    from the kept daily counts (kit/sources.py), biggest first."""
+    from the kept daily counts (kit/tracking/counters.py), biggest first."""
     counts = db.session.execute(
         select(DailySource.value, func.sum(DailySource.visitors), func.sum(DailySource.converted))
         .where(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-# The pseudo-experiment an embedded form's views and signups count under (kit/embed.py): a
+# The pseudo-experiment an embedded form's views and signups count under (kit/visitor/embed.py): a
 # key with a space, which no page file can give an experiment.
 EMBED = "embedded form"
 

@@ -12,7 +12,7 @@ The dashboard reads a few thousand counter rows instead of a million exposures o
   addresses is one conversion and five signups.
 
 The list's own counts (its size and the place-in-line buckets) are the line's index, kept by
-kit/waitlist/places.py. kit/tracking/recount.py recounts all of them from the rows.
+kit/waitlist/places.py. kit/recount.py recounts all of them from the rows.
 """
 
 from __future__ import annotations

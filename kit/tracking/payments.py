@@ -3,10 +3,10 @@
 A tier with ``checkout_url`` has a button to ``/checkout/<page>/<tier>``, which counts the
 click like a goal (once per visitor and variant) and sends the visitor on to the Payment Link
 with ``client_reference_id=<visitor key>_<page>_<tier>`` (an anonymous hash, never an e-mail
-or an id). Stripe then calls ``POST /webhooks/stripe``: the call is believed only with a
-fresh, valid signature (kit/stripe_signature.py), each event is acted on once (its id is a key
-in ``stripe_event``, written in the same transaction as what it changes, so a retry or a
-second worker receiving it at the same time changes nothing), and
+or an id). Stripe then calls ``POST /webhooks/stripe`` (kit/visitor/checkout.py): the call is
+believed only with a fresh, valid signature (kit/visitor/stripe_signature.py). Here, each
+event is acted on once (its id is a key in ``stripe_event``, written in the same transaction as
+what it changes, so a retry or a second worker receiving it at the same time changes nothing):
 
 - ``checkout.session.completed`` (paid) or ``checkout.session.async_payment_succeeded``
   stores a pre-order: tier, amount, currency, time, and the page and variant of the visitor
@@ -39,11 +39,11 @@ from kit.models import StripeEvent
 from kit.models import db
 from kit.models import insert_ignore
 from kit.models import utcnow
+from kit.money import MAX_AMOUNT
 from kit.pages.schema import Tier
-from kit.reports.money import MAX_AMOUNT
-from kit.reports.results import current_experiment
 
 REFERENCE_RE = re.compile(r"^([0-9a-f]{32}|none)_([a-z0-9][a-z0-9-]{0,62})_([a-z0-9-]{1,40})$")
+CHECKOUT_GOAL = "checkout:"  # a tier's pre-order button, counted as the goal "checkout:<tier>"
 PAID_EVENTS = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 REFUNDED = "charge.refunded"
 
@@ -63,6 +63,26 @@ def event_key(event_id: str) -> str:
     if _stripe_id(event_id) is not None:
         return event_id
     return "sha256:" + hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def book(event: dict[str, Any]) -> dict[str, Any]:
+    """Act on one genuine event, once (its id is a key of ``stripe_event``, written in the
+    caller's transaction): a paid Checkout Session becomes a pre-order, a refund is recorded,
+    a payment the kit can't book is kept with the reason; others are ignored. Returns the
+    answer for Stripe: always a 2xx, as retrying would meet the same problem, for days."""
+    kind, obj = event["type"], event["data"]["object"]
+    if kind not in PAID_EVENTS and kind != REFUNDED:
+        return {"received": True, "ignored": kind[:64]}
+    key = event_key(event["id"])
+    if not insert_ignore(StripeEvent, id=key, type=kind, received_at=utcnow()):
+        db.session.rollback()
+        return {"received": True, "duplicate": True}
+    try:
+        stored = _store_paid(obj, _when(event)) if kind in PAID_EVENTS else _store_refund(obj)
+    except Unbookable as problem:
+        _keep_unbooked(key, kind, obj, str(problem))
+        return {"received": True, "stored": False, "problem": str(problem)}
+    return {"received": True, "stored": stored}
 
 
 def _keep_unbooked(key: str, kind: str, obj: dict[str, Any], problem: str) -> None:
@@ -87,7 +107,7 @@ def _short(value: Any) -> Any:
     return str(value)[:100]
 
 
-def _event(payload: bytes) -> dict[str, Any] | None:
+def read_event(payload: bytes) -> dict[str, Any] | None:
     """The event if it has the shape Stripe documents (an id, a type, data.object)."""
     try:
         event = json.loads(payload)
@@ -164,7 +184,7 @@ def _visit(slug: str | None, key: str | None) -> dict[str, str | None]:
     page = registry().get(slug) if slug is not None else None
     found = None
     if page is not None and key is not None:
-        experiment = current_experiment(page)
+        experiment = page.experiment_key
         found = db.session.execute(
             select(literal(experiment).label("experiment"), Exposure.variant,
                    Exposure.utm_source, Exposure.utm_campaign)

@@ -15,21 +15,11 @@ from flask import redirect
 from flask import request
 from werkzeug.wrappers import Response
 
-from kit.models import StripeEvent
 from kit.models import db
-from kit.models import insert_ignore
-from kit.models import utcnow
 from kit.pages.schema import Tier
-from kit.reports.results import CHECKOUT_GOAL
-from kit.tracking.payments import PAID_EVENTS
-from kit.tracking.payments import REFUNDED
-from kit.tracking.payments import Unbookable
-from kit.tracking.payments import _event
-from kit.tracking.payments import _keep_unbooked
-from kit.tracking.payments import _store_paid
-from kit.tracking.payments import _store_refund
-from kit.tracking.payments import _when
-from kit.tracking.payments import event_key
+from kit.tracking.payments import CHECKOUT_GOAL
+from kit.tracking.payments import book
+from kit.tracking.payments import read_event
 from kit.tracking.payments import reference
 from kit.visitor import stripe_signature
 from kit.visitor.visit import count_click
@@ -77,22 +67,9 @@ def webhook() -> tuple[dict, int]:
     except stripe_signature.BadSignature as error:
         current_app.logger.warning("Stripe webhook refused: %s", error)
         return {"error": "the Stripe-Signature header does not check out"}, 400
-    event = _event(payload)
+    event = read_event(payload)
     if event is None:
         return {"error": "not a Stripe event"}, 400
-    kind, obj = event["type"], event["data"]["object"]
-    if kind not in PAID_EVENTS and kind != REFUNDED:
-        return {"received": True, "ignored": kind[:64]}, 200
-    key = event_key(event["id"])
-    if not insert_ignore(StripeEvent, id=key, type=kind, received_at=utcnow()):
-        db.session.rollback()
-        return {"received": True, "duplicate": True}, 200
-    try:
-        stored = _store_paid(obj, _when(event)) if kind in PAID_EVENTS else _store_refund(obj)
-    except Unbookable as problem:
-        _keep_unbooked(key, kind, obj, str(problem))
-        db.session.commit()
-        # 200: Stripe retrying the same event would meet the same problem, for days.
-        return {"received": True, "stored": False, "problem": str(problem)}, 200
+    answer = book(event)
     db.session.commit()
-    return {"received": True, "stored": stored}, 200
+    return answer, 200

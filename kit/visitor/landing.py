@@ -58,8 +58,8 @@ def render_page(visit: Visit, form: SignupForm, status: int = 200, notice: str =
 
 
 def fresh_page(visit: Visit) -> tuple:
-    """The page with an empty form: rendered once and reused (``kit/fastpath.py``), except for
-    the founder, whose page carries the "not counted" banner."""
+    """The page with an empty form: rendered once and reused (kit/visitor/fastpath.py),
+    except for the founder, whose page carries the "not counted" banner."""
 
     def render(slots: bool) -> str:
         form = SignupForm.for_page(visit.content.form, formdata=None)

@@ -1,6 +1,6 @@
 """Referrals: who brought whom, share and status links, and what the person sees.
 
-The place in line itself is kept by kit/line.py.
+The place in line itself is kept by kit/waitlist/places.py.
 """
 
 from __future__ import annotations

@@ -128,7 +128,7 @@ def build(
     minimum = current_app.config["MIN_VISITORS_FOR_VERDICT"]
     lines, kinds = [], {}
     for page in sorted(pages, key=lambda p: p.slug):
-        outcome = results.page_results(page, results.current_experiment(page), minimum)
+        outcome = results.page_results(page, page.experiment_key, minimum)
         decision = outcome.decision
         kinds[page.slug] = [decision.kind, decision.badge]
         old = before.get(page.slug)

@@ -6,9 +6,9 @@
 For the signup form and the status-link request of tests/pages/optin.toml, --samples new
 addresses and --samples addresses already on the list (confirmed, not mailed lately) are sent
 in alternating order, each from a new browser through Flask's test client, with mail,
-webhooks, Slack and Buttondown configured; it prints the
-median time of each POST and the gap. The goal is a gap under 0.5 ms; tests/test_membership.py
-asserts under 1 ms with the same code. A scratch PostgreSQL database: its tables are dropped.
+webhooks, Slack and Buttondown configured; it prints the median time of each POST and the
+gap. The goal is a gap under 0.5 ms; tests/scenarios/test_membership.py asserts under 1 ms
+with the same code. A scratch PostgreSQL database: its tables are dropped.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ sys.path.insert(0, str(PROJECT_DIR))
 from kit import create_app  # noqa: E402
 from kit.config import normalise_database_url  # noqa: E402
 from kit.models import db  # noqa: E402
-from tests.test_membership import median_gap_ms  # noqa: E402
-from tests.test_membership import members  # noqa: E402
+from tests.scenarios.test_membership import median_gap_ms  # noqa: E402
+from tests.scenarios.test_membership import members  # noqa: E402
 
 
 def run(database_url: str, pages: Path, samples: int) -> None:
@@ -43,7 +43,7 @@ def run(database_url: str, pages: Path, samples: int) -> None:
             "RATELIMIT_ENABLED": False,
             "MAIL_URL": "smtp://127.0.0.1:9",  # mail is only queued here
             "MAIL_FROM": "bench@example.com",
-            # Every receiver, as tests/test_membership.py sets them: nothing is sent here either.
+            # Every receiver, as tests/scenarios/test_membership.py sets them (nothing is sent).
             "WEBHOOK_URLS": "https://hooks.example.com/in,slack:https://hooks.slack.com/x",
             "BUTTONDOWN_API_KEY": "bench-key",
         }

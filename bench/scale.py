@@ -12,7 +12,7 @@ signup POST, the per-page dashboard and the sources page. It also prints the tim
 rebuild of the line after the bulk load (what an upgrade from a release without kept places
 costs once) and, for each of those page views, how many statements it sent and the plan of
 every one that reads the signup or exposure table, marked SCAN where it reads one in full.
-Targets (issue 15): thank-you and status p50 < 10 ms at 1 M on both databases, sources page
+Targets: thank-you and status p50 < 10 ms at 1 M on both databases, sources page
 < 300 ms, no SCAN.
 """
 

@@ -8,7 +8,7 @@ no mail or webhook set up, rate limits off, MIN_SUBMIT_SECONDS=0). First --signu
 each open the page (cookie, CSRF token, signed render time); then, while the server's CPU
 time is read before and after, they all send the form from 4 keep-alive connections. The same
 number of GETs to bench/hello_app.py gives the bare request's CPU. Prints CPU per request and
-the ratio for each of --rounds rounds, then the ratio of the medians (issue 15's goal: at most
+the ratio for each of --rounds rounds, then the ratio of the medians (the goal: at most
 6x on SQLite, 8x on PostgreSQL).
 """
 

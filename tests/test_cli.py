@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.conftest import browser
 from tests.conftest import sign_up
-from tests.test_pages import BROKEN
+from tests.pages.test_pages import BROKEN
 
 
 def test_check_passes_on_valid_pages(runner):

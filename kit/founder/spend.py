@@ -92,5 +92,3 @@ def add(page: str, entry: Entry) -> AdSpend:
     row = AdSpend(page=page, **entry.__dict__)
     db.session.add(row)
     return row
-
-

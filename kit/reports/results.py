@@ -44,7 +44,6 @@ from kit.waitlist import places
 # A signup counts as a conversion once confirmed (at once on pages without double opt-in).
 
 
-
 @dataclass(frozen=True)
 class AfterClick:
     """Of one variant's visitors who clicked a goal, how many signed up afterwards."""

@@ -5,8 +5,8 @@ is rendered once per page, variant, preview and site address, and that HTML is s
 every visitor; only its two slots, the CSRF token and the signed render time, are filled per
 request. So nothing that differs between visitors (a flash, the founder's banner, a referral
 code, an address, a place in line) may be rendered into a page served by ``page()`` unless
-``page()`` is told the view is ``personal``. ``tests/test_fast_path.py`` serves pages to many
-kinds of visitor with the switch on and off and requires the same HTML.
+``page()`` is told the view is ``personal``. tests/scenarios/test_fast_path.py serves pages to
+many kinds of visitor with the switch on and off and requires the same HTML.
 
 The tricks, each bounded (a full cache is emptied, never grown):
 - ``page``: the rendered page kept split around its slots;

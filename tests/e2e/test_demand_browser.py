@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.test_preorders import SECRET
-from tests.test_preorders import SHOP
-from tests.test_preorders import paid
-from tests.test_preorders import signed
+from tests.tracking.test_preorders import SECRET
+from tests.tracking.test_preorders import SHOP
+from tests.tracking.test_preorders import paid
+from tests.tracking.test_preorders import signed
 
 from .browser import ADMIN_PASSWORD
 from .browser import BROWSER_UA

@@ -20,12 +20,12 @@ from kit.reports.stats import cost_per
 from tests.conftest import browser
 from tests.conftest import form_fields
 from tests.conftest import sign_up
-from tests.test_dashboard import logged_in
-from tests.test_dashboard import text_of
-from tests.test_outbox import confirm_by
-from tests.test_outbox import deliver
-from tests.test_outbox import link_in
-from tests.test_outbox import smtp  # noqa: F401 - the fixture
+from tests.delivery.test_outbox import confirm_by
+from tests.delivery.test_outbox import deliver
+from tests.delivery.test_outbox import link_in
+from tests.delivery.test_outbox import smtp  # noqa: F401 - the fixture
+from tests.founder.test_dashboard import logged_in
+from tests.founder.test_dashboard import text_of
 
 MINIMUM = 10
 

@@ -13,8 +13,8 @@ from kit.models import Signup
 from kit.models import db
 from kit.tracking.assignment import EMBED
 from tests.conftest import BROWSER_UA
-from tests.test_dashboard import logged_in
-from tests.test_dashboard import text_of
+from tests.founder.test_dashboard import logged_in
+from tests.founder.test_dashboard import text_of
 
 PARENT = "https://mysite.carrd.co"
 

@@ -22,11 +22,11 @@ from kit.models import db
 from kit.models import utcnow
 from tests.conftest import browser
 from tests.conftest import sign_up
+from tests.founder.test_dashboard import logged_in
+from tests.founder.test_dashboard import text_of
 from tests.servers import body_text
 from tests.servers import receiver
 from tests.servers import smtp_server
-from tests.test_dashboard import logged_in
-from tests.test_dashboard import text_of
 
 SECRET = "webhook-secret-for-tests-0123456789"
 

@@ -37,7 +37,7 @@ from kit.models import Signup
 from kit.models import db
 from kit.reports import digest
 from kit.reports.results import experiments_of
-from tests.test_dashboard import logged_in
+from tests.founder.test_dashboard import logged_in
 
 EXAMPLES = settings(
     max_examples=int(os.environ.get("REPORT_EXAMPLES", "25")),

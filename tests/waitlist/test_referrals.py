@@ -12,8 +12,8 @@ from kit.models import db
 from tests.conftest import BROWSER_UA
 from tests.conftest import browser
 from tests.conftest import sign_up
-from tests.test_dashboard import logged_in
-from tests.test_dashboard import text_of
+from tests.founder.test_dashboard import logged_in
+from tests.founder.test_dashboard import text_of
 
 BOT_UA = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
 

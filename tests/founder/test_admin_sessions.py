@@ -18,8 +18,8 @@ from kit.models import Exposure
 from kit.models import db
 from tests.conftest import browser
 from tests.conftest import form_fields
-from tests.test_dashboard import PASSWORD
-from tests.test_dashboard import logged_in
+from tests.founder.test_dashboard import PASSWORD
+from tests.founder.test_dashboard import logged_in
 
 
 def admin_cookie(client) -> str:

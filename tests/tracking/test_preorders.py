@@ -34,9 +34,9 @@ from kit.reports.stats import Arm
 from kit.visitor import stripe_signature
 from tests.conftest import browser
 from tests.conftest import form_fields
+from tests.founder.test_dashboard import logged_in
+from tests.founder.test_dashboard import text_of
 from tests.servers import gunicorn
-from tests.test_dashboard import logged_in
-from tests.test_dashboard import text_of
 
 SECRET = "whsec_test_0123456789abcdef"
 SHOP = """

@@ -34,9 +34,9 @@ from tests.conftest import BROWSER_UA
 from tests.conftest import browser
 from tests.conftest import form_fields
 from tests.conftest import sign_up
-from tests.test_dashboard import logged_in
-from tests.test_preorders import SECRET
-from tests.test_preorders import SHOP
+from tests.founder.test_dashboard import logged_in
+from tests.tracking.test_preorders import SECRET
+from tests.tracking.test_preorders import SHOP
 
 # What a request can carry on the wire (a lone surrogate can't be sent: invalid UTF-8 is its
 # form, below); headers hold Latin-1 only.

@@ -43,13 +43,13 @@ from kit.tracking.traffic import utm_tags
 from kit.visitor.visit import key_of
 from tests.conftest import browser
 from tests.conftest import sign_up
-from tests.test_dashboard import logged_in
-from tests.test_outbox import deliver
-from tests.test_preorders import SECRET
-from tests.test_preorders import SHOP
-from tests.test_preorders import deliver as deliver_event
-from tests.test_preorders import paid
-from tests.test_preorders import refund
+from tests.delivery.test_outbox import deliver
+from tests.founder.test_dashboard import logged_in
+from tests.tracking.test_preorders import SECRET
+from tests.tracking.test_preorders import SHOP
+from tests.tracking.test_preorders import deliver as deliver_event
+from tests.tracking.test_preorders import paid
+from tests.tracking.test_preorders import refund
 
 
 def string_columns() -> dict[str, int]:

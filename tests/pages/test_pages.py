@@ -15,7 +15,7 @@ from kit.pages.validation import load_pages
 from kit.pages.validation import parse_page
 from tests.conftest import browser
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 
 BROKEN = """
 title = 42

@@ -30,24 +30,24 @@ from tests.conftest import BROWSER_UA
 from tests.conftest import browser
 from tests.conftest import form_fields
 from tests.conftest import sign_up
+from tests.delivery.test_outbox import confirm_by
+from tests.delivery.test_outbox import deliver as deliver_outbox
+from tests.delivery.test_outbox import link_in
+from tests.delivery.test_outbox import smtp  # noqa: F401 - the fixture
+from tests.founder.test_dashboard import logged_in
+from tests.founder.test_dashboard import text_of
 from tests.servers import gunicorn_process
 from tests.servers import production_env
 from tests.servers import release
-from tests.test_dashboard import logged_in
-from tests.test_dashboard import text_of
-from tests.test_outbox import confirm_by
-from tests.test_outbox import deliver as deliver_outbox
-from tests.test_outbox import link_in
-from tests.test_outbox import smtp  # noqa: F401 - the fixture
-from tests.test_preorders import SECRET
-from tests.test_preorders import SHOP
-from tests.test_preorders import click_checkout
-from tests.test_preorders import deliver
-from tests.test_preorders import paid
-from tests.test_preorders import preorders
-from tests.test_preorders import reference_of
-from tests.test_preorders import shop_app  # noqa: F401 - a fixture
-from tests.test_preorders import signed
+from tests.tracking.test_preorders import SECRET
+from tests.tracking.test_preorders import SHOP
+from tests.tracking.test_preorders import click_checkout
+from tests.tracking.test_preorders import deliver
+from tests.tracking.test_preorders import paid
+from tests.tracking.test_preorders import preorders
+from tests.tracking.test_preorders import reference_of
+from tests.tracking.test_preorders import shop_app  # noqa: F401 - a fixture
+from tests.tracking.test_preorders import signed
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 

@@ -14,10 +14,10 @@ from kit.pages.schema import product_name_from
 from kit.visitor import landing
 from kit.waitlist.referrals import next_reward
 from tests.conftest import browser
-from tests.test_dashboard import text_of
-from tests.test_referrals import join
-from tests.test_referrals import signup
-from tests.test_referrals import thanks_text
+from tests.founder.test_dashboard import text_of
+from tests.waitlist.test_referrals import join
+from tests.waitlist.test_referrals import signup
+from tests.waitlist.test_referrals import thanks_text
 
 
 @pytest.mark.parametrize(

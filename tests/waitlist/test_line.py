@@ -27,10 +27,10 @@ from kit.waitlist import places
 from tests.conftest import browser
 from tests.conftest import form_fields
 from tests.conftest import sign_up
-from tests.test_referrals import join
-from tests.test_referrals import place
-from tests.test_referrals import signup
-from tests.test_referrals import thanks_text
+from tests.waitlist.test_referrals import join
+from tests.waitlist.test_referrals import place
+from tests.waitlist.test_referrals import signup
+from tests.waitlist.test_referrals import thanks_text
 
 
 def reference_places(people: list[dict[str, Any]], bump: int) -> dict[Any, int]:

@@ -28,8 +28,8 @@ from kit.models import utcnow
 from kit.reports import digest
 from tests.conftest import browser
 from tests.conftest import sign_up
+from tests.delivery.test_outbox import smtp  # noqa: F401 - the fixture
 from tests.servers import body_text
-from tests.test_outbox import smtp  # noqa: F401 - the fixture
 
 FOUNDER = "founder@example.com"
 

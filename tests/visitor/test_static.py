@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.conftest import browser
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 
 
 def asset_links(html: str) -> list[str]:

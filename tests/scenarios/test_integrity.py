@@ -1,4 +1,4 @@
-"""Numbers a single hostile browser can neither bend nor break (the scenarios of issue 13).
+"""Numbers a single hostile browser can neither bend nor break.
 
 The unit of an experiment is the visitor: one browser signing up five addresses is one
 conversion, an instant submit is attributed like a slow one, the founder browsing their own
@@ -22,9 +22,9 @@ from kit.models import db
 from tests.conftest import browser
 from tests.conftest import form_fields
 from tests.conftest import sign_up
-from tests.test_dashboard import logged_in
-from tests.test_dashboard import text_of
-from tests.test_tracking import variant_shown
+from tests.founder.test_dashboard import logged_in
+from tests.founder.test_dashboard import text_of
+from tests.tracking.test_tracking import variant_shown
 
 REPORT_URLS = [
     "/admin/",

@@ -20,9 +20,9 @@ from kit.config import proxy_hops
 from tests.conftest import browser
 from tests.conftest import form_fields
 from tests.conftest import sign_up
+from tests.delivery.test_outbox import deliver
 from tests.servers import body_text
 from tests.servers import smtp_server
-from tests.test_outbox import deliver
 
 SITE = "https://waitlist.example.com"
 

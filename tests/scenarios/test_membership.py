@@ -23,8 +23,8 @@ from kit.models import db
 from kit.models import utcnow
 from tests.conftest import browser
 from tests.conftest import form_fields
+from tests.delivery.test_outbox import deliver
 from tests.servers import smtp_server
-from tests.test_outbox import deliver
 
 SAMPLES = 200
 TARGET_MS = 0.5  # the goal; the test allows twice that, bench/membership.py prints the figure

@@ -21,7 +21,7 @@ from kit.tracking.traffic import is_bot
 from kit.tracking.traffic import referrer_host
 from kit.tracking.traffic import utm_tags
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 AB = [("a", 1.0), ("b", 1.0)]
 
 CHROME = (

@@ -29,10 +29,10 @@ from tests.conftest import MOBILE_UA
 from tests.conftest import browser
 from tests.conftest import form_fields
 from tests.conftest import sign_up
-from tests.test_dashboard import logged_in
-from tests.test_dashboard import text_of
+from tests.founder.test_dashboard import logged_in
+from tests.founder.test_dashboard import text_of
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 HEADLINES = {"Headline A": "a", "Headline B": "b"}
 SESSION_COOKIE = "session"
 BOTS = [

@@ -50,7 +50,7 @@ def exposures() -> None:
     group = (Exposure.page, Exposure.experiment, Exposure.variant, day)
     db.session.execute(
         DailyExposures.__table__.insert().from_select(
-            ["page", "experiment", "variant", "day", "visitors"],
+            [*DailyExposures.KEY, "visitors"],
             select(*group, func.count()).group_by(*group),
         )
     )

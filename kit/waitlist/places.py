@@ -197,8 +197,9 @@ def number(page: Page, entry: Signup) -> None:
     before its row is written, so the INSERT writes the number with it. Counted as a new row
     too: if the row does not go in (the address is listed), the caller rolls back.
 
-    Like ``join``, ``credit`` and ``leave``, part of the caller's transaction; the view calls
-    ``ensure(page)`` first (a rebuild commits, so it must come before the view's own writes).
+    Like ``join``, ``credit`` and ``leave``, part of the caller's transaction; the caller
+    (kit/waitlist/signup.py) calls ``ensure(page)`` first (a rebuild commits, so it must come
+    before the transaction's own writes).
     """
     entry.line_seq = _count(page, entry, added=True, joined=True)
     entry.line_key = _key(page, entry, entry.line_seq)

@@ -17,9 +17,10 @@ from flask import Flask
 from flask import session
 from flask_wtf.csrf import CSRFProtect
 
+from kit.fastpath import VisitorSessionInterface
+from kit.fastpath import csrf_token
+from kit.security import drop_malformed_values
 from kit.tracking.assignment import choose_variant
-from kit.visitor.fastpath import VisitorSessionInterface
-from kit.visitor.fastpath import csrf_token
 
 app = Flask(__name__)
 app.config.update(
@@ -28,7 +29,7 @@ app.config.update(
     SESSION_COOKIE_SAMESITE="Lax",
     SESSION_REFRESH_EACH_REQUEST=False,
 )
-app.session_interface = VisitorSessionInterface()
+app.session_interface = VisitorSessionInterface(drop_malformed_values)
 CSRFProtect(app)
 
 PAGE_BYTES = 5_700  # the demo page's size

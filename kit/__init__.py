@@ -21,6 +21,7 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kit import cli
+from kit import fastpath
 from kit import security
 from kit import urls
 from kit.config import DEFAULTS
@@ -41,7 +42,6 @@ from kit.reports import formatting
 from kit.tracking import exposures
 from kit.visitor import checkout
 from kit.visitor import embed
-from kit.visitor import fastpath
 from kit.visitor import landing
 from kit.visitor import subscriber
 
@@ -75,10 +75,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     """The database, migrations, CSRF, the visitor's session cookie and the proxy in front."""
     db.init_app(app)
-    fastpath.init_database(app, _end_database_session)
+    fastpath.init_database(app, db, _end_database_session)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    app.session_interface = fastpath.VisitorSessionInterface()
+    app.session_interface = fastpath.VisitorSessionInterface(security.drop_malformed_values)
     formatting.init_app(app)
     hops = app.config["PROXY_FIX_HOPS"]
     if hops:

@@ -65,10 +65,12 @@ def _check_pages() -> None:
 
 @kit.command("release")
 def release_command() -> None:
-    """The deploy's release step: check every page file, then migrate the database. A page
-    file with a problem fails the deploy (exit 1, problems listed) before anything changes."""
+    """The deploy's release step: check every page file, migrate the database, then build the
+    line of each page whose ``referral_bump`` changed. A page file with a problem fails the
+    deploy (exit 1, problems listed) before anything changes."""
     _check_pages()
     upgrade()
+    recount.lines_due(registry().all())
 
 
 @kit.command("new")

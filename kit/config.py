@@ -110,10 +110,23 @@ def _hosts(value: str) -> list[str]:
 WEBHOOK_URL_MAX = 500  # outbox.target
 
 
+def webhook_receivers(value: str | None) -> list[tuple[str, str]]:
+    """(url, format) of each receiver in WEBHOOK_URLS: comma-separated, a ``slack:`` prefix or
+    a Slack address meaning Slack's format, JSON otherwise."""
+    found = []
+    for raw in (value or "").split(","):
+        url = raw.strip()
+        if url.startswith("slack:"):
+            found.append((url.removeprefix("slack:"), "slack"))
+        elif url:
+            found.append((url, "slack" if url.startswith("https://hooks.slack.com/") else "json"))
+    return found
+
+
 def webhook_urls(value: str) -> str:
     """Comma-separated receiver URLs, each short enough to be stored with its deliveries."""
-    for url in value.split(","):
-        if len(url.strip().removeprefix("slack:")) > WEBHOOK_URL_MAX:
+    for url, _ in webhook_receivers(value):
+        if len(url) > WEBHOOK_URL_MAX:
             raise ConfigError(f"a URL longer than {WEBHOOK_URL_MAX} characters: {url[:60]}…")
     return value
 

@@ -23,6 +23,8 @@ from kit.config import STRONG
 from kit.config import paas
 from kit.config import proxy_hops
 from kit.config import secret_key_strength
+from kit.config import webhook_receivers
+from kit.extensions import registry
 from kit.models import db
 from kit.security import storage_uri
 
@@ -167,7 +169,7 @@ def _database(app: Flask) -> Iterator[Finding]:
 
 
 def _pages(app: Flask) -> Iterator[Finding]:
-    errors = app.extensions["pages"].errors
+    errors = registry(app).errors
     if errors:
         yield Finding(
             f"{len(errors)} problem(s) in page files (their pages answer 503), first: {errors[0]}",
@@ -213,8 +215,7 @@ def _rate_limits(app: Flask) -> Iterator[Finding]:
 def _outbound(app: Flask) -> Iterator[Finding]:
     """Webhook and mail settings, checked only when the deployment uses them."""
     config = app.config
-    urls = [u.strip().removeprefix("slack:") for u in (config.get("WEBHOOK_URLS") or "").split(",")]
-    urls = [u for u in urls if u]
+    urls = [url for url, _ in webhook_receivers(config.get("WEBHOOK_URLS"))]
     for url in urls:
         if urlsplit(url).scheme != "https":
             yield Finding(
@@ -230,9 +231,7 @@ def _outbound(app: Flask) -> Iterator[Finding]:
             )
         else:
             yield Finding(f"{len(urls)} webhook(s), signed")
-    double_opt_in = sorted(
-        slug for slug, page in app.extensions["pages"].pages.items() if page.waitlist.double_opt_in
-    )
+    double_opt_in = sorted(page.slug for page in registry(app).all() if page.waitlist.double_opt_in)
     if config.get("MAIL_API") and config["MAIL_API"] not in ("postmark", "resend"):
         yield Finding(
             f"MAIL_API={config['MAIL_API']!r} is not a known e-mail API",
@@ -258,7 +257,7 @@ def _outbound(app: Flask) -> Iterator[Finding]:
 def _demand(app: Flask) -> Iterator[Finding]:
     """Paid pre-orders and the digest, checked only when a page or a setting uses them."""
     config = app.config
-    pages = app.extensions["pages"].pages
+    pages = {page.slug: page for page in registry(app).all()}
     checkouts = sorted(slug for slug, page in pages.items() if page.checkouts)
     secret = config.get("STRIPE_WEBHOOK_SECRET") or ""
     if checkouts and not secret.startswith("whsec_"):

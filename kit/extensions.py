@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import Flask
 from flask import current_app
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
@@ -12,7 +13,7 @@ migrate = Migrate()
 csrf = CSRFProtect()
 
 
-def registry() -> PageRegistry:
-    """The running app's page files (kit/pages/registry.py): the one way views, commands and
-    workers reach them."""
-    return current_app.extensions["pages"]
+def registry(app: Flask | None = None) -> PageRegistry:
+    """The page files of ``app`` or the running app (kit/pages/registry.py): the one way
+    views, commands, workers and the doctor reach them."""
+    return (app or current_app).extensions["pages"]

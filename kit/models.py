@@ -9,7 +9,6 @@ import sqlite3
 from datetime import UTC
 from datetime import date
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
@@ -33,6 +32,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import mapped_column
+
+from kit import fastpath
 
 
 class Base(DeclarativeBase):
@@ -444,7 +445,7 @@ def dialect_insert(dialect: str) -> Any:
     return insert
 
 
-@lru_cache(maxsize=32)
+@fastpath.kept(maxsize=32)
 def _insert_ignore(table: Table, dialect: str) -> Insert:
     return dialect_insert(dialect)(table).on_conflict_do_nothing().returning(*table.primary_key)
 
@@ -464,7 +465,7 @@ def add_to_counters(
     connection.execute(statement, rows if len(rows) > 1 else rows[0])
 
 
-@lru_cache(maxsize=32)
+@fastpath.kept(maxsize=32)
 def _adder(table: Table, keys: tuple[str, ...], counts: tuple[str, ...], dialect: str) -> Insert:
     """Built once per counter table (SQLAlchemy then reuses its compiled form too)."""
     upsert = dialect_insert(dialect)(table)

@@ -65,7 +65,16 @@ def lines(pages: Iterable[Page]) -> list[str]:
     slugs = sorted(set(db.session.scalars(select(Signup.page).distinct())))
     for slug in slugs:
         places.rebuild(slug, bumps.get(slug, kept.get(slug, 0)))
+    db.session.commit()
     return slugs
+
+
+def lines_due(pages: Iterable[Page]) -> None:
+    """Build the line of each page that has none yet or whose ``referral_bump`` changed (the
+    deploy's release step: an edited page file arrives with a deploy)."""
+    for page in pages:
+        places.ensure(page)
+    db.session.commit()
 
 
 def conversions() -> None:

@@ -12,8 +12,6 @@ import hmac
 import math
 import re
 import time
-from functools import lru_cache
-from functools import partial
 from typing import Any
 
 from flask import Flask
@@ -29,6 +27,7 @@ from werkzeug.exceptions import BadHost
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from kit import fastpath
 from kit import ratelimit_storage
 from kit.config import ConfigError
 from kit.errors import error_page
@@ -132,7 +131,6 @@ def drop_malformed_values(values: dict[str, Any]) -> None:
             del values[key]
 
 
-@lru_cache(maxsize=8)
 def content_security_policy(
     inline_styles: tuple[str, ...], frame_ancestors: tuple[str, ...] = ()
 ) -> str:
@@ -167,21 +165,29 @@ PRIVATE_ENDPOINTS = {"landing.thanks", "landing.signup"}
 
 def _security_headers(response: Response) -> Response:
     headers = response.headers
-    present = {name.lower() for name in headers.keys()}
-    framers = g.get("frame_ancestors", ())  # an embedded form's sites (kit/embed.py)
-    if framers:
-        present.add("x-frame-options")  # it has no list of sites: the CSP's says who may frame
-    missing = [(name, value) for name, value in STATIC_HEADERS if name.lower() not in present]
     if request.blueprint in PRIVATE_BLUEPRINTS or request.endpoint in PRIVATE_ENDPOINTS:
         headers["Cache-Control"] = "no-store"
-    if "content-security-policy" not in present:
-        styles = registry().inline_styles
-        missing.append(("Content-Security-Policy", content_security_policy(styles, framers)))
+    present = frozenset(name.lower() for name in headers.keys())
+    framers = g.get("frame_ancestors", ())  # an embedded form's sites (kit/embed.py)
     # request.is_secure reflects X-Forwarded-Proto once ProxyFix has run: HTTPS at the edge.
-    if request.is_secure and "strict-transport-security" not in present:
-        missing.append(("Strict-Transport-Security", HSTS))
-    headers.extend(missing)
+    styles = registry().inline_styles
+    headers.extend(missing_headers(present, framers, styles, request.is_secure))
     return response
+
+
+@fastpath.kept(maxsize=64)
+def missing_headers(
+    present: frozenset[str], framers: tuple[str, ...], styles: tuple[str, ...], secure: bool
+) -> tuple[tuple[str, str], ...]:
+    """The security headers a response with headers ``present`` lacks."""
+    if framers:
+        present |= {"x-frame-options"}  # it has no list of sites: the CSP's says who may frame
+    missing = [(name, value) for name, value in STATIC_HEADERS if name.lower() not in present]
+    if "content-security-policy" not in present:
+        missing.append(("Content-Security-Policy", content_security_policy(styles, framers)))
+    if secure and "strict-transport-security" not in present:
+        missing.append(("Strict-Transport-Security", HSTS))
+    return tuple(missing)
 
 
 def _too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
@@ -214,12 +220,7 @@ def _init_limiter(app: Flask) -> None:
     # Counting is protection, not a feature: if the storage fails, serve the visitor anyway.
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     limiter = Limiter(client_key, app=app)
-    # Only three views have limits, and their decorators (below) check them; the limiter's
-    # before-request hook would otherwise run on every landing-page view and static file.
-    # Its after-request and teardown hooks only serve features the kit doesn't use (rate-limit
-    # headers, conditional deductions); every page view would pay for them.
-    for hooks in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
-        hooks[None] = [hook for hook in hooks.get(None, []) if not _limiter_hook(hook, limiter)]
+    fastpath.trim_limiter(app, limiter)  # the views below check their own limits
     app.extensions["rate_limiter"] = limiter
     for endpoint, (key, methods) in LIMITED_ENDPOINTS.items():
         view = app.view_functions.get(endpoint)
@@ -244,12 +245,6 @@ def client_key() -> str:
     secret = current_app.config["SECRET_KEY"].encode()
     address = (get_remote_address() or "").encode()
     return hmac.new(secret, address, hashlib.sha256).hexdigest()[:32]
-
-
-def _limiter_hook(hook: Any, limiter: Limiter) -> bool:
-    return getattr(hook, "__self__", None) is limiter or (
-        isinstance(hook, partial) and limiter in hook.args
-    )
 
 
 def _configured(key: str):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from flask import current_app
 from flask import send_from_directory
 from flask import url_for
 
+from kit import fastpath
 from kit.pages.schema import Page
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -34,7 +34,7 @@ HASHED_RE = re.compile(r"^(?P<stem>.+)\.(?P<hash>[0-9a-f]{10})(?P<suffix>\.[A-Za
 bp = Blueprint("assets", __name__)
 
 
-@lru_cache(maxsize=256)
+@fastpath.kept(maxsize=256)
 def _digest(path: Path, mtime_ns: int) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
 

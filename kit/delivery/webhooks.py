@@ -18,6 +18,7 @@ from urllib.parse import quote
 import requests
 from flask import current_app
 
+from kit.config import webhook_receivers
 from kit.delivery.mail import DeliveryError
 
 TIMEOUT = 10
@@ -32,15 +33,7 @@ def signature(secret: str, timestamp: int, body: str) -> str:
 def targets(page_hooks: Any, config: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(url, format) of every receiver: WEBHOOK_URLS (``slack:`` prefix or a Slack URL means
     Slack format) and the page's own ``[[waitlist.webhooks]]``."""
-    found = []
-    for raw in (config.get("WEBHOOK_URLS") or "").split(","):
-        url = raw.strip()
-        if not url:
-            continue
-        if url.startswith("slack:"):
-            found.append((url.removeprefix("slack:"), "slack"))
-        else:
-            found.append((url, "slack" if url.startswith("https://hooks.slack.com/") else "json"))
+    found = webhook_receivers(config.get("WEBHOOK_URLS"))
     found.extend((hook.url, hook.format) for hook in page_hooks)
     return found
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection
@@ -32,6 +31,7 @@ from sqlalchemy import literal
 from sqlalchemy import select
 from sqlalchemy import union_all
 
+from kit import fastpath
 from kit.models import Conversion
 from kit.models import DailyConversions
 from kit.models import DailyExposures
@@ -111,7 +111,7 @@ def signed_up(connection: Connection, exposure_id: int | None, signup_id: int, d
     connection.execute(statement, {"exposure": exposure_id, "day": day, "signup": signup_id})
 
 
-@lru_cache(maxsize=6)
+@fastpath.kept(maxsize=6)
 def _counted(dialect: str, adding: tuple[str, ...], first_signup: bool) -> Insert:
     """One more for each of ``adding`` under the sources of the exposure (only when the
     signup is its first, with ``first_signup``). Built once per database kind and kind of

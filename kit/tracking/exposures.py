@@ -1,13 +1,15 @@
-"""Writing first exposures: in the request (tests, ``kit`` commands) or in batches behind it.
+"""Writing what a page view records (first exposures, goal clicks): in a transaction of its
+own, now (tests, ``kit`` commands) or in batches behind the request. A GET commits nothing.
 
 A new visitor's page view should cost little more than a returning one's. With
 ``EXPOSURE_WRITER`` on (the default), the view only queues the row; a background thread of
 each web process writes whatever has queued up in one statement and one commit, a tenth of a
 second later (dozens of rows under load, one when traffic is light). The unique constraint
-still keeps one row per visitor when two workers race. A signup or goal click that comes before
-the thread has written the visitor's row writes it itself (``ensure``), so attribution never
-depends on timing. What a process has queued is written when it exits; a ``kill -9``
-or a long database outage can lose the last moments' exposures (never a signup).
+still keeps one row per visitor when two workers race. A signup that comes before the thread
+has written the visitor's row writes it itself (``ensure``), and a click carries the row to
+write with it, so attribution never depends on timing. What a process has queued is written
+when it exits; a ``kill -9`` or a long database outage can lose the last moments' exposures
+and clicks (never a signup).
 """
 
 from __future__ import annotations
@@ -21,16 +23,21 @@ from typing import Any
 from flask import Flask
 from flask import current_app
 from sqlalchemy import Connection
+from sqlalchemy import Insert
 from sqlalchemy import Row
+from sqlalchemy import Select
 from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import SQLAlchemyError
 
+from kit import fastpath
 from kit.models import Exposure
+from kit.models import GoalClick
 from kit.models import db
 from kit.models import dialect_insert
+from kit.models import utcnow
 from kit.tracking import counters
 
 BATCH_SIZE = 500
@@ -59,17 +66,54 @@ def insert(connection: Connection, rows: list[dict[str, Any]]) -> list[Row]:
 
 
 def write(rows: list[dict[str, Any]]) -> None:
-    """Write a batch in a transaction of its own (the writer thread, ``kit`` commands)."""
+    """Write a batch in a transaction of its own (the writer thread, ``kit`` commands): the
+    exposures first, then the clicks, which take their variant from them."""
+    clicks = [row for row in rows if "goal" in row]
+    shown = [row for row in rows if "goal" not in row]
+    shown += [click["exposure"] for click in clicks if click["exposure"] is not None]
     with db.engine.begin() as connection:
-        insert(connection, rows)
+        if shown:
+            insert(connection, list({_visitor_of(row): row for row in reversed(shown)}.values()))
+        if clicks:
+            connection.execute(_clicked(connection.dialect.name), clicks)
 
 
-# Built once: every signup and goal click looks up its visitor's exposure.
-FIND = select(Exposure.id, Exposure.variant).where(
-    Exposure.page == bindparam("page"),
-    Exposure.experiment == bindparam("experiment"),
-    Exposure.visitor_key == bindparam("visitor"),
-)
+def click(page: str, experiment: str, visitor_key: str, goal: str, shown: dict | None) -> dict:
+    """A goal click to ``record``: counted once per visitor and goal, for the variant of the
+    visitor's exposure (``shown``, written first if not yet there; None: already stored)."""
+    return {"page": page, "experiment": experiment, "visitor": visitor_key, "goal": goal,
+            "at": utcnow(), "exposure": shown}  # fmt: skip
+
+
+def _visitor_of(row: dict[str, Any]) -> tuple:
+    return row["page"], row["experiment"], row["visitor_key"]
+
+
+@fastpath.kept(maxsize=2)
+def _clicked(dialect: str) -> Insert:
+    """The click, with the variant its visitor's exposure holds; nothing without one."""
+    clicks, exposure = GoalClick.__table__, Exposure.__table__
+    found = select(
+        exposure.c.page, exposure.c.experiment, exposure.c.variant,
+        bindparam("goal", type_=clicks.c.goal.type), exposure.c.visitor_key,
+        bindparam("at", type_=clicks.c.created_at.type),
+    ).where(
+        exposure.c.page == bindparam("page"),
+        exposure.c.experiment == bindparam("experiment"),
+        exposure.c.visitor_key == bindparam("visitor"),
+    )  # fmt: skip
+    columns = ["page", "experiment", "variant", "goal", "visitor_key", "created_at"]
+    return dialect_insert(dialect)(clicks).from_select(columns, found).on_conflict_do_nothing()
+
+
+# Every signup and goal click looks up its visitor's exposure.
+@fastpath.kept(maxsize=1)
+def _find() -> Select:
+    return select(Exposure.id, Exposure.variant).where(
+        Exposure.page == bindparam("page"),
+        Exposure.experiment == bindparam("experiment"),
+        Exposure.visitor_key == bindparam("visitor"),
+    )
 
 
 def ensure(row: dict[str, Any], write: bool = True) -> tuple[int, str] | None:
@@ -78,11 +122,11 @@ def ensure(row: dict[str, Any], write: bool = True) -> tuple[int, str] | None:
     comes a minute or a millisecond after the page view. ``write=False`` only looks it up."""
     connection = db.session.connection()
     whose = {"page": row["page"], "experiment": row["experiment"], "visitor": row["visitor_key"]}
-    found = connection.execute(FIND, whose).first()
+    found = connection.execute(_find(), whose).first()
     if found is None and write:
         found = next(iter(insert(connection, [row])), None)
         # Not inserted: another worker's writer wrote it in between; it is there now.
-        found = found or connection.execute(FIND, whose).one()
+        found = found or connection.execute(_find(), whose).one()
     return (found.id, found.variant) if found is not None else None
 
 
@@ -96,6 +140,8 @@ class ExposureWriter:
         self.written = threading.Condition()
         self.unwritten = 0  # queued or being written: flush() waits for the thread's batch too
         self.stopping = threading.Event()
+        self.hurry = threading.Event()  # write what is queued now, without gathering more
+        self.thread: threading.Thread | None = None
         self.pid: int | None = None
         self.dropped = 0
 
@@ -114,17 +160,25 @@ class ExposureWriter:
     def flush(self, timeout: float = 10) -> bool:
         """Write what is queued, wait for the thread's batch; False if rows are still unwritten.
 
-        For process exit and for tests that read the rows right after a page view.
+        For process exit and for tests that read the rows right after a page view. A running
+        thread is only hurried, so the rows are written in the order they came (a click after
+        the page view it follows); without one, they are written here.
         """
-        while batch := self._take():
-            self._write_batch(batch)
+        if self.pid == os.getpid() and self.thread is not None and self.thread.is_alive():
+            self.hurry.set()
+        else:
+            while batch := self._take():
+                self._write_batch(batch)
         with self.written:
-            return self.written.wait_for(lambda: self.unwritten == 0, timeout)
+            done = self.written.wait_for(lambda: self.unwritten == 0, timeout)
+        self.hurry.clear()
+        return done
 
     def stop(self) -> None:
         """End the thread once the queue is written or, if the database is away, now (tests)."""
         atexit.unregister(self._flush_at_exit)
         self.stopping.set()
+        self.hurry.set()
         self.queue.put(None)
 
     def _take(self, first: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -172,7 +226,8 @@ class ExposureWriter:
         with self.lock:
             if self.pid != os.getpid():
                 self.pid = os.getpid()
-                threading.Thread(target=self._run, name="exposures", daemon=True).start()
+                self.thread = threading.Thread(target=self._run, name="exposures", daemon=True)
+                self.thread.start()
                 atexit.register(self._flush_at_exit)
 
     def _run(self) -> None:
@@ -180,7 +235,7 @@ class ExposureWriter:
         while (first := self.queue.get()) is not None:
             # A batch of 30 rows costs little more than a batch of one, so under load waiting a
             # moment for company saves most of the work; with one visitor it costs 0.1 s.
-            self.stopping.wait(GATHER_SECONDS)
+            self.hurry.wait(GATHER_SECONDS)
             batch = self._take(first)
             while True:
                 try:
@@ -208,9 +263,10 @@ def init_app(app: Flask) -> None:
     app.extensions["exposures"] = ExposureWriter(app)
 
 
-def record(row: dict[str, Any]) -> None:
-    """Record a first exposure: queued for the writer thread, or written now without one."""
-    if current_app.config["EXPOSURE_WRITER"]:
+def record(row: dict[str, Any], now: bool = False) -> None:
+    """Record a first exposure or a ``click``: queued for the writer thread, or written now
+    without one (or when asked to)."""
+    if current_app.config["EXPOSURE_WRITER"] and not now:
         current_app.extensions["exposures"].add(row)
     else:
         write([row])

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import lru_cache
 from urllib.parse import urlsplit
+
+from kit import fastpath
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 MAX_TAG_LENGTH = 100
@@ -46,7 +47,7 @@ def is_bot(user_agent: str | None, method: str = "GET") -> bool:
 
 
 # Every page view asks; a few hundred distinct agents make up nearly all traffic.
-@lru_cache(maxsize=2048)
+@fastpath.kept(maxsize=2048)
 def _bot_agent(user_agent: str) -> bool:
     return BOT_RE.search(user_agent) is not None
 
@@ -55,6 +56,14 @@ def device_class(user_agent: str | None) -> str:
     """Classify the device coarsely (mobile, tablet or desktop) from its user agent."""
     if not user_agent:
         return "desktop"
+    if len(user_agent) > 512:
+        return _device.__wrapped__(user_agent)
+    return _device(user_agent)
+
+
+# Every new visitor's page view asks, like ``is_bot``.
+@fastpath.kept(maxsize=2048)
+def _device(user_agent: str) -> str:
     if TABLET_RE.search(user_agent):
         return "tablet"
     if MOBILE_RE.search(user_agent):
@@ -84,6 +93,8 @@ def _hostname(url: str) -> str:
 
 def utm_tags(args: Mapping[str, str]) -> dict[str, str | None]:
     """Read the five UTM parameters, trimmed and cut to a safe length."""
+    if not args:
+        return dict.fromkeys(UTM_FIELDS)
     tags: dict[str, str | None] = {}
     for name in UTM_FIELDS:
         tags[name] = clean_text(args.get(name) or "")[:MAX_TAG_LENGTH] or None

@@ -37,14 +37,14 @@ def _tier(tiers: tuple[Tier, ...], key: str) -> Tier | None:
 
 @bp.get("/checkout/<slug>/<tier>")
 def checkout(slug: str, tier: str) -> Response:
-    """Count the click for the visitor's variant, then go to the tier's Payment Link."""
+    """Count the click for the visitor's variant, then go to the tier's Payment Link. Both are
+    written before the visitor leaves, so the payment always finds them."""
     page = load_page(slug)
     visit = resolve_visit(page)
     target = _tier(visit.content.tiers, tier)
     if target is None:
         abort(404, "This page has no pre-order of that name.")
-    key = visitor_key() if count_click(visit, CHECKOUT_GOAL + target.key) else None
-    db.session.commit()
+    key = visitor_key() if count_click(visit, CHECKOUT_GOAL + target.key, now=True) else None
     parts = urlsplit(target.checkout_url)
     ours = urlencode({"client_reference_id": reference(key, slug, target)})
     query = f"{parts.query}&{ours}" if parts.query else ours

@@ -20,13 +20,13 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import ValidationError
 
+from kit import fastpath
 from kit.models import Signup
 from kit.models import utcnow
 from kit.pages.schema import Content
 from kit.pages.schema import Form as FormConfig
 from kit.pages.schema import Page
 from kit.tracking.traffic import clean_text
-from kit.visitor import fastpath
 
 HONEYPOT_FIELD = "leave_this_empty"
 

@@ -15,6 +15,7 @@ from flask import url_for
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
+from kit import fastpath
 from kit.errors import FORM_EXPIRED
 from kit.errors import error_page
 from kit.extensions import registry
@@ -24,7 +25,6 @@ from kit.models import is_share_code
 from kit.pages.schema import Page
 from kit.urls import absolute_url
 from kit.urls import image_url
-from kit.visitor import fastpath
 from kit.visitor.forms import BOT
 from kit.visitor.forms import HURRIED
 from kit.visitor.forms import INVALID
@@ -58,7 +58,7 @@ def render_page(visit: Visit, form: SignupForm, status: int = 200, notice: str =
 
 
 def fresh_page(visit: Visit) -> tuple:
-    """The page with an empty form: rendered once and reused (kit/visitor/fastpath.py),
+    """The page with an empty form: rendered once and reused (kit/fastpath.py),
     except for the founder, whose page carries the "not counted" banner."""
 
     def render(slots: bool) -> str:
@@ -229,7 +229,6 @@ def goal(slug: str, name: str) -> Response | str:
         abort(404)
     visit = resolve_visit(page)
     count_click(visit, name)
-    db.session.commit()
     if target.url:
         return redirect(target.url)
     # The most interested visitors of all: ask them to join right here.

@@ -17,8 +17,6 @@ from flask import session
 
 from kit.extensions import registry
 from kit.founder.auth import is_founder
-from kit.models import GoalClick
-from kit.models import insert_ignore
 from kit.models import utcnow
 from kit.pages.schema import Content
 from kit.pages.schema import Page
@@ -156,19 +154,17 @@ def exposure_of(visit: Visit) -> tuple[int, str] | None:
     return exposures.ensure(_exposure_row(visit), write=shown)
 
 
-def count_click(visit: Visit, goal: str) -> bool:
-    """Count the visitor's click on a goal once, for the variant on record (the view commits);
-    False when the visitor is not counted (the founder, a bot, a preview, no exposure)."""
-    exposure = exposure_of(visit)
-    if exposure is None:
+def count_click(visit: Visit, goal: str, now: bool = False) -> bool:
+    """Record the visitor's click on a goal, counted once, for the variant on record (written
+    behind the request, like the page view's exposure, or ``now``); False when the visitor is
+    not counted (the founder, a bot, a preview, a browser never shown the page)."""
+    if not visit.counted:
         return False
-    insert_ignore(
-        GoalClick,
-        page=visit.page.slug,
-        experiment=visit.experiment,
-        variant=exposure[1],
-        goal=goal,
-        visitor_key=visitor_key(),
-        created_at=utcnow(),
-    )
+    shown = _seen_marker(visit) in session.get("seen", [])
+    row = _exposure_row(visit)
+    if not shown and exposures.ensure(row, write=False) is None:
+        return False
+    slug, key = visit.page.slug, row["visitor_key"]
+    click = exposures.click(slug, visit.experiment, key, goal, row if shown else None)
+    exposures.record(click, now=now)
     return True

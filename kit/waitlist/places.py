@@ -26,6 +26,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Connection
+from sqlalchemy import Update
 from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import case
@@ -33,8 +34,8 @@ from sqlalchemy import func
 from sqlalchemy import literal_column
 from sqlalchemy import select
 from sqlalchemy import update
-from sqlalchemy.orm.attributes import set_committed_value
 
+from kit import fastpath
 from kit.models import LineBucket
 from kit.models import Signup
 from kit.models import WaitlistLine
@@ -70,21 +71,30 @@ def _move(page: str, *changes: tuple[int, int]) -> None:
 
 
 def ensure(page: Page) -> None:
-    """Build the page's line if it was never built or ``referral_bump`` changed since."""
+    """Build the page's line, in the caller's transaction, if it was never built or
+    ``referral_bump`` changed since. A change commits it with its own; a read (a GET) sees the
+    built line and rolls it back, so the next read builds it again until a change or
+    ``flask kit release`` (kit/cli.py) keeps it."""
     bump = page.waitlist.referral_bump
-    built = current_app.extensions.setdefault("lines_built", set())  # checked by this process
+    # Lines this process found built: a page view then asks nothing (a rule, not a trick:
+    # tests/tracking/test_tracking.py holds repeat views to no SQL, fast path on or off).
+    built = current_app.extensions.setdefault("lines_built", set())
     if (page.slug, bump) in built:
         return
     line = db.session.get(WaitlistLine, page.slug)
     if line is None or line.bump != bump:
         rebuild(page.slug, bump)
-    built.add((page.slug, bump))
+    elif (page.slug, bump) not in db.session.info.get("lines_rebuilt", ()):
+        built.add((page.slug, bump))  # stored, not only rebuilt in this session (maybe undone)
 
 
 def rebuild(slug: str, bump: int) -> None:
     """Number everyone on the list who has no number yet (in the order they joined), key
-    everyone with the bump, and recount the buckets and the list size. Commits."""
+    everyone with the bump, and recount the buckets and the list size, in the caller's
+    transaction. Rows of the session are read afresh afterwards."""
     table, buckets, lines = Signup.__table__, LineBucket.__table__, WaitlistLine.__table__
+    db.session.flush()
+    db.session.info.setdefault("lines_rebuilt", set()).add((slug, bump))
     connection = _connection()
     insert = dialect_insert(connection.dialect.name)
     connection.execute(
@@ -142,36 +152,47 @@ def rebuild(slug: str, bump: int) -> None:
         .values(live=size, seq=seq, signups=signups, unconfirmed=unconfirmed,
                 referred=referred, unattributed=unattributed)
     )  # fmt: skip
-    db.session.commit()
+    db.session.expire_all()
 
 
-# Built once: every signup (or confirmation) and every credited referral runs them.
-_LINES = WaitlistLine.__table__
-_SIGNUPS = Signup.__table__
-COUNT = (
-    update(_LINES)
-    .where(_LINES.c.page == bindparam("slug"))
-    .values(
-        seq=_LINES.c.seq + bindparam("joined"),
-        live=_LINES.c.live + bindparam("joined"),
-        signups=_LINES.c.signups + bindparam("new_row"),
-        unconfirmed=_LINES.c.unconfirmed + bindparam("waiting"),
-        referred=_LINES.c.referred + bindparam("through_link"),
-        unattributed=_LINES.c.unattributed + bindparam("no_experiment"),
+# Every signup (or confirmation) and every credited referral runs these.
+@fastpath.kept(maxsize=1)
+def _counting() -> Update:
+    lines = WaitlistLine.__table__
+    return (
+        update(lines)
+        .where(lines.c.page == bindparam("slug"))
+        .values(
+            seq=lines.c.seq + bindparam("joined"),
+            live=lines.c.live + bindparam("joined"),
+            signups=lines.c.signups + bindparam("new_row"),
+            unconfirmed=lines.c.unconfirmed + bindparam("waiting"),
+            referred=lines.c.referred + bindparam("through_link"),
+            unattributed=lines.c.unattributed + bindparam("no_experiment"),
+        )
+        .returning(lines.c.seq)
     )
-    .returning(_LINES.c.seq)
-)
-TAKE_NUMBER = (
-    update(_SIGNUPS)
-    .where(_SIGNUPS.c.id == bindparam("signup"))
-    .values(line_seq=bindparam("seq"), line_key=bindparam("key"))
-)
-ONE_MORE_FRIEND = (
-    update(_SIGNUPS)
-    .where(_SIGNUPS.c.id == bindparam("signup"))
-    .values(referrals=_SIGNUPS.c.referrals + 1, line_key=_SIGNUPS.c.line_key - bindparam("bump"))
-    .returning(_SIGNUPS.c.line_key)
-)
+
+
+@fastpath.kept(maxsize=1)
+def _taking_number() -> Update:
+    signups = Signup.__table__
+    return (
+        update(signups)
+        .where(signups.c.id == bindparam("signup"))
+        .values(line_seq=bindparam("seq"), line_key=bindparam("key"))
+    )
+
+
+@fastpath.kept(maxsize=1)
+def _crediting() -> Update:
+    signups = Signup.__table__
+    return (
+        update(signups)
+        .where(signups.c.id == bindparam("signup"))
+        .values(referrals=signups.c.referrals + 1, line_key=signups.c.line_key - bindparam("bump"))
+        .returning(signups.c.line_key)
+    )
 
 
 def _count(page: Page, entry: Signup, added: bool, joined: bool) -> int:
@@ -184,7 +205,7 @@ def _count(page: Page, entry: Signup, added: bool, joined: bool) -> int:
         "through_link": int(added and entry.referred_by_id is not None),
         "no_experiment": int(joined and entry.variant is None),
     }
-    return _connection().execute(COUNT, changes).scalar_one()
+    return _connection().execute(_counting(), changes).scalar_one()
 
 
 def _key(page: Page, entry: Signup, seq: int) -> int:
@@ -198,8 +219,7 @@ def number(page: Page, entry: Signup) -> None:
     too: if the row does not go in (the address is listed), the caller rolls back.
 
     Like ``join``, ``credit`` and ``leave``, part of the caller's transaction; the caller
-    (kit/waitlist/signup.py) calls ``ensure(page)`` first (a rebuild commits, so it must come
-    before the transaction's own writes).
+    (kit/waitlist/signup.py) calls ``ensure(page)`` first.
     """
     entry.line_seq = _count(page, entry, added=True, joined=True)
     entry.line_key = _key(page, entry, entry.line_seq)
@@ -210,10 +230,8 @@ def join(page: Page, entry: Signup) -> None:
     """The person takes the next number when they confirm (double opt-in)."""
     seq = _count(page, entry, added=False, joined=True)
     key = _key(page, entry, seq)
-    _connection().execute(TAKE_NUMBER, {"signup": entry.id, "seq": seq, "key": key})
-    # Written above: the entry holds them as saved, so the session has nothing to flush.
-    set_committed_value(entry, "line_seq", seq)
-    set_committed_value(entry, "line_key", key)
+    _connection().execute(_taking_number(), {"signup": entry.id, "seq": seq, "key": key})
+    fastpath.as_saved(entry, line_seq=seq, line_key=key)
     _move(page.slug, (key, 1))
 
 
@@ -226,7 +244,7 @@ def waiting(page: Page, entry: Signup, added: bool = True) -> None:
 def credit(page: Page, referrer_id: int) -> None:
     """One more friend: the referrer's key moves ``referral_bump`` earlier (atomically)."""
     bump = page.waitlist.referral_bump
-    key = _connection().execute(ONE_MORE_FRIEND, {"signup": referrer_id, "bump": bump}).scalar()
+    key = _connection().execute(_crediting(), {"signup": referrer_id, "bump": bump}).scalar()
     if key is not None and bucket_of(key) != bucket_of(key + bump):
         _move(page.slug, (key + bump, -1), (key, 1))
 

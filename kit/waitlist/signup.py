@@ -4,20 +4,19 @@ Each function does the whole change a person's action makes, in the caller's tra
 the signup row, the place in line (kit/waitlist/places.py), the kept counters
 (kit/tracking/counters.py), the referrer's credit and the mails and webhooks to queue
 (kit/delivery/notify.py). No request objects here; the caller commits once, and that commit
-wakes the outbox. Each first makes sure the page's line is built (``places.ensure``, which
-commits a rebuild of its own the first time a page is used after an upgrade).
+wakes the outbox. Each first makes sure the page's line is built (``places.ensure``), so a
+rebuild goes in with the change that needed it.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from sqlalchemy import Insert
 from sqlalchemy import Row
+from sqlalchemy import Select
 from sqlalchemy import bindparam
 from sqlalchemy import select
-from sqlalchemy.orm import make_transient_to_detached
 
+from kit import fastpath
 from kit.delivery import notify
 from kit.models import Signup
 from kit.models import db
@@ -90,9 +89,9 @@ def _add(page: Page, entry: Signup) -> tuple[str, str | None]:
     filled = _insert_if_new(entry)
     if filled is None:
         db.session.rollback()
-        row = db.session.scalar(SIGNUP_OF, {"slug": page.slug, "email_key": entry.email_key})
+        row = _listed(page, entry)
         return (GONE, None) if row is None else (LISTED, row.share_code)
-    row = _as_written(entry, filled)
+    row = fastpath.as_written(entry, filled, db.session, lambda: _listed(page, entry))
     _on_the_list(page, row, numbered=True)
     notify.on_created(page, row)
     return ADDED, row.share_code
@@ -104,7 +103,7 @@ def _add_to_confirm(page: Page, entry: Signup) -> tuple[str, str | None]:
     address), one queued job (mail and webhooks are built at delivery), so the answer's
     timing tells nobody who is on the list."""
     added = _insert_if_new(entry) is not None
-    row = db.session.scalar(SIGNUP_OF, {"slug": page.slug, "email_key": entry.email_key})
+    row = _listed(page, entry)
     if row is None:  # removed in between: as good as already handled
         return GONE, None
     places.waiting(page, row, added)
@@ -136,7 +135,7 @@ def _insert_if_new(entry: Signup) -> Row | None:
     return connection.execute(_new_signup(connection.dialect.name), values).first()
 
 
-@lru_cache(maxsize=2)
+@fastpath.kept(maxsize=2)
 def _new_signup(dialect: str) -> Insert:
     """Built once per database kind: every signup runs it."""
     table = Signup.__table__
@@ -146,19 +145,14 @@ def _new_signup(dialect: str) -> Insert:
     return insert.returning(table.c.id, table.c.created_at, table.c.share_code, table.c.referrals)
 
 
-def _as_written(entry: Signup, filled: Row) -> Signup:
-    """The new signup as a row of the session, as the INSERT wrote it, without reading it
-    back: the entry's values plus what the INSERT filled in."""
-    for column in Signup.__table__.columns:
-        setattr(entry, column.key, getattr(entry, column.key))  # unset: None, as written
-    for key, value in filled._mapping.items():
-        setattr(entry, key, value)
-    make_transient_to_detached(entry)
-    db.session.add(entry)
-    return entry
+def _listed(page: Page, entry: Signup) -> Signup | None:
+    """The page's signup of the entry's address, as stored."""
+    whose = {"slug": page.slug, "email_key": entry.email_key}
+    return db.session.scalar(_signup_of(), whose)
 
 
-# Built once: every signup reads its row back.
-SIGNUP_OF = select(Signup).where(
-    Signup.page == bindparam("slug"), Signup.email_key == bindparam("email_key")
-)
+@fastpath.kept(maxsize=1)
+def _signup_of() -> Select:
+    return select(Signup).where(
+        Signup.page == bindparam("slug"), Signup.email_key == bindparam("email_key")
+    )

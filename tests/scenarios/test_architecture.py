@@ -25,8 +25,7 @@ VIEWS = {  # modules that define the blueprints people reach by URL
 # two background workers, and the maintenance jobs that rebuild kept rows from the stored ones.
 COMMITTERS = VIEWS | {
     "kit", "kit.cli", "kit.founder.auth", "kit.delivery.outbox", "kit.reports.digest",
-    "kit.tracking.exposures", "kit.recount", "kit.waitlist.places",
-    "kit.ratelimit_storage",
+    "kit.tracking.exposures", "kit.recount", "kit.ratelimit_storage",
 }  # fmt: skip
 
 
@@ -127,3 +126,31 @@ def test_only_views_commands_and_workers_commit():
         if ".commit()" in path.read_text() or "engine.begin()" in path.read_text()
     }
     assert committing - COMMITTERS == set()
+
+
+# Speed tricks stay behind the fast path's switch (kit/fastpath.py): answers kept per
+# arguments, statements built once at import, rows told to the ORM instead of read back.
+TRICKS = ("lru_cache", "functools.cache", "set_committed_value", "make_transient_to_detached")
+STATEMENT_BUILDERS = {"select", "insert", "update", "delete", "union_all"}
+
+
+def _built_at_import(tree: ast.Module) -> list[str]:
+    """Names bound at module level to a statement (a call of select, update...)."""
+    found = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            calls = [n for n in ast.walk(node.value) if isinstance(n, ast.Call)]
+            names = {getattr(c.func, "id", getattr(c.func, "attr", "")) for c in calls}
+            if names & STATEMENT_BUILDERS:
+                found += [ast.unparse(target) for target in node.targets]
+    return found
+
+
+def test_speed_tricks_live_in_the_fast_path_only():
+    outside = {
+        name: [trick for trick in TRICKS if trick in path.read_text()]
+        + _built_at_import(ast.parse(path.read_text()))
+        for name, path in modules().items()
+        if name != "kit.fastpath"
+    }
+    assert {name: found for name, found in outside.items() if found} == {}

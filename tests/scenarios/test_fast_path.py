@@ -1,4 +1,4 @@
-"""The fast path's rule (kit/visitor/fastpath.py): a page rendered once and reused is exactly
+"""The fast path's rule (kit/fastpath.py): a page rendered once and reused is exactly
 the page every kind of visitor would get if it were rendered for them, and the switch turns it
 off."""
 

@@ -52,7 +52,7 @@ BOTS = [
 
 @pytest.fixture(params=[True, False], ids=["fast", "plain"])
 def fast_path(request: pytest.FixtureRequest) -> bool:
-    """Every test here runs with the fast path on and off (kit/visitor/fastpath.py)."""
+    """Every test here runs with the fast path on and off (kit/fastpath.py)."""
     return request.param
 
 
@@ -632,6 +632,34 @@ def test_signup_is_attributed_from_the_exposure_the_thread_wrote(make_app):
     sign_up(client, "ab", email="quick@example.com")
     [signup] = rows(app, Signup)
     assert signup.variant == shown
+
+
+def test_a_click_right_after_the_page_is_counted_once_for_the_variant_shown(make_app):
+    """The page view is still queued when the clicks come: both are written in order, so the
+    click counts once, for the variant shown, and the exposure keeps the page's campaign."""
+    app = make_app(EXPOSURE_WRITER=True)
+    visitor = browser(app)
+    shown = variant_shown(visitor.get("/ab?utm_source=newsletter"))
+    for _ in range(2):
+        assert visitor.get("/go/ab/buy").status_code == 302
+    assert app.extensions["exposures"].flush()
+    assert [(c.goal, c.variant) for c in rows(app, GoalClick)] == [("buy", shown)]
+    [exposure] = rows(app, Exposure)
+    assert (exposure.variant, exposure.utm_source) == (shown, "newsletter")
+
+
+def test_a_click_in_another_worker_before_the_page_view_is_written_still_counts(make_app):
+    first, second = make_app(EXPOSURE_WRITER=True), make_app(EXPOSURE_WRITER=True)
+    visitor = browser(first)
+    shown = variant_shown(visitor.get("/ab"))
+    with second.test_client() as other_worker:
+        other_worker.environ_base["HTTP_USER_AGENT"] = visitor.environ_base["HTTP_USER_AGENT"]
+        other_worker.set_cookie("session", visitor.get_cookie("session").value)
+        assert other_worker.get("/go/ab/pro").status_code == 200
+    for app in (second, first):
+        assert app.extensions["exposures"].flush()
+    assert [(c.goal, c.variant) for c in rows(first, GoalClick)] == [("pro", shown)]
+    assert [e.variant for e in rows(first, Exposure)] == [shown]
 
 
 def test_one_broken_exposure_does_not_lose_the_others(make_app, caplog):

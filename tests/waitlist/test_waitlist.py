@@ -24,7 +24,7 @@ from tests.conftest import sign_up
 
 @pytest.fixture(params=[True, False], ids=["fast", "plain"])
 def fast_path(request: pytest.FixtureRequest) -> bool:
-    """Every test here runs with the fast path on and off (kit/visitor/fastpath.py)."""
+    """Every test here runs with the fast path on and off (kit/fastpath.py)."""
     return request.param
 
 

@@ -10,6 +10,11 @@ many kinds of visitor with the switch on and off and requires the same HTML.
 
 The tricks, each bounded (a full cache is emptied, never grown):
 - ``page``: the rendered page kept split around its slots;
+- ``kept``: a pure function's answers kept per arguments (the SQL statements every signup,
+  click and counter sends, built once per database kind; a user agent's bot verdict; a style
+  sheet's hash; a static file's fingerprint);
+- ``as_written``, ``as_saved``: a row just written is told to the ORM as written instead of
+  being read back;
 - ``VisitorSessionInterface``: a returning visitor sends the same signed cookie on every view,
   so its checked values are kept for the cookie's lifetime (no signature check, no decoding);
   cookies are signed by a serializer built once per key that tries zlib only where it can gain
@@ -19,7 +24,11 @@ The tricks, each bounded (a full cache is emptied, never grown):
 
 ``FAST_PATH = False`` (a setting) turns all of them off: each page is rendered with
 ``render_template``, each cookie is checked and each token signed on every request, by
-Flask's and Flask-WTF's own code.
+Flask's and Flask-WTF's own code; each statement is built afresh;
+Flask-Limiter keeps its own hooks.
+
+Reaching into an extension's internals happens here and nowhere else (the end of the file).
+Nothing here imports the kit's own modules, so every layer may use it.
 """
 
 from __future__ import annotations
@@ -32,12 +41,18 @@ import time
 import zlib
 from collections.abc import Callable
 from functools import lru_cache
+from functools import partial
+from functools import wraps
+from typing import TYPE_CHECKING
 from typing import Any
+from typing import ParamSpec
+from typing import TypeVar
 
 from flask import Flask
 from flask import Request
 from flask import current_app
 from flask import g
+from flask import has_app_context
 from flask import request
 from flask import session
 from flask.sessions import SecureCookieSession
@@ -48,15 +63,77 @@ from itsdangerous import TimestampSigner
 from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode
 from itsdangerous.url_safe import URLSafeSerializerMixin
+from sqlalchemy import Row
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import object_session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from kit.models import db
-from kit.pages.schema import Page
-from kit.security import drop_malformed_values
+if TYPE_CHECKING:
+    from flask_limiter import Limiter
+    from flask_sqlalchemy import SQLAlchemy
+
+    from kit.pages.schema import Page
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
 
 
 def enabled() -> bool:
-    """The switch: the ``FAST_PATH`` setting (on unless turned off)."""
-    return current_app.config.get("FAST_PATH", True)
+    """The switch: the ``FAST_PATH`` setting (on unless turned off; on outside an app, where
+    only the writer thread and commands build statements)."""
+    return not has_app_context() or current_app.config.get("FAST_PATH", True)
+
+
+# --- answers and facts kept ---------------------------------------------------------------
+
+
+def kept(maxsize: int) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Keep a pure function's answers per arguments while the switch is on (at most
+    ``maxsize``, least recently used dropped); with it off, every call computes afresh."""
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        cached = lru_cache(maxsize=maxsize)(function)
+
+        @wraps(function)
+        def answer(*args: P.args, **kwargs: P.kwargs) -> R:
+            if enabled():
+                return cached(*args, **kwargs)
+            return function(*args, **kwargs)
+
+        return answer
+
+    return decorate
+
+
+# --- rows the ORM is told about instead of reading them -------------------------------------
+
+
+def as_written(
+    entry: T, filled: Row, session: Session, read_back: Callable[[], T | None]
+) -> T | None:
+    """A row just INSERTed, as a row of ``session`` without reading it back: ``entry``'s values
+    plus what the INSERT filled in (``filled``, from its RETURNING). Off: ``read_back()``."""
+    if not enabled():
+        return read_back()
+    for column in type(entry).__table__.columns:
+        setattr(entry, column.key, getattr(entry, column.key))  # unset: None, as written
+    for key, value in filled._mapping.items():
+        setattr(entry, key, value)
+    make_transient_to_detached(entry)
+    session.add(entry)
+    return entry
+
+
+def as_saved(entry: Any, **values: Any) -> None:
+    """Columns just written by an UPDATE of the entry's row: held as saved, so the session has
+    nothing to flush. Off: expired, so the next read loads them."""
+    if not enabled():
+        object_session(entry).expire(entry, list(values))
+        return
+    for key, value in values.items():
+        set_committed_value(entry, key, value)
 
 
 # --- the page -------------------------------------------------------------------------------
@@ -182,7 +259,8 @@ class VisitorSessionInterface(SecureCookieSessionInterface):
     """The signed session cookie, minus values of a shape the kit didn't write; bots and
     previews get no cookie at all."""
 
-    def __init__(self) -> None:
+    def __init__(self, drop_malformed_values: Callable[[dict[str, Any]], None]) -> None:
+        self.drop_malformed_values = drop_malformed_values
         self.serializers: dict[tuple, URLSafeTimedSerializer] = {}
         # Cookies already checked: (serializer, cookie) -> (signed at, values).
         self.opened: dict[tuple, tuple[float, dict[str, Any]]] = {}
@@ -222,7 +300,7 @@ class VisitorSessionInterface(SecureCookieSessionInterface):
                 )
             except BadSignature:
                 return self.session_class()
-            drop_malformed_values(values)
+            self.drop_malformed_values(values)
             if not fast:
                 return self.session_class(values)
             if len(self.opened) >= COOKIES_KEPT:
@@ -242,10 +320,31 @@ class VisitorSessionInterface(SecureCookieSessionInterface):
 # --- Reaching into extensions: only here ------------------------------------------------------
 
 
-def init_database(app: Flask, teardown: Callable[[BaseException | None], None]) -> None:
+def init_database(
+    app: Flask, db: SQLAlchemy, teardown: Callable[[BaseException | None], None]
+) -> None:
     """Swap Flask-SQLAlchemy's session teardown for ``teardown``. Its own removes the session
     with no way to catch a connection that died after the view used it, which turned a finished
-    answer into a 500. Internals: ``SQLAlchemy._teardown_session``, checked against
-    Flask-SQLAlchemy 3.1.1."""
+    answer into a 500 (a rule, not a trick: done whatever the switch says). Internals:
+    ``SQLAlchemy._teardown_session``, checked against Flask-SQLAlchemy 3.1.1."""
     app.teardown_appcontext_funcs.remove(db._teardown_session)
     app.teardown_appcontext(teardown)
+
+
+def trim_limiter(app: Flask, limiter: Limiter) -> None:
+    """Take Flask-Limiter's app-wide hooks off every request. The kit's limited views check
+    their own limits (their decorators); the before-request hook would otherwise run on every
+    page view and static file, and the after-request and teardown hooks serve only features
+    the kit doesn't use (rate-limit headers, conditional deductions). Internals: the hooks
+    ``Limiter.init_app`` registers (bound methods of the limiter, or partials holding it),
+    checked against Flask-Limiter 4.1.1."""
+    if not app.config.get("FAST_PATH", True):
+        return
+    for hooks in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
+        hooks[None] = [hook for hook in hooks.get(None, []) if not _limiter_hook(hook, limiter)]
+
+
+def _limiter_hook(hook: Any, limiter: Limiter) -> bool:
+    return getattr(hook, "__self__", None) is limiter or (
+        isinstance(hook, partial) and limiter in hook.args
+    )

@@ -78,6 +78,7 @@ def register_extensions(app: Flask) -> None:
     fastpath.init_database(app, db, _end_database_session)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    fastpath.trim_csrf(app)
     app.session_interface = fastpath.VisitorSessionInterface(security.drop_malformed_values)
     formatting.init_app(app)
     hops = app.config["PROXY_FIX_HOPS"]

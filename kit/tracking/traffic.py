@@ -26,15 +26,30 @@ def clean_text(value: str) -> str:
 
 
 # Crawlers, link-preview fetchers and HTTP libraries: they see the control and are not counted.
+# The one list of agents (tests/tracking/test_tracking.py tries each one).
 BOT_RE = re.compile(
     r"bot|crawl|spider|slurp|preview|facebookexternalhit|embedly|vkshare|whatsapp|telegram"
     r"|skypeuripreview|bitlybot|pinterest|quora link|outbrain|nuzzel|redditbot|mastodon"
-    r"|headless|lighthouse|pagespeed|curl|wget|python-requests|python-urllib|httpx|aiohttp"
-    r"|go-http-client|okhttp|java/|libwww|scrapy|node-fetch|axios|postman|insomnia",
+    r"|bluesky|cardyb|google-pagerenderer|microsoft office|ms-office|outlook|iframely|viber"
+    r"|zoom|headless|lighthouse|pagespeed|curl|wget|httpie|python-requests|python-urllib"
+    r"|httpx|aiohttp|go-http-client|okhttp|java/|libwww|scrapy|node-fetch|axios|postman"
+    r"|insomnia",
     re.IGNORECASE,
 )
+# Headers of a page fetched ahead of a click the person may never make (Chrome's speculation
+# rules and Sec-Purpose, older browsers' Purpose and X-Moz, Safari's Top Sites X-Purpose).
+AHEAD_HEADERS = ("Sec-Purpose", "Purpose", "X-Purpose", "X-Moz")
 MOBILE_RE = re.compile(r"mobi|iphone|ipod|android.+mobile|windows phone|blackberry", re.I)
 TABLET_RE = re.compile(r"ipad|tablet|android(?!.*mobile)|kindle|silk", re.I)
+
+
+def is_ahead_of_a_click(headers: Mapping[str, str]) -> bool:
+    """A prefetch, prerender or preview fetch: served, not counted as a visit."""
+    for name in AHEAD_HEADERS:
+        value = (headers.get(name) or "").lower()
+        if "prefetch" in value or "prerender" in value or "preview" in value:
+            return True
+    return False
 
 
 def is_bot(user_agent: str | None, method: str = "GET") -> bool:

@@ -28,7 +28,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from itsdangerous import BadSignature
-from itsdangerous import URLSafeSerializer
+from itsdangerous import URLSafeTimedSerializer
 
 from kit.models import db
 from kit.models import utcnow
@@ -36,7 +36,6 @@ from kit.pages.schema import Page
 from kit.tracking import exposures
 from kit.tracking.assignment import EMBED
 from kit.tracking.traffic import device_class
-from kit.tracking.traffic import is_bot
 from kit.tracking.traffic import referrer_host
 from kit.tracking.traffic import utm_tags
 from kit.visitor.forms import BOT
@@ -47,6 +46,7 @@ from kit.visitor.forms import SignupForm
 from kit.visitor.forms import judge
 from kit.visitor.forms import keep_render_time
 from kit.visitor.forms import new_signup
+from kit.visitor.visit import counts
 from kit.visitor.visit import key_of
 from kit.visitor.visit import load_page
 from kit.waitlist.signup import add_signup
@@ -63,8 +63,22 @@ def _embeddable(slug: str) -> Page:
     return page
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="embed-visit")
+VISIT_MAX_AGE = 24 * 3600  # a signed visit counts for a day after the form was shown
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="embed-visit")
+
+
+def _visit_of(page: Page, signed: str) -> dict[str, Any] | None:
+    """The signed visit a POST carries, if it is this page's, fresh, and the request counts
+    (a person, not the founder): anything else signs up unattributed."""
+    try:
+        visit = _serializer().loads(signed, max_age=VISIT_MAX_AGE)
+    except BadSignature:
+        return None
+    fine = isinstance(visit, dict) and isinstance(visit.get("id"), str)
+    return visit if fine and visit.get("page") == page.slug and counts() else None
 
 
 def _form(page: Page, **kwargs: Any) -> SignupForm:
@@ -85,11 +99,12 @@ def form(slug: str) -> Any:
     page = _embeddable(slug)
     visit = {
         "id": secrets.token_urlsafe(16),
+        "page": slug,
         "referrer": referrer_host(request.referrer, request.host),  # the parent site
         "device": device_class(request.user_agent.string),
         **{key: value for key, value in utm_tags(request.args).items() if value},
     }
-    if not is_bot(request.user_agent.string, request.method):
+    if counts():
         exposures.record(_exposure_row(page, visit))
     return _render(page, _form(page, formdata=None), _serializer().dumps(visit))
 
@@ -101,10 +116,7 @@ def signup(slug: str) -> Any:
     if not _from_own_document():
         abort(403, "This form takes posts from its own page only. Please use the form itself.")
     signed = request.form.get("visit", "")
-    try:
-        visit = _serializer().loads(signed)
-    except BadSignature:
-        visit = None
+    visit = _visit_of(page, signed)
     form = _form(page)
     verdict = judge(form, slug)
     if verdict == INVALID:
@@ -114,7 +126,7 @@ def signup(slug: str) -> Any:
     if verdict == HURRIED:
         return _render(page, form, signed, 422, TOO_FAST)
     entry = new_signup(page, page.content, form)
-    if isinstance(visit, dict) and isinstance(visit.get("id"), str):
+    if visit is not None:
         row = _exposure_row(page, visit)
         entry.experiment, entry.visitor_key = EMBED, row["visitor_key"]
         entry.exposure_id, entry.variant = exposures.ensure(row)

@@ -119,7 +119,10 @@ def _page_html(visit: Visit, form: SignupForm, notice: str, proof: int | None) -
         notice=notice,
         proof=proof,
         goal_urls=goals,
-        action=url_for("landing.signup", slug=page.slug),
+        # A preview's form says so: its signups stay unattributed.
+        action=url_for(
+            "landing.signup", slug=page.slug, variant=visit.variant if visit.preview else None
+        ),
         canonical=visit.content.meta.canonical_url or absolute_url("landing.show", slug=page.slug),
     )
 
@@ -160,7 +163,7 @@ def signup(slug: str) -> Response | tuple:
     if verdict == HURRIED:
         return render_page(visit, form, 422, TOO_FAST)
     entry = new_signup(page, visit.content, form)
-    _attribute(entry, resolve_visit(page, preview=False))
+    _attribute(entry, visit)  # a preview's visit is not counted: unattributed
     entry.visitor_key = visitor_key()
     referrer = find_by_share_code(slug, session.get("ref", {}).get(slug))
     if referrer is not None and not _own_browser(referrer, entry):

@@ -23,6 +23,7 @@ from kit.pages.schema import Page
 from kit.tracking import exposures
 from kit.tracking.assignment import choose_variant
 from kit.tracking.traffic import device_class
+from kit.tracking.traffic import is_ahead_of_a_click
 from kit.tracking.traffic import is_bot
 from kit.tracking.traffic import referrer_host
 from kit.tracking.traffic import utm_tags
@@ -77,13 +78,26 @@ def key_of(vid: str) -> str:
     return hashlib.sha256(vid.encode()).hexdigest()[:32]
 
 
+def is_person() -> bool:
+    """A person's own visit: not a bot, a link previewer, a script or a HEAD probe, and not a
+    page fetched ahead of a click the person may never make (prefetch, prerender)."""
+    return not is_bot(request.user_agent.string, request.method) and not is_ahead_of_a_click(
+        request.headers
+    )
+
+
+def counts() -> bool:
+    """The request may count in the numbers: a person, and not the founder's browser."""
+    return is_person() and not is_founder()
+
+
 def resolve_visit(page: Page, preview: bool = True) -> Visit:
     """Decide which content this request sees: preview, bot/control, winner or assigned variant.
 
     ``preview=False`` ignores ``?variant=``: the visitor's own assignment, for attribution.
     """
     experiment = page.experiment
-    human = not is_bot(request.user_agent.string, request.method)
+    human = is_person()
     if not human:
         g.no_cookie = True
     if experiment is None:

@@ -47,6 +47,16 @@ BOTS = [
     "Wget/1.21.4",
     "python-requests/2.32.3",
     "",
+    # Link previews and scripts without "bot" in their name.
+    "Mozilla/5.0 (compatible; Bluesky Cardyb/1.1; +mailto:support@bsky.app)",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/56.0.2924.87"
+    " Safari/537.36 Google-PageRenderer Google (+https://developers.google.com/+/web/snippet/)",
+    "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928; Pro)",
+    "Iframely/1.3.1 (+https://iframely.com/docs/about)",
+    "Viber/21.8.0.2 CFNetwork/1496.0.7 Darwin/23.5.0",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/124.0.0.0 Safari/537.36 Zoom/6.0.2",
+    "HTTPie/3.2.2",
 ]
 
 
@@ -247,6 +257,19 @@ def test_bots_see_control_get_no_cookie_and_are_not_counted(app, agent):
     assert count(app, Exposure) == 0
 
 
+@pytest.mark.parametrize(
+    "header", [("Sec-Purpose", "prefetch"), ("Sec-Purpose", "prefetch;prerender"),
+               ("Purpose", "prefetch"), ("X-Moz", "prefetch"), ("X-Purpose", "preview")],
+)  # fmt: skip
+def test_a_page_fetched_ahead_of_a_click_is_served_and_not_counted(app, client, header):
+    response = client.get("/ab", headers=[header])
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert count(app, Exposure) == 0
+    client.get("/ab")  # the person does come: counted then
+    assert count(app, Exposure) == 1
+
+
 def test_head_request_from_a_browser_is_not_counted(app, client):
     response = client.head("/ab")
     assert response.status_code == 200
@@ -326,13 +349,16 @@ def test_signup_is_credited_to_the_exposed_variant_whatever_the_form_says(app, a
         assert (exposure.experiment, exposure.variant) == ("headline-1", assigned)
 
 
-def test_posting_to_a_preview_url_does_not_change_attribution(app):
+def test_a_signup_from_a_preview_is_on_the_list_unattributed(app):
+    """The README's promise: a preview (``?variant=``) is not counted, and neither is a signup
+    sent from its form (which posts back to the preview), whatever the visitor's own arm."""
     visitor = visitor_in(app, "a")
     page = visitor.get("/ab?variant=b").get_data(as_text=True)
+    assert 'action="/ab?variant=b"' in page
     data = {**form_fields(page), "email": "ada@example.com", "variant": "b"}
     assert visitor.post("/ab?variant=b", data=data).status_code == 302
     [signup] = rows(app, Signup)
-    assert signup.variant == "a"
+    assert (signup.experiment, signup.variant, signup.exposure_id) == (None, None, None)
 
 
 def test_signup_without_cookie_or_exposure_is_saved_unattributed(make_app):

@@ -12,6 +12,7 @@ from kit.models import Exposure
 from kit.models import Signup
 from kit.models import db
 from kit.tracking.assignment import EMBED
+from kit.visitor import embed
 from tests.conftest import BROWSER_UA
 from tests.founder.test_dashboard import logged_in
 from tests.founder.test_dashboard import text_of
@@ -117,3 +118,44 @@ def test_embed_origins_must_be_plain_site_origins(make_app, pages_dir):
     result = make_app().test_cli_runner().invoke(args=["kit", "check"])
     assert "embed.origins[0]: expected a site origin" in result.output
     assert "embed.origins[1]: expected a site origin" in result.output
+
+
+def embedded_signups(app) -> list[tuple[str, str | None, int | None]]:
+    with app.app_context():
+        rows = db.session.scalars(select(Signup).order_by(Signup.id)).all()
+        return [(s.email, s.experiment, s.exposure_id) for s in rows]
+
+
+def test_a_script_posting_a_signed_visit_is_not_counted(app):
+    """The page view came from a browser; the post from curl: on the list, not a conversion."""
+    client, response = framed(app)
+    data = {**fields_of(response.get_data(as_text=True)), "email": "script@example.com"}
+    curl = {"Origin": "http://localhost", "User-Agent": "curl/8.5.0"}
+    assert client.post("/embed/plain", data=data, headers=curl).status_code == 302
+    assert embedded_signups(app) == [("script@example.com", None, None)]
+
+
+def test_the_founders_own_framed_views_and_signups_are_not_counted(app):
+    founder = logged_in(app)
+    response = founder.get("/embed/plain", headers={"Referer": f"{PARENT}/pricing"})
+    data = {**fields_of(response.get_data(as_text=True)), "email": "me@example.com"}
+    founder.post("/embed/plain", data=data, headers={"Origin": "http://localhost"})
+    assert embedded_signups(app) == [("me@example.com", None, None)]
+    with app.app_context():
+        assert db.session.scalars(select(Exposure)).all() == []
+
+
+def test_a_visit_token_works_on_its_own_page_only_and_until_it_expires(
+    app, pages_dir, monkeypatch
+):
+    other = pages_dir / "other.toml"
+    other.write_text((pages_dir / "plain.toml").read_text().replace("Plain page", "Other page"))
+    client, response = framed(app)
+    data = {**fields_of(response.get_data(as_text=True)), "email": "elsewhere@example.com"}
+    client.post("/embed/other", data=data, headers={"Origin": "http://localhost"})
+    monkeypatch.setattr(embed, "VISIT_MAX_AGE", -1)  # every token is past its age now
+    data = {**data, "email": "late@example.com"}
+    client.post("/embed/plain", data=data, headers={"Origin": "http://localhost"})
+    assert embedded_signups(app) == [
+        ("elsewhere@example.com", None, None), ("late@example.com", None, None)
+    ]

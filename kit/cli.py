@@ -256,9 +256,9 @@ def spend_add_command(
         raise click.ClickException(f"no page called {slug!r}")
     try:
         entry = spend.check(source, campaign, first, last, amount, currency)
+        row = spend.add(slug, entry)
     except spend.SpendError as error:
         raise click.ClickException(str(error)) from None
-    row = spend.add(slug, entry)
     db.session.commit()
     click.echo(
         f"recorded #{row.id}: {money.text(entry.amount, entry.currency)} on {slug} for "

@@ -23,9 +23,10 @@ from kit.models import WaitlistLine
 from kit.models import db
 from kit.pages.schema import Page
 from kit.tracking.counters import ATTRIBUTED
+from kit.tracking.counters import COUNTED_BY
 from kit.tracking.counters import COUNTS
-from kit.tracking.counters import DIMENSIONS
 from kit.tracking.counters import KEY
+from kit.tracking.counters import value_sql
 from kit.waitlist import places
 
 
@@ -125,8 +126,8 @@ def sources() -> None:
         .subquery()
     )
     parts = []
-    for dimension in DIMENSIONS:
-        value = func.coalesce(getattr(Exposure, dimension), "")
+    for dimension in COUNTED_BY:
+        value = value_sql(Exposure.__table__.c, dimension)
         base = (Exposure.page, Exposure.experiment, Exposure.variant)
         converted = (Conversion, Conversion.exposure_id == Exposure.id)
         signed_up = (first_signup, first_signup.c.exposure_id == Exposure.id)

@@ -75,6 +75,8 @@ def test_upgrade_counts_visitors_who_signed_up_per_source_as_the_app_does(app):
     ads = {row[5]: row[6:] for row in counted if row[4] == "utm_source"}
     assert ads["ads"] == (2, 1, 2)  # visitors, converted, signed up
     assert ads[""] == (1, 0, 0)
+    campaigns = {row[5]: row[6:] for row in counted if row[4] == counters.CAMPAIGN}
+    assert campaigns == {"ads\x1f": (2, 1, 2), "\x1f": (1, 0, 0)}  # 0010: source and campaign
 
 
 def _source_rows() -> list[tuple]:

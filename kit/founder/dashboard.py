@@ -280,12 +280,12 @@ def add_spend(slug: str) -> Any:
             form.source.data, form.campaign.data or "", form.first_day.data, form.last_day.data,
             form.amount.data, form.currency.data,
         )  # fmt: skip
+        spend.add(slug, entry)
     except spend.SpendError as error:
         field, _, message = str(error).partition(": ")
         target = {"from": "first_day", "to": "last_day"}.get(field, field)
         getattr(form, target, form.amount).errors = [message]
         return sources(slug, form, 400)
-    spend.add(slug, entry)
     db.session.commit()
     flash(f"Recorded {money.text(entry.amount, entry.currency)} for {entry.utm_source}.")
     return redirect(url_for("admin.sources", slug=slug) + "#spend")

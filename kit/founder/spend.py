@@ -3,8 +3,8 @@ pre-order, for each amount a founder recorded against a UTM source (and campaign
 of days.
 
 The traffic an amount bought is read from the kept source counts (``daily_sources``, the
-sources page's own rows): visitors first seen on those days with that ``utm_source`` (or, when
-a campaign is named, that ``utm_campaign``), and of them the visitors who signed up and who
+sources page's own rows): visitors first seen on those days with that ``utm_source`` (and, when
+a campaign is named, that ``utm_campaign`` too), and of them the visitors who signed up and who
 confirmed on those days; pre-orders are the paying visitors whose first visit carried the tag.
 Costs come with the 95 % interval of the conversion they rest on (kit/stats.cost_per), and
 none below the minimum of visitors the verdicts use.
@@ -14,6 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+
+from sqlalchemy import literal
+from sqlalchemy import or_
+from sqlalchemy import select
 
 from kit import money
 from kit.models import AdSpend
@@ -88,7 +92,33 @@ def _iso_day(text: str) -> date | None:
 
 
 def add(page: str, entry: Entry) -> AdSpend:
-    """Store the entry for the page (the caller commits)."""
+    """Store the entry for the page (the caller commits), unless it overlaps one already
+    there: the same source, days in common, and the same campaign or either one for the whole
+    source. Those visitors would be counted twice."""
+    overlapping = db.session.scalars(
+        select(AdSpend)
+        .where(
+            AdSpend.page == page,
+            AdSpend.utm_source == entry.utm_source,
+            AdSpend.first_day <= entry.last_day,
+            AdSpend.last_day >= entry.first_day,
+            or_(
+                AdSpend.utm_campaign == entry.utm_campaign,
+                AdSpend.utm_campaign == "",
+                literal(entry.utm_campaign == ""),
+            ),
+        )
+        .order_by(AdSpend.id)
+    ).first()
+    if overlapping is not None:
+        what = overlapping.utm_source + (
+            f" / {overlapping.utm_campaign}" if overlapping.utm_campaign else ""
+        )
+        raise SpendError(
+            f"source: entry #{overlapping.id} ({what}, {overlapping.first_day} to "
+            f"{overlapping.last_day}) already covers some of these visitors; change the days or "
+            "the campaign, or delete that entry first"
+        )
     row = AdSpend(page=page, **entry.__dict__)
     db.session.add(row)
     return row

@@ -22,6 +22,8 @@ from kit.models import db
 from kit.reports.results import NOT_REFUNDED as PAID
 from kit.reports.stats import Cost
 from kit.reports.stats import cost_per
+from kit.tracking.counters import CAMPAIGN
+from kit.tracking.counters import campaign_value
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class Tagged(Protocol):
     utm_campaign: str
 
 
-Tag = tuple[str, str]  # ("utm_source", "google") or ("utm_campaign", "launch")
+Tag = tuple[str, str]  # ("utm_source", "google") or (CAMPAIGN, "google\x1flaunch")
 
 
 def label(entry: Tagged) -> str:
@@ -104,9 +106,10 @@ def costs(page: str, min_visitors: int) -> list[CostRow]:
 
 
 def _tag(entry: AdSpend) -> Tag:
-    """What an entry's visitors carry: the campaign when one is named, else the source."""
+    """What an entry's visitors carry: its source and, when it names one, its campaign (the
+    same campaign name on another source is another entry's traffic)."""
     if entry.utm_campaign:
-        return ("utm_campaign", entry.utm_campaign)
+        return (CAMPAIGN, campaign_value(entry.utm_source, entry.utm_campaign))
     return ("utm_source", entry.utm_source)
 
 
@@ -143,7 +146,11 @@ def _paid(page: str, first: date, last: date) -> list[tuple[date, set[Tag], str]
                PreOrder.created_at >= start, PreOrder.created_at <= end)
     )  # fmt: skip
     return [
-        (aware(at).date(), {("utm_source", source or ""), ("utm_campaign", campaign or "")}, key)
+        (
+            aware(at).date(),
+            {("utm_source", source or ""), (CAMPAIGN, campaign_value(source, campaign))},
+            key,
+        )
         for at, source, campaign, key in rows
     ]
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy import Connection
 from sqlalchemy import Date
 from sqlalchemy import Insert
@@ -71,10 +72,28 @@ def conversion(entry: Signup, signed_up: bool) -> None:
 
 
 DIMENSIONS = ("utm_source", "utm_medium", "utm_campaign", "referrer_host", "device")
+# The source and the campaign together, what an ad spend entry with a campaign bought (one
+# campaign name may run on several sources). The separator can't be in a tag (clean_text).
+CAMPAIGN = "source/campaign"
+SEPARATOR = "\x1f"
+COUNTED_BY = (*DIMENSIONS, CAMPAIGN)  # every dimension of the source counters
 KEY = ("page", "experiment", "variant", "day", "dimension", "value")  # one counter row
 COUNTS = ("visitors", "converted", "signed_up")
 
 Key = tuple[str, str, str, date, str, str]  # page, experiment, variant, day, dimension, value
+
+
+def campaign_value(source: str | None, campaign: str | None) -> str:
+    """The ``CAMPAIGN`` counter's value for a visit's source and campaign."""
+    return f"{source or ''}{SEPARATOR}{campaign or ''}"
+
+
+def value_sql(columns: Any, dimension: str) -> ColumnElement[str]:
+    """A dimension's value, in SQL, from an exposure's ``columns`` ("" when it had none)."""
+    if dimension == CAMPAIGN:
+        source = func.coalesce(columns.utm_source, "")
+        return source + literal(SEPARATOR) + func.coalesce(columns.utm_campaign, "")
+    return func.coalesce(columns[dimension], "")
 
 
 def keys(row: Any, day: date) -> Iterable[Key]:
@@ -82,6 +101,8 @@ def keys(row: Any, day: date) -> Iterable[Key]:
     for dimension in DIMENSIONS:
         value = getattr(row, dimension) or ""
         yield (row.page, row.experiment, row.variant, day, dimension, value)
+    yield (row.page, row.experiment, row.variant, day, CAMPAIGN,
+           campaign_value(row.utm_source, row.utm_campaign))  # fmt: skip
 
 
 def seen(connection: Connection, counts: Counter[Key]) -> None:
@@ -130,10 +151,10 @@ def _counted(dialect: str, adding: tuple[str, ...], first_signup: bool) -> Inser
     rows = union_all(
         *(
             select(exposure.c.page, exposure.c.experiment, exposure.c.variant, day,
-                   literal(dimension), func.coalesce(exposure.c[dimension], ""),
+                   literal(dimension), value_sql(exposure.c, dimension),
                    *(literal(added[name]) for name in COUNTS))
             .where(first)
-            for dimension in sorted(DIMENSIONS)
+            for dimension in sorted(COUNTED_BY)
         )
     )  # fmt: skip
     table = DailySource.__table__

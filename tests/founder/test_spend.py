@@ -112,6 +112,36 @@ def test_double_opt_in_prices_signups_and_confirmed_signups_apart(make_app, smtp
     assert row.costs.per_signup.value == 2400 / 4 and row.costs.per_confirmed.value == 2400 / 2
 
 
+def test_one_campaign_name_on_two_sources_is_two_sets_of_visitors(make_app):
+    """ "launch" on Google and on Facebook: each entry counts its own source's visitors of the
+    campaign, not the campaign's visitors from every source."""
+    app = make_app(MIN_VISITORS_FOR_VERDICT=MINIMUM, RATELIMIT_ENABLED=False)
+    visitors_from(app, "plain", "utm_source=google&utm_campaign=launch", 12, 3)
+    visitors_from(app, "plain", "utm_source=facebook&utm_campaign=launch", 10, 1)
+    visitors_from(app, "plain", "utm_campaign=other&utm_source=google", 4, 2)
+    today = str(utcnow().date())
+    founder = logged_in(app)
+    for source, amount in (("google", "24"), ("facebook", "20")):
+        record(founder, "plain", source=source, campaign="launch", first_day=today,
+               last_day=today, amount=amount)  # fmt: skip
+    rows = {row.label: row.costs for row in _costs(app, "plain")}
+    assert {label: (c.visitors, c.signed_up) for label, c in rows.items()} == {
+        "google / launch": (12, 3), "facebook / launch": (10, 1)
+    }  # fmt: skip
+    assert rows["google / launch"].per_signup.value == 2400 / 3
+    # The whole of google on the same day would count the "launch" visitors twice: refused.
+    refused = record(founder, "plain", source="google", first_day=today, last_day=today,
+                     amount="8")  # fmt: skip
+    assert refused.status_code == 400
+    assert "already covers some of these visitors" in text_of(refused)
+    result = app.test_cli_runner().invoke(
+        args=["kit", "spend", "add", "plain", "--source", "google", "--campaign", "launch",
+              "--from", today, "--to", today, "--amount", "5"]
+    )  # fmt: skip
+    assert result.exit_code == 1 and "entry #1 (google / launch" in result.output
+    assert len(_costs(app, "plain")) == 2
+
+
 def _costs(app, slug):
     with app.app_context():
         return costs.costs(slug, MINIMUM)

@@ -145,9 +145,7 @@ def test_the_founders_own_framed_views_and_signups_are_not_counted(app):
         assert db.session.scalars(select(Exposure)).all() == []
 
 
-def test_a_visit_token_works_on_its_own_page_only_and_until_it_expires(
-    app, pages_dir, monkeypatch
-):
+def test_a_visit_token_works_on_its_own_page_only_and_until_it_expires(app, pages_dir, monkeypatch):
     other = pages_dir / "other.toml"
     other.write_text((pages_dir / "plain.toml").read_text().replace("Plain page", "Other page"))
     client, response = framed(app)
@@ -157,5 +155,6 @@ def test_a_visit_token_works_on_its_own_page_only_and_until_it_expires(
     data = {**data, "email": "late@example.com"}
     client.post("/embed/plain", data=data, headers={"Origin": "http://localhost"})
     assert embedded_signups(app) == [
-        ("elsewhere@example.com", None, None), ("late@example.com", None, None)
+        ("elsewhere@example.com", None, None),
+        ("late@example.com", None, None),
     ]

@@ -11,7 +11,12 @@ what it changes, so a retry or a second worker receiving it at the same time cha
 - ``checkout.session.completed`` (paid) or ``checkout.session.async_payment_succeeded``
   stores a pre-order: tier, amount, currency, time, and the page and variant of the visitor
   who clicked (found by their exposure); one per Checkout Session;
-- ``charge.refunded`` records how much of that payment went back.
+- ``charge.refunded`` records how much of that payment went back, whatever the order the
+  events come in: a refund of a payment not booked yet is kept, and the payment takes it when
+  it comes;
+- an event from Stripe's test mode (``livemode`` false: test cards, ``buy.stripe.com/test_``
+  links) is kept apart, never a customer;
+- a pre-order is dated when the kit received it, not by the time the event claims.
 
 Stripe retries until it gets a 2xx: a duplicate is answered 200; a call that is not genuine
 gets 400 and stores nothing. A genuine payment the kit can't book (an amount, currency or id
@@ -23,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import UTC
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +50,8 @@ REFERENCE_RE = re.compile(r"^([0-9a-f]{32}|none)_([a-z0-9][a-z0-9-]{0,62})_([a-z
 CHECKOUT_GOAL = "checkout:"  # a tier's pre-order button, counted as the goal "checkout:<tier>"
 PAID_EVENTS = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 REFUNDED = "charge.refunded"
+TEST_MODE = "Stripe test mode (a test card or link): not a customer"
+REFUND_FIRST = "a refund of a payment not booked yet"
 
 
 def reference(key: str | None, slug: str, tier: Tier) -> str:
@@ -78,7 +84,9 @@ def book(event: dict[str, Any]) -> dict[str, Any]:
         db.session.rollback()
         return {"received": True, "duplicate": True}
     try:
-        stored = _store_paid(obj, _when(event)) if kind in PAID_EVENTS else _store_refund(obj)
+        if event.get("livemode") is not True:
+            raise Unbookable(TEST_MODE)
+        stored = _store_paid(obj, utcnow()) if kind in PAID_EVENTS else _store_refund(key, obj)
     except Unbookable as problem:
         _keep_unbooked(key, kind, obj, str(problem))
         return {"received": True, "stored": False, "problem": str(problem)}
@@ -124,13 +132,6 @@ def read_event(payload: bytes) -> dict[str, Any] | None:
     return event if ok else None
 
 
-def _when(event: dict[str, Any]) -> datetime:
-    created = event.get("created")
-    if isinstance(created, int) and 0 < created < 2**33:
-        return datetime.fromtimestamp(created, UTC)
-    return utcnow()
-
-
 def _store_paid(session: dict[str, Any], when: datetime) -> bool:
     """A paid Checkout Session -> one pre-order (a second event for the same session adds
     nothing). False when the session is not paid yet; ``Unbookable`` when it can't be stored."""
@@ -146,11 +147,32 @@ def _store_paid(session: dict[str, Any], when: datetime) -> bool:
         raise Unbookable("a payment id the kit can't store")
     page, tier, key = _attribution(session.get("client_reference_id"))
     visit = _visit(page, key)
+    refunded = _refunded_before(intent) if intent is not None else 0
     return insert_ignore(
         PreOrder, checkout_session=session_id, payment_intent=intent, page=page, tier=tier,
-        visitor_key=key, amount=amount, currency=currency.upper(), refunded=0, created_at=when,
-        **visit,
+        visitor_key=key, amount=amount, currency=currency.upper(), refunded=refunded,
+        created_at=when, refunded_at=when if refunded else None, **visit,
     )  # fmt: skip
+
+
+def _refunded_before(intent: str) -> int:
+    """What refunds that came before their payment gave back (the largest running total), and
+    those refunds are booked now: they leave the list of payments not booked."""
+    early = db.session.execute(
+        select(StripeEvent.id, StripeEvent.detail).where(
+            StripeEvent.type == REFUNDED, StripeEvent.problem == REFUND_FIRST
+        )
+    ).all()
+    mine = [(key, json.loads(detail or "{}")) for key, detail in early]
+    mine = [(key, d) for key, d in mine if d.get("payment_intent") == intent]
+    if not mine:
+        return 0
+    db.session.execute(
+        update(StripeEvent)
+        .where(StripeEvent.id.in_([key for key, _ in mine]))
+        .values(problem=None)
+    )
+    return max(d.get("amount_refunded") or 0 for _, d in mine)
 
 
 def _amount(value: Any) -> int:
@@ -195,15 +217,19 @@ def _visit(slug: str | None, key: str | None) -> dict[str, str | None]:
     return dict(found._mapping) if found is not None else dict.fromkeys(names)
 
 
-def _store_refund(charge: dict[str, Any]) -> bool:
+def _store_refund(key: str, charge: dict[str, Any]) -> bool:
     """How much of a pre-order's payment went back (Stripe sends the running total, so an
-    older event arriving late changes nothing). False for a payment that is no pre-order."""
+    older event arriving late changes nothing). A refund of a payment not booked yet is kept
+    (``Unbookable``: listed until its payment comes and takes it)."""
     intent = _stripe_id(charge.get("payment_intent"))
     if intent is None:
         raise Unbookable("a refund whose payment id the kit can't store")
     refunded = _amount(charge.get("amount_refunded"))
     if refunded == 0:
         return False
+    booked = db.session.scalar(select(PreOrder.id).where(PreOrder.payment_intent == intent))
+    if booked is None:
+        raise Unbookable(REFUND_FIRST)
     changed = db.session.execute(
         update(PreOrder)
         .where(PreOrder.payment_intent == intent, PreOrder.refunded < refunded)

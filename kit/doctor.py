@@ -254,6 +254,9 @@ def _outbound(app: Flask) -> Iterator[Finding]:
         )
 
 
+TEST_LINK = "https://buy.stripe.com/test_"
+
+
 def _demand(app: Flask) -> Iterator[Finding]:
     """Paid pre-orders and the digest, checked only when a page or a setting uses them."""
     config = app.config
@@ -270,6 +273,17 @@ def _demand(app: Flask) -> Iterator[Finding]:
         )
     elif checkouts:
         yield Finding(f"pre-orders on {', '.join(checkouts)} are counted from Stripe's webhook")
+    testing = sorted(
+        slug
+        for slug, page in pages.items()
+        if any(tier.checkout_url.startswith(TEST_LINK) for tier in page.tiers)
+    )
+    if testing:
+        yield Finding(
+            f"pages {', '.join(testing)} send buyers to Stripe test-mode links ({TEST_LINK}...): "
+            "nobody can pay, and test payments are kept apart, never counted",
+            "create the Payment Links in live mode and put them in the page files",
+        )
     if config.get("DIGEST_TO") and not (config.get("MAIL_URL") or config.get("MAIL_API")):
         yield Finding(
             "DIGEST_TO is set but no mail is set up: no digest goes out",

@@ -177,4 +177,5 @@ def test_pre_orders_without_a_stripe_secret_and_a_digest_without_mail_are_proble
     app = make_app(**SOUND, STRIPE_WEBHOOK_SECRET="whsec_abc", DIGEST_TO="me@example.com")
     output = doctor(app).output
     assert "ok       pre-orders on shop are counted from Stripe's webhook" in output
+    assert "PROBLEM  pages shop send buyers to Stripe test-mode links" in output
     assert "ok       a daily digest goes to me@example.com" in output

@@ -116,10 +116,10 @@ def webhook_receivers(value: str | None) -> list[tuple[str, str]]:
     found = []
     for raw in (value or "").split(","):
         url = raw.strip()
-        if url.startswith("slack:"):
-            found.append((url.removeprefix("slack:"), "slack"))
-        elif url:
-            found.append((url, "slack" if url.startswith("https://hooks.slack.com/") else "json"))
+        slack = url.startswith("slack:") or url.startswith("https://hooks.slack.com/")
+        url = url.removeprefix("slack:").strip()
+        if url:
+            found.append((url, "slack" if slack else "json"))
     return found
 
 

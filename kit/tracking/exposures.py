@@ -266,7 +266,10 @@ def init_app(app: Flask) -> None:
 def record(row: dict[str, Any], now: bool = False) -> None:
     """Record a first exposure or a ``click``: queued for the writer thread, or written now
     without one (or when asked to)."""
+    writer = current_app.extensions["exposures"]
     if current_app.config["EXPOSURE_WRITER"] and not now:
-        current_app.extensions["exposures"].add(row)
-    else:
-        write([row])
+        writer.add(row)
+        return
+    if current_app.config["EXPOSURE_WRITER"]:
+        writer.flush(timeout=2)  # this process's page views first: theirs are the visit's tags
+    write([row])

@@ -168,9 +168,7 @@ def _refunded_before(intent: str) -> int:
     if not mine:
         return 0
     db.session.execute(
-        update(StripeEvent)
-        .where(StripeEvent.id.in_([key for key, _ in mine]))
-        .values(problem=None)
+        update(StripeEvent).where(StripeEvent.id.in_([key for key, _ in mine])).values(problem=None)
     )
     return max(d.get("amount_refunded") or 0 for _, d in mine)
 

@@ -70,11 +70,11 @@ def _move(page: str, *changes: tuple[int, int]) -> None:
     add_to_counters(_connection(), LineBucket.__table__, ("page", "bucket"), rows)
 
 
-def ensure(page: Page) -> None:
-    """Build the page's line, in the caller's transaction, if it was never built or
-    ``referral_bump`` changed since. A change commits it with its own; a read (a GET) sees the
-    built line and rolls it back, so the next read builds it again until a change or
-    ``flask kit release`` (kit/cli.py) keeps it."""
+def ensure(page: Page, alone: bool = False) -> None:
+    """Build the page's line if it was never built or ``referral_bump`` changed since: in the
+    caller's transaction (a change: the signup service, which commits it with its own), or
+    ``alone``, in a transaction of its own (a read, which commits nothing of the session's:
+    the status and thank-you pages, the dashboard; the session's read starts afresh)."""
     bump = page.waitlist.referral_bump
     # Lines this process found built: a page view then asks nothing (a rule, not a trick:
     # tests/tracking/test_tracking.py holds repeat views to no SQL, fast path on or off).
@@ -82,20 +82,34 @@ def ensure(page: Page) -> None:
     if (page.slug, bump) in built:
         return
     line = db.session.get(WaitlistLine, page.slug)
-    if line is None or line.bump != bump:
+    if line is not None and line.bump == bump:
+        if (page.slug, bump) not in db.session.info.get("lines_rebuilt", ()):
+            built.add((page.slug, bump))  # stored, not only rebuilt in this session (maybe undone)
+        return
+    if alone:
+        # The read's connection goes back first: one connection per request at a time (a pool
+        # of them must not run dry), and its next read sees the rebuilt line (a SQLite snapshot
+        # would not).
+        db.session.rollback()
+        with db.engine.begin() as connection:
+            _rebuild(connection, page.slug, bump)
+        built.add((page.slug, bump))
+    else:
         rebuild(page.slug, bump)
-    elif (page.slug, bump) not in db.session.info.get("lines_rebuilt", ()):
-        built.add((page.slug, bump))  # stored, not only rebuilt in this session (maybe undone)
 
 
 def rebuild(slug: str, bump: int) -> None:
     """Number everyone on the list who has no number yet (in the order they joined), key
-    everyone with the bump, and recount the buckets and the list size, in the caller's
+    everyone with the bump, and recount the buckets and the list size, in the session's
     transaction. Rows of the session are read afresh afterwards."""
-    table, buckets, lines = Signup.__table__, LineBucket.__table__, WaitlistLine.__table__
     db.session.flush()
     db.session.info.setdefault("lines_rebuilt", set()).add((slug, bump))
-    connection = _connection()
+    _rebuild(_connection(), slug, bump)
+    db.session.expire_all()
+
+
+def _rebuild(connection: Connection, slug: str, bump: int) -> None:
+    table, buckets, lines = Signup.__table__, LineBucket.__table__, WaitlistLine.__table__
     insert = dialect_insert(connection.dialect.name)
     connection.execute(
         insert(lines).values(page=slug, seq=0, live=0, bump=bump).on_conflict_do_nothing()
@@ -152,7 +166,6 @@ def rebuild(slug: str, bump: int) -> None:
         .values(live=size, seq=seq, signups=signups, unconfirmed=unconfirmed,
                 referred=referred, unattributed=unattributed)
     )  # fmt: skip
-    db.session.expire_all()
 
 
 # Every signup (or confirmation) and every credited referral runs these.
@@ -265,7 +278,7 @@ def leave(page: Page, entry: Signup) -> None:
 
 def position(page: Page, entry: Signup) -> int | None:
     """The person's place (1 is first), or None while they are not in line (unconfirmed)."""
-    ensure(page)
+    ensure(page, alone=True)
     key = entry.line_key
     if key is None or entry.deleted_at is not None:
         return None
@@ -291,7 +304,7 @@ def size(page: Page) -> int:
 
 def counts(page: Page) -> WaitlistLine:
     """The page's kept counts (all zero for a page nobody signed up on yet)."""
-    ensure(page)
+    ensure(page, alone=True)
     line = db.session.get(WaitlistLine, page.slug)
     return line if line is not None else WaitlistLine(
         page=page.slug, seq=0, live=0, bump=0, signups=0, unconfirmed=0, referred=0,

@@ -25,7 +25,7 @@ VIEWS = {  # modules that define the blueprints people reach by URL
 # two background workers, and the maintenance jobs that rebuild kept rows from the stored ones.
 COMMITTERS = VIEWS | {
     "kit", "kit.cli", "kit.founder.auth", "kit.delivery.outbox", "kit.reports.digest",
-    "kit.tracking.exposures", "kit.recount", "kit.ratelimit_storage",
+    "kit.tracking.exposures", "kit.recount", "kit.ratelimit_storage", "kit.waitlist.places",
 }  # fmt: skip
 
 
@@ -130,7 +130,8 @@ def test_only_views_commands_and_workers_commit():
 
 # Speed tricks stay behind the fast path's switch (kit/fastpath.py): answers kept per
 # arguments, statements built once at import, rows told to the ORM instead of read back.
-TRICKS = ("lru_cache", "functools.cache", "set_committed_value", "make_transient_to_detached")
+TRICKS = ("lru_cache", "functools.cache", "import cache", "cached_property", "set_committed_value",
+          "make_transient_to_detached")
 STATEMENT_BUILDERS = {"select", "insert", "update", "delete", "union_all"}
 
 

@@ -1,7 +1,7 @@
-"""A GET never commits: what a page view records (an exposure, a goal click, a pre-order
-click) goes through the tracking writer's own transaction, and a line rebuilt for a read is
-kept only by a change or by the deploy's release step. So a link opened by a mail scanner,
-a crawler or a prefetch can never write half of something a POST would."""
+"""A GET never commits its session: what a page view records (an exposure, a goal click, a
+pre-order click) goes through the tracking writer's own transaction, and a line rebuilt for a
+read is kept in a transaction of its own. So a link opened by a mail scanner, a crawler or a
+prefetch can never write half of something a POST would."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from kit.models import db
 from tests.conftest import browser
 from tests.conftest import sign_up
 from tests.founder.test_dashboard import logged_in
+from tests.tracking.test_tracking import statements
 from tests.waitlist.test_line import set_bump
 from tests.waitlist.test_referrals import join
 from tests.waitlist.test_referrals import place
@@ -89,29 +90,41 @@ def test_a_whole_visit_commits_only_on_its_posts(make_app, pages_dir, commits):
     assert clicks == ["buy", "checkout:pro"]  # both clicks are counted all the same
 
 
-def test_a_read_shows_a_new_bump_and_the_release_step_keeps_it(make_app, pages_dir, commits):
+def stored_bump(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(WaitlistLine.bump).where(WaitlistLine.page == "plain"))
+
+
+def test_a_read_rebuilds_the_line_for_a_new_bump_once_in_a_transaction_of_its_own(
+    make_app, pages_dir, commits
+):
     """After an edit of ``referral_bump`` the thank-you page shows the line with the new bump
-    at once; the stored line keeps the old one until a change or ``flask kit release``."""
+    at once; the rebuild is kept (not the request's session: it commits nothing), so the next
+    read, in this process or another, rebuilds nothing."""
     app = make_app(RATELIMIT_ENABLED=False)
     people = [join(app, f"p{n}@example.com") for n in range(1, 7)]
     join(app, "f@example.com", ref=signup(app, "p6@example.com").share_code)
+    assert stored_bump(app) != 1
     set_bump(pages_dir, "plain", 1)
     commits.clear()
     assert place(people[5]) == 6
-    assert commits == []
+    assert commits == [] and stored_bump(app) == 1
+    app.extensions["lines_built"].clear()  # another process
+    with statements(app) as sent:
+        assert place(people[5]) == 6
+    assert not [s for s in sent if s.startswith(("UPDATE", "INSERT", "DELETE"))]
 
-    def stored_bump() -> int:
-        with app.app_context():
-            return db.session.scalar(select(WaitlistLine.bump).where(WaitlistLine.page == "plain"))
 
-    default_bump = stored_bump()
-    assert default_bump != 1
+def test_the_release_step_builds_the_line_of_an_edited_page(make_app, pages_dir):
+    app = make_app(RATELIMIT_ENABLED=False)
+    for n in range(1, 4):
+        join(app, f"p{n}@example.com")
+    set_bump(pages_dir, "plain", 1)
     runner = app.test_cli_runner()
     assert runner.invoke(args=["db", "stamp", "head"]).exit_code == 0  # tables made by the test
     result = runner.invoke(args=["kit", "release"])
     assert result.exit_code == 0, result.output
-    assert stored_bump() == 1
-    assert place(people[5]) == 6
+    assert stored_bump(app) == 1
     with app.app_context():
         size = db.session.scalar(select(func.sum(WaitlistLine.live)))
-    assert size == 7
+    assert size == 3

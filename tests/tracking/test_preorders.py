@@ -273,6 +273,20 @@ def test_a_refund_takes_the_money_and_the_conversion_back_out(shop_app):
                          "refunded": {"USD": 4900}, "paying_visitors": 0}  # fmt: skip
 
 
+def test_a_pre_order_click_right_after_the_page_keeps_the_visits_campaign(make_app, pages_dir):
+    """The button writes the click before the visitor leaves for Stripe; the page view still
+    queued in this process goes first, so the exposure keeps its campaign."""
+    (pages_dir / "shop.toml").write_text(SHOP, encoding="utf-8")
+    app = make_app(STRIPE_WEBHOOK_SECRET=SECRET, EXPOSURE_WRITER=True)
+    visitor = browser(app)
+    visitor.get("/shop?utm_source=ads&utm_campaign=launch")
+    assert visitor.get("/checkout/shop/pro").status_code == 302
+    assert app.extensions["exposures"].flush()
+    with app.app_context():
+        [exposure] = db.session.scalars(select(Exposure)).all()
+    assert (exposure.utm_source, exposure.utm_campaign) == ("ads", "launch")
+
+
 def test_a_refund_that_arrives_before_its_payment_is_still_taken_back(shop_app):
     """Stripe does not promise the order of events: the refund (or both at once) first."""
     buyer = visitor_in(shop_app, "a")

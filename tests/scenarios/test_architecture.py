@@ -130,8 +130,14 @@ def test_only_views_commands_and_workers_commit():
 
 # Speed tricks stay behind the fast path's switch (kit/fastpath.py): answers kept per
 # arguments, statements built once at import, rows told to the ORM instead of read back.
-TRICKS = ("lru_cache", "functools.cache", "import cache", "cached_property", "set_committed_value",
-          "make_transient_to_detached")
+TRICKS = (
+    "lru_cache",
+    "functools.cache",
+    "import cache",
+    "cached_property",
+    "set_committed_value",
+    "make_transient_to_detached",
+)
 STATEMENT_BUILDERS = {"select", "insert", "update", "delete", "union_all"}
 
 

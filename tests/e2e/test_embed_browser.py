@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from tests.servers import free_port
 
+from .browser import BROWSER_UA
 from .browser import MIN_SUBMIT_SECONDS
 from .browser import PROJECT_DIR
 from .browser import live_server
@@ -60,7 +61,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
 
 
 def test_a_listed_site_frames_the_form_and_a_visitor_signs_up_through_it(chromium, sites):
-    context = chromium.new_context()
+    context = chromium.new_context(user_agent=BROWSER_UA)  # a person, not HeadlessChrome
     page = context.new_page()
     page.goto(sites["listed"])
     frame = page.frame_locator("iframe")
@@ -81,7 +82,7 @@ def test_a_listed_site_frames_the_form_and_a_visitor_signs_up_through_it(chromiu
 
 
 def test_a_site_not_listed_gets_no_form(chromium, sites):
-    context = chromium.new_context()
+    context = chromium.new_context(user_agent=BROWSER_UA)  # a person, not HeadlessChrome
     page = context.new_page()
     page.goto(sites["unlisted"])
     page.wait_for_load_state("load")

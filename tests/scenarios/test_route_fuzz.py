@@ -89,7 +89,7 @@ def _arguments(app: Flask) -> dict[str, str]:
     founder = logged_in(app)
     page = founder.get("/admin/plain/sources").get_data(as_text=True)
     founder.post("/admin/plain/spend", data={
-        "csrf_token": form_fields(page)["csrf_token"], "source": "google", "currency": "USD",
+        "csrf_token": form_fields(page)["csrf_token"], "source": "newsletter", "currency": "USD",
         "first_day": "2026-11-01", "last_day": "2026-11-02", "amount": "5",
     })  # fmt: skip
     with app.test_request_context():

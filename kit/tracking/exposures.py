@@ -71,9 +71,12 @@ def write(rows: list[dict[str, Any]]) -> None:
     clicks = [row for row in rows if "goal" in row]
     shown = [row for row in rows if "goal" not in row]
     shown += [click["exposure"] for click in clicks if click["exposure"] is not None]
+    first: dict[tuple, dict[str, Any]] = {}
+    for row in shown:  # a page view's row before a click's, which holds the device only
+        first.setdefault(_visitor_of(row), row)
     with db.engine.begin() as connection:
-        if shown:
-            insert(connection, list({_visitor_of(row): row for row in reversed(shown)}.values()))
+        if first:
+            insert(connection, list(first.values()))
         if clicks:
             connection.execute(_clicked(connection.dialect.name), clicks)
 

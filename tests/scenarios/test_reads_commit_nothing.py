@@ -21,38 +21,17 @@ from kit.models import db
 from tests.conftest import browser
 from tests.conftest import sign_up
 from tests.founder.test_dashboard import logged_in
+from tests.tracking import test_preorders as preorders
 from tests.tracking.test_tracking import statements
 from tests.waitlist.test_line import set_bump
 from tests.waitlist.test_referrals import join
 from tests.waitlist.test_referrals import place
 from tests.waitlist.test_referrals import signup
 
-SHOP = """
-title = "Shop"
-headline = "A shop"
-cta = "Join"
-
-[[goals]]
-name = "buy"
-label = "Buy now"
-url = "https://example.com/buy"
-
-[pricing]
-[[pricing.tiers]]
-name = "Pro"
-price = "$9"
-checkout_url = "https://buy.stripe.com/test_abc"
-
-[experiment]
-key = "first"
-
-[[experiment.variants]]
-name = "a"
-
-[[experiment.variants]]
-name = "b"
-headline = "Another shop"
-"""
+# The pre-order tests' shop, with a goal link besides its two pre-order buttons.
+SHOP = (
+    preorders.SHOP + '[[goals]]\nname = "buy"\nlabel = "Buy now"\nurl = "https://example.com/buy"\n'
+)
 
 
 @pytest.fixture

@@ -375,7 +375,13 @@ def main() -> None:
         )
         print(
             f"{'':<11} floor (bench/floor_app.py: cookie, assignment, CSRF token; no database, "
-            f"template or headers): {floor.rate:.0f} req/s = {floor.rate / hello.rate:.0%}"
+            f"template or headers): {floor.rate:.0f} req/s = {floor.rate / hello.rate:.0%}, "
+            f"CPU per request {floor.cpu_per_request:.0f} us"
+        )
+        print(
+            f"{'':<11} kit against the floor: {kit.rate / floor.rate:.0%} of its requests/s, "
+            f"{floor.cpu_per_request / kit.cpu_per_request:.0%} of its CPU per request "
+            "(the steadier figure: requests/s also move with how the load generator is scheduled)"
         )
         for result in (hello, kit, floor):
             if result.errors:

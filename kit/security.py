@@ -33,6 +33,7 @@ from kit.config import ConfigError
 from kit.errors import error_page
 from kit.extensions import registry
 from kit.models import is_share_code
+from kit.tracking.traffic import ARRIVAL
 
 # Endpoint -> (config key of its limit, HTTP methods it applies to). Views that don't exist in
 # this app (the dashboard before it is written, say) are skipped.
@@ -65,6 +66,15 @@ def _is_share_code_map(value: Any) -> bool:
     )
 
 
+def _is_arrival_map(value: Any) -> bool:
+    # Page and experiment -> where that visit came from (kit/visitor/visit.py).
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, list) and len(v) == len(ARRIVAL)
+        and all(item is None or (isinstance(item, str) and len(item) <= 255) for item in v)
+        for k, v in value.items()
+    )  # fmt: skip
+
+
 # The shape of each value the visitor's signed cookie carries (see kit/waitlist.py). A cookie
 # from an older release, or of another shape, loses only the odd value, never breaks a visit.
 SESSION_SHAPES = {
@@ -72,6 +82,7 @@ SESSION_SHAPES = {
     "seen": _is_str_list,
     "mine": _is_share_code_map,
     "ref": _is_share_code_map,
+    "came": _is_arrival_map,
     # Retired: the admin login moved to its own cookie (kit/auth.py); old values are dropped.
     "admin": lambda value: False,
     "admin_at": lambda value: False,
@@ -164,14 +175,16 @@ PRIVATE_ENDPOINTS = {"landing.thanks", "landing.signup"}
 
 
 def _security_headers(response: Response) -> Response:
+    app, here, _ = fastpath.current()
     headers = response.headers
-    if request.blueprint in PRIVATE_BLUEPRINTS or request.endpoint in PRIVATE_ENDPOINTS:
+    endpoint = here.endpoint or ""
+    if endpoint.partition(".")[0] in PRIVATE_BLUEPRINTS or endpoint in PRIVATE_ENDPOINTS:
         headers["Cache-Control"] = "no-store"
-    present = frozenset(name.lower() for name in headers.keys())
+    present = frozenset(name.lower() for name, _ in headers.items())
     framers = g.get("frame_ancestors", ())  # an embedded form's sites (kit/embed.py)
-    # request.is_secure reflects X-Forwarded-Proto once ProxyFix has run: HTTPS at the edge.
-    styles = registry().inline_styles
-    headers.extend(missing_headers(present, framers, styles, request.is_secure))
+    # here.is_secure reflects X-Forwarded-Proto once ProxyFix has run: HTTPS at the edge.
+    styles = registry(app).inline_styles
+    headers.extend(missing_headers(present, framers, styles, here.is_secure))
     return response
 
 

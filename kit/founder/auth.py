@@ -24,6 +24,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash
 from werkzeug.wrappers import Response
 
+from kit import fastpath
 from kit.models import AdminSession
 from kit.models import aware
 from kit.models import db
@@ -133,7 +134,7 @@ def is_founder() -> bool:
     """A browser whose page views, clicks and signups stay out of the experiment's numbers:
     marked for good, or logged in to the dashboard (the marker, not the login cookie, which
     landing pages never receive)."""
-    return request.cookies.get(NOT_COUNTED_COOKIE) in (FOREVER, WHILE_LOGGED_IN)
+    return fastpath.current()[1].cookies.get(NOT_COUNTED_COOKIE) in (FOREVER, WHILE_LOGGED_IN)
 
 
 def mark_not_counted(response: Response, not_counted: bool) -> None:

@@ -269,7 +269,8 @@ def _demand(app: Flask) -> Iterator[Finding]:
             "payments would not be counted",
             "add the endpoint <BASE_URL>/webhooks/stripe in Stripe (events "
             "checkout.session.completed, checkout.session.async_payment_succeeded, "
-            "charge.refunded) and set STRIPE_WEBHOOK_SECRET to its signing secret (whsec_...)",
+            "charge.refunded, charge.dispute.closed) and set STRIPE_WEBHOOK_SECRET to its "
+            "signing secret (whsec_...)",
         )
     elif checkouts:
         yield Finding(f"pre-orders on {', '.join(checkouts)} are counted from Stripe's webhook")
@@ -283,6 +284,18 @@ def _demand(app: Flask) -> Iterator[Finding]:
             f"pages {', '.join(testing)} send buyers to Stripe test-mode links ({TEST_LINK}...): "
             "nobody can pay, and test payments are kept apart, never counted",
             "create the Payment Links in live mode and put them in the page files",
+        )
+    unpriced = sorted(
+        f"{slug} ({tier.name})"
+        for slug, page in pages.items()
+        for tier in page.tiers
+        if tier.checkout_url and tier.charge is None
+    )
+    if unpriced:
+        yield Finding(
+            f"pre-order tiers {', '.join(unpriced)} state no amount: a payment of any amount "
+            "made with their reference would count",
+            'set checkout_amount = "49 USD" (what the Payment Link charges) in those tiers',
         )
     if config.get("DIGEST_TO") and not (config.get("MAIL_URL") or config.get("MAIL_API")):
         yield Finding(

@@ -1,7 +1,8 @@
 """Money as Stripe counts it: whole numbers of a currency's smallest unit (cents), never floats.
 
-``parse`` reads what a founder types ("120", "120.50", "1,200.00") in a currency; ``text``
-writes an amount back for people ("$120.50", "€9.00", "¥1,200", "120.50 CHF").
+``parse`` reads what a founder types ("120", "120.50", "1,200.00") in a currency; ``price``
+reads a price as a page shows it ("$49", "€9/month", "19 CHF"); ``text`` writes an amount back
+for people ("$120.50", "€9.00", "¥1,200", "120.50 CHF").
 """
 
 from __future__ import annotations
@@ -45,6 +46,34 @@ def parse(amount: str, code: str) -> int:
     if minor > MAX_AMOUNT:
         raise MoneyError(f"{amount} {code} is more than this kit can count")
     return minor
+
+
+# A price as pages show it: a symbol or a code, one amount, then anything ("/month", "once").
+PRICE_RE = re.compile(
+    r"\s*(?:(?P<symbol>US\$|CA\$|A\$|[$€£¥₹])\s*|(?P<before>[A-Za-z]{3})\s+)?"
+    r"(?P<amount>\d[\d,]*(?:\.\d+)?)(?:\s*(?P<after>[A-Za-z]{3})\b)?(?P<rest>.*)",
+    re.ASCII | re.DOTALL,
+)
+CURRENCY_OF = {"$": "USD", "US$": "USD", "CA$": "CAD", "A$": "AUD", "€": "EUR", "£": "GBP",
+               "¥": "JPY", "₹": "INR"}  # fmt: skip
+
+
+def price(shown: str) -> tuple[int, str] | None:
+    """The one amount a price states, in minor units, with its currency: "$49" -> (4900,
+    "USD"), "€9/month" -> (900, "EUR"), "19.50 CHF" -> (1950, "CHF"); None when it states no
+    currency, no amount or two of them ("Free", "49", "$9 or $90/year")."""
+    found = PRICE_RE.fullmatch(shown)
+    if found is None or AMOUNT_RE.search(found["rest"]):
+        return None
+    codes = [found["before"], found["after"], CURRENCY_OF.get(found["symbol"] or "")]
+    named = {code.upper() for code in codes if code}
+    if len(named) != 1:
+        return None
+    code = named.pop()
+    try:
+        return parse(found["amount"], code), code
+    except MoneyError:
+        return None
 
 
 def text(minor: int | float, code: str) -> str:

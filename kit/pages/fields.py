@@ -6,6 +6,7 @@ import re
 import typing
 from typing import Any
 
+from kit import money
 from kit.config import WEBHOOK_URL_MAX
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -96,6 +97,12 @@ def _webhook_url(value: str) -> str | None:
     if len(value) > WEBHOOK_URL_MAX:
         return f"a URL of at most {WEBHOOK_URL_MAX} characters"
     return _absolute_url(value)
+
+
+def _charge(value: str) -> str | None:
+    if value == "" or money.price(value) is not None:
+        return None
+    return 'an amount and its currency, like "49 USD", "€9" or "19.50 CHF"'
 
 
 def _checkout(value: str) -> str | None:

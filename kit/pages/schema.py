@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Literal
 
+from kit import money
 from kit.pages.fields import _absolute_url
+from kit.pages.fields import _charge
 from kit.pages.fields import _checkout
 from kit.pages.fields import _colour
 from kit.pages.fields import _doc
@@ -74,6 +76,19 @@ class Tier:
         ),
     )
     checkout_label: str = field(default="Pre-order", metadata=_doc("Its button's text."))
+    checkout_amount: str = field(
+        default="",
+        metadata=_doc(
+            'What the Payment Link charges, like "49 USD" or "€9" (read from price when empty). '
+            "A payment of another amount or currency is kept apart as unmatched, never counted.",
+            _charge,
+        ),
+    )
+
+    @property
+    def charge(self) -> tuple[int, str] | None:
+        """What a payment for this tier must be (minor units, currency), if the file says."""
+        return money.price(self.checkout_amount or self.price)
 
     @property
     def key(self) -> str:

@@ -2,18 +2,23 @@
 
 A tier with ``checkout_url`` has a button to ``/checkout/<page>/<tier>``, which counts the
 click like a goal (once per visitor and variant) and sends the visitor on to the Payment Link
-with ``client_reference_id=<visitor key>_<page>_<tier>`` (an anonymous hash, never an e-mail
-or an id). Stripe then calls ``POST /webhooks/stripe`` (kit/visitor/checkout.py): the call is
-believed only with a fresh, valid signature (kit/visitor/stripe_signature.py). Here, each
+with ``client_reference_id=<visitor key>_<page>_<tier>_<signature>`` (an anonymous hash, never
+an e-mail or an id; the signature is an HMAC with the site's secret key, so a payer can't write
+a reference of their own). Stripe then calls ``POST /webhooks/stripe``
+(kit/visitor/checkout.py): the call is believed only with a fresh, valid signature
+(kit/visitor/stripe_signature.py). Here, each
 event is acted on once (its id is a key in ``stripe_event``, written in the same transaction as
 what it changes, so a retry or a second worker receiving it at the same time changes nothing):
 
 - ``checkout.session.completed`` (paid) or ``checkout.session.async_payment_succeeded``
   stores a pre-order: tier, amount, currency, time, and the page and variant of the visitor
-  who clicked (found by their exposure); one per Checkout Session;
-- ``charge.refunded`` records how much of that payment went back, whatever the order the
-  events come in: a refund of a payment not booked yet is kept, and the payment takes it when
-  it comes;
+  who clicked (found by their exposure); one per Checkout Session. Only a payment whose
+  reference this site signed, for a tier the page has, of the tier's amount and currency
+  (``Tier.charge``) is booked; any other is kept apart as unmatched, with the reason;
+- ``charge.refunded`` records how much of that payment went back, and
+  ``charge.dispute.closed`` with the dispute lost takes its amount back too, whatever the order
+  the events come in: one for a payment not booked yet is kept, and the payment takes it when
+  it comes; a subscription's payment is found by its invoice;
 - an event from Stripe's test mode (``livemode`` false: test cards, ``buy.stripe.com/test_``
   links) is kept apart, never a customer;
 - a pre-order is dated when the kit received it, not by the time the event claims.
@@ -26,16 +31,19 @@ it can't store) is answered 200 too, and its event's row keeps why: the dashboar
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import case
 from sqlalchemy import literal
 from sqlalchemy import select
 from sqlalchemy import update
 
+from kit import money
 from kit.extensions import registry
 from kit.models import Exposure
 from kit.models import PreOrder
@@ -45,18 +53,42 @@ from kit.models import insert_ignore
 from kit.models import utcnow
 from kit.money import MAX_AMOUNT
 from kit.pages.schema import Tier
+from kit.tracking.assignment import counted_under
 
-REFERENCE_RE = re.compile(r"^([0-9a-f]{32}|none)_([a-z0-9][a-z0-9-]{0,62})_([a-z0-9-]{1,40})$")
+REFERENCE_RE = re.compile(
+    r"^((?:[0-9a-f]{32}|none)_([a-z0-9][a-z0-9-]{0,62})_([a-z0-9-]{1,40}))_([0-9a-f]{24})$"
+)
 CHECKOUT_GOAL = "checkout:"  # a tier's pre-order button, counted as the goal "checkout:<tier>"
 PAID_EVENTS = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 REFUNDED = "charge.refunded"
+DISPUTE_CLOSED = "charge.dispute.closed"  # a lost dispute takes the money back like a refund
 TEST_MODE = "Stripe test mode (a test card or link): not a customer"
 REFUND_FIRST = "a refund of a payment not booked yet"
+NO_REFERENCE = "unmatched: not through a pre-order button of this site (no reference)"
+FORGED = "unmatched: a reference this site did not sign"
+NO_TIER = "unmatched: a page or tier this site doesn't have"
 
 
 def reference(key: str | None, slug: str, tier: Tier) -> str:
-    """What goes to Stripe as client_reference_id (letters, digits, - and _ only)."""
-    return f"{key or 'none'}_{slug}_{tier.key}"
+    """What goes to Stripe as client_reference_id (letters, digits, - and _ only), signed."""
+    signed = f"{key or 'none'}_{slug}_{tier.key}"
+    return f"{signed}_{_signature(signed, current_app.config['SECRET_KEY'])}"
+
+
+def _signature(signed: str, secret: str) -> str:
+    digest = hmac.new(secret.encode(), f"stripe-reference:{signed}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:24]
+
+
+def _verified(ref: str) -> re.Match[str] | None:
+    """The reference's parts if this site signed it (with its key or a previous one)."""
+    match = REFERENCE_RE.match(ref)
+    if match is None:
+        return None
+    config = current_app.config
+    keys = [config["SECRET_KEY"], *(config.get("SECRET_KEY_FALLBACKS") or ())]
+    good = any(hmac.compare_digest(_signature(match[1], key), match[4]) for key in keys)
+    return match if good else None
 
 
 class Unbookable(ValueError):
@@ -77,7 +109,7 @@ def book(event: dict[str, Any]) -> dict[str, Any]:
     a payment the kit can't book is kept with the reason; others are ignored. Returns the
     answer for Stripe: always a 2xx, as retrying would meet the same problem, for days."""
     kind, obj = event["type"], event["data"]["object"]
-    if kind not in PAID_EVENTS and kind != REFUNDED:
+    if kind not in PAID_EVENTS and kind not in (REFUNDED, DISPUTE_CLOSED):
         return {"received": True, "ignored": kind[:64]}
     key = event_key(event["id"])
     if not insert_ignore(StripeEvent, id=key, type=kind, received_at=utcnow()):
@@ -86,7 +118,12 @@ def book(event: dict[str, Any]) -> dict[str, Any]:
     try:
         if event.get("livemode") is not True:
             raise Unbookable(TEST_MODE)
-        stored = _store_paid(obj, utcnow()) if kind in PAID_EVENTS else _store_refund(key, obj)
+        if kind in PAID_EVENTS:
+            stored = _store_paid(obj, utcnow())
+        elif kind == REFUNDED:
+            stored = _store_refund(_payment_of(obj), _amount(obj.get("amount_refunded")))
+        else:
+            stored = _store_dispute(obj)
     except Unbookable as problem:
         _keep_unbooked(key, kind, obj, str(problem))
         return {"received": True, "stored": False, "problem": str(problem)}
@@ -96,10 +133,10 @@ def book(event: dict[str, Any]) -> dict[str, Any]:
 def _keep_unbooked(key: str, kind: str, obj: dict[str, Any], problem: str) -> None:
     """Keep why a payment was not booked, with what Stripe said of it (no customer data), on
     its event's row: the dashboard lists it and the log says it now."""
-    read = ("id", "amount_total", "amount_refunded", "currency", "payment_intent",
-            "client_reference_id")  # fmt: skip
+    read = ("id", "amount_total", "amount_refunded", "amount", "currency", "payment_intent",
+            "invoice", "client_reference_id")  # fmt: skip
     detail = {name: _short(obj.get(name)) for name in read if name in obj}
-    page = _attribution(obj.get("client_reference_id"))[0]
+    page = _page_of(obj.get("client_reference_id"))
     db.session.execute(
         update(StripeEvent)
         .where(StripeEvent.id == key)
@@ -138,39 +175,48 @@ def _store_paid(session: dict[str, Any], when: datetime) -> bool:
     if session.get("payment_status") != "paid":
         return False  # a delayed payment method: async_payment_succeeded follows
     amount, currency = _amount(session.get("amount_total")), session.get("currency")
-    session_id, intent = _stripe_id(session.get("id")), session.get("payment_intent")
+    # A subscription's first payment has no payment id of its own: its invoice's refunds name
+    # the invoice, so the invoice id stands in for it.
+    intent = session.get("payment_intent") or session.get("invoice")
+    session_id = _stripe_id(session.get("id"))
     if session_id is None:
         raise Unbookable("a Checkout Session id the kit can't store")
     if not (isinstance(currency, str) and re.fullmatch(r"[a-zA-Z]{3}", currency)):
         raise Unbookable("not a currency code")
     if intent is not None and _stripe_id(intent) is None:
         raise Unbookable("a payment id the kit can't store")
-    page, tier, key = _attribution(session.get("client_reference_id"))
+    page, tier_key, key = _attribution(session.get("client_reference_id"))
     visit = _visit(page, key)
-    refunded = _refunded_before(intent) if intent is not None else 0
+    tier = _match(page, tier_key, visit["variant"], session, amount, currency)
+    refunded = min(_refunded_before(intent), amount) if intent is not None else 0
     return insert_ignore(
-        PreOrder, checkout_session=session_id, payment_intent=intent, page=page, tier=tier,
+        PreOrder, checkout_session=session_id, payment_intent=intent, page=page, tier=tier.name,
         visitor_key=key, amount=amount, currency=currency.upper(), refunded=refunded,
         created_at=when, refunded_at=when if refunded else None, **visit,
     )  # fmt: skip
 
 
 def _refunded_before(intent: str) -> int:
-    """What refunds that came before their payment gave back (the largest running total), and
-    those refunds are booked now: they leave the list of payments not booked."""
+    """What refunds and lost disputes that came before their payment gave back (the largest
+    refund's running total, plus the disputes), and those are booked now: they leave the
+    list of payments not booked."""
     early = db.session.execute(
-        select(StripeEvent.id, StripeEvent.detail).where(
-            StripeEvent.type == REFUNDED, StripeEvent.problem == REFUND_FIRST
+        select(StripeEvent.id, StripeEvent.type, StripeEvent.detail).where(
+            StripeEvent.type.in_((REFUNDED, DISPUTE_CLOSED)), StripeEvent.problem == REFUND_FIRST
         )
     ).all()
-    mine = [(key, json.loads(detail or "{}")) for key, detail in early]
-    mine = [(key, d) for key, d in mine if d.get("payment_intent") == intent]
+    mine = [(key, kind, json.loads(detail or "{}")) for key, kind, detail in early]
+    mine = [m for m in mine if intent in (m[2].get("payment_intent"), m[2].get("invoice"))]
     if not mine:
         return 0
     db.session.execute(
-        update(StripeEvent).where(StripeEvent.id.in_([key for key, _ in mine])).values(problem=None)
+        update(StripeEvent)
+        .where(StripeEvent.id.in_([key for key, _, _ in mine]))
+        .values(problem=None)
     )
-    return max(d.get("amount_refunded") or 0 for _, d in mine)
+    refunds = [d.get("amount_refunded") or 0 for _, kind, d in mine if kind == REFUNDED]
+    disputes = [d.get("amount") or 0 for _, kind, d in mine if kind == DISPUTE_CLOSED]
+    return max(refunds, default=0) + sum(disputes)
 
 
 def _amount(value: Any) -> int:
@@ -186,51 +232,111 @@ def _stripe_id(value: Any) -> str | None:
     return value if ok and value.isprintable() else None
 
 
-def _attribution(ref: Any) -> tuple[str | None, str, str | None]:
-    """(page, tier name, visitor key) from client_reference_id; a payment that did not come
-    through the kit's button (no or a foreign reference) belongs to no page."""
-    match = REFERENCE_RE.match(ref) if isinstance(ref, str) else None
+def _attribution(ref: Any) -> tuple[str, str, str | None]:
+    """(page, tier key, visitor key) from a client_reference_id this site signed, or
+    ``Unbookable``: a payment straight from the link or with a reference the payer wrote."""
+    if not ref:
+        raise Unbookable(NO_REFERENCE)
+    match = _verified(ref) if isinstance(ref, str) else None
     if match is None:
-        return None, "", None
-    key, slug, tier = match.groups()
+        raise Unbookable(FORGED)
+    slug, tier = match[2], match[3]
+    key = match[1].partition("_")[0]
+    return slug, tier, None if key == "none" else key
+
+
+def _page_of(ref: Any) -> str | None:
+    """The page a payment's reference names, signed or not (for the founder's list)."""
+    match = REFERENCE_RE.match(ref) if isinstance(ref, str) else None
+    return match[2] if match is not None else None
+
+
+def _match(
+    slug: str,
+    tier_key: str,
+    variant: str | None,
+    session: dict[str, Any],
+    amount: int,
+    currency: str,
+) -> Tier:
+    """The tier a payment is for, if the page has it and the payment is of its amount and
+    currency (the tier in the visitor's variant; any of the page's tiers of that name for a
+    visitor not counted); ``Unbookable`` otherwise."""
     page = registry().get(slug)
-    names = {t.key: t.name for t in page.tiers} if page is not None else {}
-    return slug, names.get(tier, tier), None if key == "none" else key
+    if page is None:
+        raise Unbookable(NO_TIER)
+    contents = dict(page.contents())
+    if variant is not None and page.experiment is not None:
+        chosen = page.experiment.variant(variant)
+        contents = {"": chosen.content} if chosen is not None else contents
+    tiers = [t for c in contents.values() for t in c.tiers if t.checkout_url and t.key == tier_key]
+    if not tiers:
+        raise Unbookable(NO_TIER)
+    subtotal = session.get("amount_subtotal")
+    charged = subtotal if isinstance(subtotal, int) and not isinstance(subtotal, bool) else amount
+    paid = (charged, currency.upper())
+    for tier in tiers:
+        if tier.charge is None or tier.charge == paid:
+            return tier
+    expected = " or ".join(sorted({money.text(*t.charge) for t in tiers if t.charge}))
+    raise Unbookable(f"unmatched: {money.text(*paid)} paid where {tiers[0].name} costs {expected}")
 
 
 def _visit(slug: str | None, key: str | None) -> dict[str, str | None]:
     """The experiment, variant and UTM tags the visitor was counted with on that page (their
-    exposure in the page's current experiment); all None when not counted: unattributed."""
+    exposure in what the page counts under now, else in its test, for a click made before the
+    test ended); all None when not counted: unattributed."""
     page = registry().get(slug) if slug is not None else None
     found = None
     if page is not None and key is not None:
-        experiment = page.experiment_key
-        found = db.session.execute(
-            select(literal(experiment).label("experiment"), Exposure.variant,
-                   Exposure.utm_source, Exposure.utm_campaign)
-            .where(Exposure.page == slug, Exposure.experiment == experiment,
-                   Exposure.visitor_key == key)
-        ).first()  # fmt: skip
+        for experiment in dict.fromkeys((counted_under(page), page.experiment_key)):
+            found = db.session.execute(
+                select(literal(experiment).label("experiment"), Exposure.variant,
+                       Exposure.utm_source, Exposure.utm_campaign)
+                .where(Exposure.page == slug, Exposure.experiment == experiment,
+                       Exposure.visitor_key == key)
+            ).first()  # fmt: skip
+            if found is not None:
+                break
     names = ("experiment", "variant", "utm_source", "utm_campaign")
     return dict(found._mapping) if found is not None else dict.fromkeys(names)
 
 
-def _store_refund(key: str, charge: dict[str, Any]) -> bool:
-    """How much of a pre-order's payment went back (Stripe sends the running total, so an
-    older event arriving late changes nothing). A refund of a payment not booked yet is kept
-    (``Unbookable``: listed until its payment comes and takes it)."""
-    intent = _stripe_id(charge.get("payment_intent"))
-    if intent is None:
+def _payment_of(charge: dict[str, Any]) -> tuple[str, ...]:
+    """The ids a refunded or disputed charge's pre-order may be kept under: its payment's,
+    and its invoice's (a subscription's); ``Unbookable`` without one the kit can store."""
+    ids = tuple(
+        known for name in ("payment_intent", "invoice")
+        if (known := _stripe_id(charge.get(name))) is not None
+    )  # fmt: skip
+    if not ids:
         raise Unbookable("a refund whose payment id the kit can't store")
-    refunded = _amount(charge.get("amount_refunded"))
+    return ids
+
+
+def _store_refund(payment: tuple[str, ...], refunded: int, added: bool = False) -> bool:
+    """How much of a pre-order's payment went back: Stripe sends a refund's running total,
+    so an older event arriving late changes nothing; a lost dispute ``added`` its amount. A
+    refund of a payment not booked yet is kept (``Unbookable``: listed until its payment
+    comes and takes it). Never more than was paid: net revenue never falls below nothing."""
     if refunded == 0:
         return False
-    booked = db.session.scalar(select(PreOrder.id).where(PreOrder.payment_intent == intent))
-    if booked is None:
+    mine = PreOrder.payment_intent.in_(payment)
+    if db.session.scalar(select(PreOrder.id).where(mine)) is None:
         raise Unbookable(REFUND_FIRST)
+    total = PreOrder.refunded + refunded if added else literal(refunded)
     changed = db.session.execute(
         update(PreOrder)
-        .where(PreOrder.payment_intent == intent, PreOrder.refunded < refunded)
-        .values(refunded=refunded, refunded_at=utcnow())
-    )
+        .where(mine, PreOrder.refunded < total, PreOrder.refunded < PreOrder.amount)
+        .values(refunded=case((PreOrder.amount < total, PreOrder.amount), else_=total),
+                refunded_at=utcnow())
+    )  # fmt: skip
     return changed.rowcount > 0
+
+
+def _store_dispute(dispute: dict[str, Any]) -> bool:
+    """A dispute the seller lost takes its amount back, as a refund would; others change
+    nothing (won, or closed with a warning)."""
+    if dispute.get("status") != "lost":
+        return False
+    return _store_refund(_payment_of(dispute), _amount(dispute.get("amount")), added=True)

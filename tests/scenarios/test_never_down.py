@@ -97,7 +97,8 @@ def test_a_stripe_event_id_with_a_nul_byte_is_taken_once(shop_app):  # noqa: F81
     """Its key is a hash: two ids that differ only in characters a column can't hold (which
     would both be stored as U+FFFD) stay two events."""
     client = shop_app.test_client()
-    first, second = paid(None), paid(None)
+    reference = reference_of(click_checkout(browser(shop_app)))
+    first, second = paid(reference), paid(reference)
     first["id"], second["id"] = "evt_X\x00", "evt_X\ud800"
     assert deliver(client, first) == (200, {"received": True, "stored": True})
     assert deliver(client, second) == (200, {"received": True, "stored": True})
@@ -342,7 +343,7 @@ def test_payments_the_kit_cant_book_are_kept_shown_and_logged(shop_app, caplog):
 
 
 def test_an_event_id_too_long_to_store_is_still_taken_once(shop_app):  # noqa: F811
-    event = paid(None)
+    event = paid(reference_of(click_checkout(browser(shop_app))))
     event["id"] = "evt_" + "x" * 300
     client = shop_app.test_client()
     assert deliver(client, event)[1]["stored"] is True

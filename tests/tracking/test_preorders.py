@@ -32,6 +32,7 @@ from kit.models import db
 from kit.models import utcnow
 from kit.reports.decision import analyse
 from kit.reports.stats import Arm
+from kit.tracking import payments
 from kit.visitor import stripe_signature
 from tests.conftest import browser
 from tests.conftest import form_fields
@@ -157,9 +158,10 @@ def test_the_tier_button_goes_through_the_kit_to_the_payment_link_with_an_anonym
     assert 'href="/checkout/shop/team-plan"' in html and ">Pre-order Team<" in html
     location = click_checkout(visitor)
     assert location.startswith("https://buy.stripe.com/test_pro?locale=en&client_reference_id=")
-    key, slug, tier = reference_of(location).split("_")
+    key, slug, tier, signature = reference_of(location).split("_")
     assert (slug, tier) == ("shop", "pro")
     assert re.fullmatch(r"[0-9a-f]{32}", key)  # a hash: no e-mail, no id, no cookie value
+    assert re.fullmatch(r"[0-9a-f]{24}", signature)  # so that no payer can write their own
     with shop_app.app_context():
         assert db.session.scalar(select(Exposure.visitor_key)) == key
     # The click counts like a goal, once per visitor.
@@ -370,21 +372,145 @@ def test_without_a_signing_secret_no_event_is_believed(make_app, pages_dir):
 
 
 def test_payments_not_through_a_counted_visit_are_kept_apart(shop_app):
-    """The founder trying their own checkout, or a payment made straight from the link: on
-    record, never in a variant's numbers."""
+    """The founder trying their own checkout: on record, never in a variant's numbers."""
     founder = logged_in(shop_app)
     founder.get("/shop")
     location = founder.get("/checkout/shop/pro").headers["Location"]
-    assert reference_of(location) == "none_shop_pro"
-    client = shop_app.test_client()
-    assert deliver(client, paid(reference_of(location)))[1]["stored"]
-    assert deliver(client, paid(None))[1]["stored"]  # straight from the Payment Link
-    assert deliver(client, paid("forged_ref_with_!"))[1]["stored"]
-    orders = preorders(shop_app)
-    assert [(o.page, o.variant) for o in orders] == [("shop", None), (None, None), (None, None)]
+    assert reference_of(location).startswith("none_shop_pro_")
+    assert deliver(shop_app.test_client(), paid(reference_of(location)))[1]["stored"]
+    assert [(o.page, o.variant) for o in preorders(shop_app)] == [("shop", None)]
     page = text_of(founder.get("/admin/shop"))
     assert "1 pre-order on this page came from visitors not counted" in page
     assert not re.search(r"[ab] 1 \$49\.00", page)
+
+
+def tampered(reference: str, part: int, value: str) -> str:
+    """The reference with one of its parts (key, page, tier, signature) replaced."""
+    parts = reference.split("_")
+    parts[part] = value
+    return "_".join(parts)
+
+
+def test_only_a_reference_this_site_signed_books_a_payment(shop_app):
+    """A payer can write any client_reference_id into a Payment Link's URL: another visitor's
+    key, another page or tier, a reference of the old unsigned shape, none at all. Each is
+    kept apart as unmatched, with the reason; only the reference the button gave is booked."""
+    genuine = reference_of(click_checkout(visitor_in(shop_app, "b")))
+    other = reference_of(click_checkout(visitor_in(shop_app, "a")))
+    client = shop_app.test_client()
+    forged = [
+        tampered(genuine, 0, other.split("_")[0]),  # another visitor, to move their variant
+        tampered(genuine, 1, "plain"),  # another page
+        tampered(genuine, 2, "team-plan"),  # another tier
+        genuine.rsplit("_", 1)[0],  # unsigned, as the kit used to send it
+        tampered(genuine, 3, "0" * 24),
+    ]
+    for reference in forged:
+        answer = deliver(client, paid(reference))[1]
+        assert (answer["stored"], answer["problem"]) == (False, payments.FORGED), reference
+    answer = deliver(client, paid(None))[1]  # straight from the Payment Link
+    assert (answer["stored"], answer["problem"]) == (False, payments.NO_REFERENCE)
+    assert preorders(shop_app) == []
+    assert deliver(client, paid(genuine))[1]["stored"] is True
+    assert [(o.variant, o.tier) for o in preorders(shop_app)] == [("b", "Pro")]
+    overview = text_of(logged_in(shop_app).get("/admin/"))
+    assert "6 payments could not be booked" in overview
+    assert "a reference this site did not sign (5)" in overview
+
+
+def test_a_reference_signed_before_the_secret_key_changed_still_books(make_app, pages_dir):
+    """A buyer who clicked before the founder rotated SECRET_KEY pays after it."""
+    (pages_dir / "shop.toml").write_text(SHOP, encoding="utf-8")
+    old = make_app(STRIPE_WEBHOOK_SECRET=SECRET, SECRET_KEY="the-old-secret-key-long-enough")
+    reference = reference_of(click_checkout(browser(old)))
+    new = make_app(
+        STRIPE_WEBHOOK_SECRET=SECRET, SECRET_KEY="the-new-secret-key-long-enough",
+        SECRET_KEY_FALLBACKS=["the-old-secret-key-long-enough"],
+    )  # fmt: skip
+    assert deliver(new.test_client(), paid(reference))[1]["stored"] is True
+    stranger = make_app(STRIPE_WEBHOOK_SECRET=SECRET, SECRET_KEY="someone-elses-key-long-enough")
+    assert deliver(stranger.test_client(), paid(reference))[1]["problem"] == payments.FORGED
+
+
+def test_a_payment_of_another_amount_or_currency_is_kept_apart(shop_app):
+    """A $1 payment on another Payment Link of the account, with a genuine reference, is not
+    a $49 Pro pre-order. Tax and discounts change the total, not the subtotal Stripe sends."""
+    client = shop_app.test_client()
+    reference = reference_of(click_checkout(browser(shop_app)))
+    answer = deliver(client, paid(reference, amount=100))[1]
+    assert answer["problem"] == "unmatched: $1.00 paid where Pro costs $49.00"
+    answer = deliver(client, paid(reference, amount=4900, currency="eur"))[1]
+    assert answer["problem"] == "unmatched: €49.00 paid where Pro costs $49.00"
+    taxed = paid(reference, amount=5390, amount_subtotal=4900)
+    assert deliver(client, taxed)[1]["stored"] is True
+    assert [(o.amount, o.tier) for o in preorders(shop_app)] == [(5390, "Pro")]
+    page = text_of(logged_in(shop_app).get("/admin/shop"))
+    assert "2 payments could not be booked" in page
+
+
+PRICED = """
+title = "Priced"
+headline = "H"
+cta = "Join"
+
+[pricing]
+[[pricing.tiers]]
+name = "Pro"
+price = "Pay what the beta is worth"
+checkout_amount = "45 EUR"
+checkout_url = "https://buy.stripe.com/pro"
+
+[experiment]
+key = "price-2"
+
+[[experiment.variants]]
+name = "a"
+
+[[experiment.variants]]
+name = "b"
+
+[[experiment.variants.pricing.tiers]]
+name = "Pro"
+price = "€59"
+checkout_url = "https://buy.stripe.com/pro59"
+"""
+
+
+def test_each_variant_is_held_to_its_own_price(make_app, pages_dir):
+    """A price test: b's Pro costs €59, a's €45 (stated by checkout_amount, as its price
+    shows no amount). A b visitor's €45 payment is not b's pre-order."""
+    (pages_dir / "priced.toml").write_text(PRICED, encoding="utf-8")
+    app = make_app(STRIPE_WEBHOOK_SECRET=SECRET)
+    client = app.test_client()
+    for variant, right, wrong in (("a", 4500, 5900), ("b", 5900, 4500)):
+        for _ in range(60):
+            visitor = browser(app)
+            visitor.get("/priced")
+            with app.app_context():
+                seen = db.session.scalars(select(Exposure.variant).order_by(Exposure.id.desc()))
+                if seen.first() == variant:
+                    break
+        reference = reference_of(visitor.get("/checkout/priced/pro").headers["Location"])
+        assert deliver(client, paid(reference, amount=wrong, currency="eur"))[1]["stored"] is False
+        assert deliver(client, paid(reference, amount=right, currency="eur"))[1]["stored"] is True
+    assert [(o.variant, o.amount) for o in preorders(app)] == [("a", 4500), ("b", 5900)]
+
+
+def test_the_doctor_names_pre_order_tiers_whose_amount_it_cant_read(make_app, pages_dir):
+    from kit.doctor import diagnose
+
+    free = PRICED.replace('checkout_amount = "45 EUR"\n', "")
+    (pages_dir / "priced.toml").write_text(free, encoding="utf-8")
+    app = make_app(STRIPE_WEBHOOK_SECRET=SECRET)
+    with app.app_context():
+        problems = [f for f in diagnose(app) if not f.ok]
+    [finding] = [f for f in problems if "state no amount" in f.what]
+    assert "priced (Pro)" in finding.what and "checkout_amount" in finding.fix
+    (pages_dir / "priced.toml").write_text(PRICED.replace('"45 EUR"', '"forty-five"'), "utf-8")
+    from kit.pages.registry import PageRegistry
+
+    errors = PageRegistry(pages_dir, None, auto_reload=False).errors
+    assert any("checkout_amount" in str(e) and 'like "49 USD"' in str(e) for e in errors)
 
 
 def test_an_unpaid_session_waits_for_its_async_payment(shop_app):
@@ -513,3 +639,46 @@ def test_the_verdict_speaks_of_visitors_who_paid_not_of_signups():
     assert one.verdict.startswith("40 visitors, 3 paid: conversion 8% (95% interval 3% to 20%)")
     none_yet = analyse([Arm("a", 150, 0, 1.0), Arm("b", 150, 2, 1.0)], converted="paid")
     assert "until some of the control's visitors have paid" in none_yet.verdict
+
+
+def dispute(order: dict, status: str = "lost", amount: int | None = None) -> dict:
+    obj = order["data"]["object"]
+    n = next(_events)
+    closed = {"id": f"dp_test_{n}", "object": "dispute", "status": status,
+              "amount": obj["amount_total"] if amount is None else amount,
+              "payment_intent": obj["payment_intent"]}  # fmt: skip
+    return {"id": f"evt_test_{n}", "object": "event", "type": "charge.dispute.closed",
+            "created": int(time.time()), "livemode": True, "data": {"object": closed}}  # fmt: skip
+
+
+def test_a_lost_dispute_takes_the_money_back_like_a_refund(shop_app):
+    """Disputes used to be ignored: a buyer who charged back still counted as paying."""
+    client = shop_app.test_client()
+    kept, lost, early = (paid(reference_of(click_checkout(browser(shop_app)))) for _ in range(3))
+    for order in (kept, lost):
+        deliver(client, order)
+    assert deliver(client, dispute(kept, status="won"))[1]["stored"] is False
+    deliver(client, refund(lost, 1000))  # part refunded, then the rest disputed and lost
+    assert deliver(client, dispute(lost, amount=3900))[1]["stored"] is True
+    assert deliver(client, dispute(early))[1]["problem"] == payments.REFUND_FIRST
+    deliver(client, early)  # the payment comes after its lost dispute
+    booked = {o.checkout_session: (o.amount, o.refunded) for o in preorders(shop_app)}
+    sessions = [o["data"]["object"]["id"] for o in (kept, lost, early)]
+    assert [booked[s] for s in sessions] == [(4900, 0), (4900, 4900), (4900, 4900)]
+    api = client.get("/api/pages/shop", headers={"Authorization": "Bearer test-api-token"})
+    paying = sum(a["paying_visitors"] for a in api.get_json()["preorders"]["variants"])
+    assert paying == 1
+
+
+def test_a_subscriptions_refund_finds_its_pre_order_by_the_invoice(shop_app):
+    """A subscription-mode Checkout Session has no payment_intent: its refund used to match
+    nothing, so the refunded subscriber counted as paying for good."""
+    client = shop_app.test_client()
+    order = paid(reference_of(click_checkout(browser(shop_app))), payment_intent=None,
+                 mode="subscription", invoice="in_test_1", subscription="sub_test_1")  # fmt: skip
+    assert deliver(client, order)[1]["stored"] is True
+    charge = refund(order, 4900)
+    charge["data"]["object"].update(payment_intent="pi_of_the_invoice", invoice="in_test_1")
+    assert deliver(client, charge)[1]["stored"] is True
+    [booked] = preorders(shop_app)
+    assert (booked.amount, booked.refunded) == (4900, 4900)

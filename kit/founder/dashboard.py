@@ -61,6 +61,7 @@ from kit.reports.sources import by_dimension
 from kit.reports.sources import traffic_sources
 from kit.reports.stats import Report
 from kit.tracking.assignment import EMBED
+from kit.tracking.assignment import counted_under
 from kit.urls import embed_snippet
 from kit.waitlist.referrals import leaderboard
 from kit.waitlist.referrals import referral_share
@@ -256,7 +257,7 @@ def _charts(days: list[results.DailyRow], arms: list[str]) -> list:
 @bp.get("/<slug>/sources")
 def sources(slug: str, form: SpendForm | None = None, status: int = 200) -> tuple[str, int]:
     page = page_or_404(slug)
-    experiment = experiment_asked(page)
+    experiment = experiment_asked(page, default=counted_under(page))  # where the ads go now
     tables = {
         label: by_dimension(page, experiment, column) for column, label in SOURCE_DIMENSIONS.items()
     }

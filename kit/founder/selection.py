@@ -26,11 +26,12 @@ def page_or_404(slug: str) -> Page:
     return page
 
 
-def experiment_asked(page: Page) -> str:
-    """The experiment asked for (?experiment=KEY), else the one in the page file."""
+def experiment_asked(page: Page, default: str | None = None) -> str:
+    """The experiment asked for (?experiment=KEY), else ``default`` or the one in the page
+    file."""
     wanted = request.args.get("experiment")
     if wanted is None:
-        return page.experiment_key
+        return page.experiment_key if default is None else default
     if wanted not in results.experiments_of(page):
         abort(404, f"The page {page.slug!r} has no data for an experiment called {wanted!r}.")
     return wanted

@@ -19,7 +19,7 @@ from kit.models import DailySource
 from kit.models import PreOrder
 from kit.models import aware
 from kit.models import db
-from kit.reports.results import NOT_REFUNDED as PAID
+from kit.reports.results import PAID_BY_VISITORS
 from kit.reports.stats import Cost
 from kit.reports.stats import cost_per
 from kit.tracking.counters import CAMPAIGN
@@ -142,7 +142,7 @@ def _paid(page: str, first: date, last: date) -> list[tuple[date, set[Tag], str]
     rows = db.session.execute(
         select(PreOrder.created_at, PreOrder.utm_source, PreOrder.utm_campaign,
                PreOrder.visitor_key)
-        .where(PreOrder.page == page, PreOrder.variant.is_not(None), PAID,
+        .where(PreOrder.page == page, *PAID_BY_VISITORS,
                PreOrder.created_at >= start, PreOrder.created_at <= end)
     )  # fmt: skip
     return [

@@ -29,11 +29,11 @@ from kit.delivery import mail
 from kit.delivery import outbox
 from kit.extensions import registry
 from kit.models import AdSpend
+from kit.models import DailyConversions
 from kit.models import DailyExposures
 from kit.models import DigestRun
 from kit.models import Outbox
 from kit.models import PreOrder
-from kit.models import Signup
 from kit.models import db
 from kit.models import insert_ignore
 from kit.models import utcnow
@@ -164,10 +164,14 @@ def _visitors(slug: str, since: datetime, until: datetime) -> int:
 
 
 def _signups(slug: str, since: datetime, until: datetime) -> int:
+    """Signups of counted visitors (confirmed, with double opt-in), the dashboard's figure:
+    not the founder's, a bot's, a preview's or an unconfirmed address."""
     return (
         db.session.scalar(
-            select(func.count()).where(
-                Signup.page == slug, Signup.created_at >= since, Signup.created_at < until
+            select(func.sum(DailyConversions.signups)).where(
+                DailyConversions.page == slug,
+                DailyConversions.day >= since.date(),
+                DailyConversions.day < until.date(),
             )
         )
         or 0
@@ -175,11 +179,14 @@ def _signups(slug: str, since: datetime, until: datetime) -> int:
 
 
 def _preorders(slug: str, since: datetime, until: datetime) -> tuple[int, dict[str, int]]:
+    """Paid pre-orders of counted visitors not refunded in full, and their revenue net of
+    refunds, as the dashboard counts them."""
     rows = db.session.execute(
         select(PreOrder.currency, func.count(), func.sum(PreOrder.amount - PreOrder.refunded))
-        .where(PreOrder.page == slug, PreOrder.created_at >= since, PreOrder.created_at < until)
+        .where(PreOrder.page == slug, *results.PAID_BY_VISITORS,
+               PreOrder.created_at >= since, PreOrder.created_at < until)
         .group_by(PreOrder.currency)
-    ).all()
+    ).all()  # fmt: skip
     return sum(n for _, n, _ in rows), {currency: int(net or 0) for currency, _, net in rows}
 
 

@@ -38,6 +38,7 @@ from kit.reports.stats import Arm
 from kit.reports.stats import Report
 from kit.reports.stats import conversion_rate
 from kit.tracking.assignment import EMBED
+from kit.tracking.assignment import SHIPPED
 from kit.tracking.payments import CHECKOUT_GOAL
 from kit.waitlist import places
 
@@ -144,6 +145,8 @@ def current_experiment(page: Page) -> str:
 def status_of(page: Page, experiment: str) -> str:
     if experiment == EMBED:
         return "the views and signups of the form embedded on other sites"
+    if experiment == SHIPPED:
+        return "since the test ended, with its winner shown to everyone"
     if page.experiment is None:
         return "no experiment" if experiment == "" else "ended"
     if experiment != page.experiment.key:
@@ -325,6 +328,8 @@ def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
 
 
 NOT_REFUNDED = PreOrder.refunded < PreOrder.amount  # a pre-order not refunded in full
+# What "paid pre-orders" means wherever it is shown: by counted visitors, not refunded in full.
+PAID_BY_VISITORS = (PreOrder.variant.is_not(None), NOT_REFUNDED)
 
 
 def preorders(

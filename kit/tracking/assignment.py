@@ -5,9 +5,23 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+from kit.pages.schema import Page
+
 # The pseudo-experiment an embedded form's views and signups count under (kit/visitor/embed.py): a
 # key with a space, which no page file can give an experiment.
 EMBED = "embedded form"
+# What a page counts under once its test has a winner: the winner is shown to everyone, and
+# visitors, signups, clicks and payments go on being counted here, after the test's own
+# numbers (which stay as they were when it ended). A key no page file can give either.
+SHIPPED = "winner shipped"
+
+
+def counted_under(page: Page) -> str:
+    """The experiment a page's new visitors are counted under now: its running test's key,
+    ``SHIPPED`` once the test has a winner, "" without a test."""
+    if page.experiment is not None and page.experiment.winner:
+        return SHIPPED
+    return page.experiment_key
 
 
 def bucket(experiment_key: str, visitor_id: str) -> float:

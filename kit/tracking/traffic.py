@@ -16,6 +16,8 @@ from kit import fastpath
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 MAX_TAG_LENGTH = 100
+# Where a visit came from: its referrer's host and its tags (what the sources page counts).
+ARRIVAL = ("referrer_host", *UTM_FIELDS)
 # C0 controls (NUL included: PostgreSQL refuses it in text) except tab and newline, and DEL.
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 

@@ -192,8 +192,8 @@ def _own_browser(referrer: Signup, entry: Signup) -> bool:
 def _attribute(entry: Signup, visit: Visit) -> None:
     """Credit the signup to the variant our own exposure record holds, never to form data.
 
-    Not counted (no exposure, so unattributed): bots, previews, the founder's browser, and
-    every signup once a winner is set (counting stopped then).
+    Not counted (no exposure, so unattributed): bots, previews, the founder's browser. Once a
+    winner is set, signups count in the shipped period, not in the ended test.
     """
     exposure = exposure_of(visit)
     if exposure is not None:

@@ -12,16 +12,18 @@ from flask import current_app
 from flask import g
 from flask import make_response
 from flask import render_template
-from flask import request
 from flask import session
 
+from kit import fastpath
 from kit.extensions import registry
 from kit.founder.auth import is_founder
 from kit.models import utcnow
 from kit.pages.schema import Content
 from kit.pages.schema import Page
 from kit.tracking import exposures
+from kit.tracking.assignment import SHIPPED
 from kit.tracking.assignment import choose_variant
+from kit.tracking.traffic import ARRIVAL
 from kit.tracking.traffic import device_class
 from kit.tracking.traffic import is_ahead_of_a_click
 from kit.tracking.traffic import is_bot
@@ -61,15 +63,17 @@ def load_page(slug: str) -> Page:
 
 def visitor_id() -> str:
     """The random id in the visitor's cookie, created on first use (no fingerprinting, no IP)."""
-    if "vid" not in session:
-        session["vid"] = secrets.token_urlsafe(16)
-        session.permanent = True
-    return session["vid"]
+    visitor = fastpath.current()[2]
+    vid = visitor.get("vid")
+    if vid is None:
+        vid = visitor["vid"] = secrets.token_urlsafe(16)
+        visitor.permanent = True
+    return vid
 
 
 def visitor_key() -> str | None:
     """The anonymous key stored with events: a hash of the random id in the visitor's cookie."""
-    vid = session.get("vid")
+    vid = fastpath.current()[2].get("vid")
     return key_of(vid) if vid else None
 
 
@@ -81,8 +85,9 @@ def key_of(vid: str) -> str:
 def is_person() -> bool:
     """A person's own visit: not a bot, a link previewer, a script or a HEAD probe, and not a
     page fetched ahead of a click the person may never make (prefetch, prerender)."""
-    return not is_bot(request.user_agent.string, request.method) and not is_ahead_of_a_click(
-        request.headers
+    here = fastpath.current()[1]
+    return not is_bot(here.headers.get("User-Agent"), here.method) and not is_ahead_of_a_click(
+        here.headers
     )
 
 
@@ -92,30 +97,34 @@ def counts() -> bool:
 
 
 def resolve_visit(page: Page, preview: bool = True) -> Visit:
-    """Decide which content this request sees: preview, bot/control, winner or assigned variant.
+    """Decide which content this request sees: preview, the shipped winner, bot/control or
+    the assigned variant.
 
     ``preview=False`` ignores ``?variant=``: the visitor's own assignment, for attribution.
     """
     experiment = page.experiment
+    here = fastpath.current()[1]
     human = is_person()
     if not human:
         g.no_cookie = True
     if experiment is None:
         founder = human and is_founder()
         return Visit(page, page.content, "", "", counted=human and not founder, founder=founder)
-    wanted = request.args.get("variant") if preview else None
+    wanted = here.args.get("variant") if preview else None
     if wanted is not None:
         variant = experiment.variant(wanted)
         if variant is None:
             names = ", ".join(v.name for v in experiment.variants)
             abort(404, f"This page has no variant named {wanted!r}; its variants are: {names}.")
         return Visit(page, variant.content, experiment.key, variant.name, False, preview=True)
+    if not experiment.running:  # shipped: everyone sees the winner, link previews included
+        winner = experiment.variant(experiment.winner)
+        founder = human and is_founder()
+        counted = human and not founder
+        return Visit(page, winner.content, SHIPPED, winner.name, counted, founder=founder)
     if not human:
         control = experiment.control
         return Visit(page, control.content, experiment.key, control.name, counted=False)
-    if not experiment.running:
-        winner = experiment.variant(experiment.winner)
-        return Visit(page, winner.content, experiment.key, winner.name, counted=False)
     name = choose_variant(
         [(v.name, v.weight) for v in experiment.variants], experiment.key, visitor_id()
     )
@@ -129,29 +138,48 @@ def record_exposure(visit: Visit) -> None:
     if not visit.counted:
         return
     visitor_id()
+    visitor = fastpath.current()[2]
     marker = _seen_marker(visit)
-    seen = session.get("seen", [])
+    seen = visitor.get("seen", [])
     if marker in seen:
         return
     # The unique constraint is the backstop when parallel first requests race.
-    exposures.record(_exposure_row(visit))
-    session["seen"] = [*seen[-49:], marker]
+    row = _exposure_row(visit)
+    exposures.record(row)
+    visitor["seen"] = [*seen[-49:], marker]
+    arrival = [row[name] for name in ARRIVAL]
+    if any(arrival):
+        came = list(visitor.get("came", {}).items())[-(ARRIVALS_KEPT - 1) :]
+        visitor["came"] = {**dict(came), marker: arrival}
 
 
 def _seen_marker(visit: Visit) -> str:
     return f"{visit.page.slug}:{visit.experiment}"
 
 
+# Where a visit came from is kept in the cookie when it came from somewhere, so that whichever
+# request writes the visit's row (the page view's, queued; or a signup or click sent before
+# that was written, perhaps to another worker) writes the same source.
+ARRIVALS_KEPT = 5  # the visitor's last pages
+
+
 def _exposure_row(visit: Visit) -> dict:
+    _, here, visitor = fastpath.current()
+    came = visitor.get("came", {}).get(_seen_marker(visit)) if "came" in visitor else None
+    if came is not None:
+        arrival = dict(zip(ARRIVAL, came, strict=True))
+    else:
+        referrer = here.referrer
+        host = referrer_host(referrer, here.host) if referrer else None
+        arrival = {"referrer_host": host, **utm_tags(here.args)}
     return {
         "page": visit.page.slug,
         "experiment": visit.experiment,
         "variant": visit.variant,
         "visitor_key": visitor_key(),
         "first_seen": utcnow(),
-        "referrer_host": referrer_host(request.referrer, request.host),
-        "device": device_class(request.user_agent.string),
-        **utm_tags(request.args),
+        "device": device_class(here.headers.get("User-Agent")),
+        **arrival,
     }
 
 

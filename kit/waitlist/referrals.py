@@ -33,6 +33,40 @@ def find_by_share_code(slug: str, code: object) -> Signup | None:
     )
 
 
+# Providers whose mailboxes ignore dots in the name: a.da@ and ada@ are one mailbox.
+DOTLESS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+
+
+def mailbox(email: str) -> str:
+    """The mailbox an address delivers to: lower case, without a +tag, and for Gmail without
+    dots ("Ada.L+ads@googlemail.com" -> "adal@gmail.com")."""
+    local, _, domain = email.lower().rpartition("@")
+    local = local.partition("+")[0]
+    if domain in DOTLESS:
+        local, domain = local.replace(".", ""), DOTLESS[domain]
+    return f"{local}@{domain}"
+
+
+def is_new_friend(entry: Signup) -> bool:
+    """A friend earns their referrer a credit only with a mailbox of their own: not the
+    referrer's, and not that of a friend already on the list. The referrer's row is locked
+    first, so two friends confirming at once are judged one after the other."""
+    referrer = entry.referred_by_id
+    db.session.execute(select(Signup.id).where(Signup.id == referrer).with_for_update())
+    others = db.session.scalars(
+        select(Signup.email).where(
+            (Signup.id == referrer)
+            | (
+                (Signup.referred_by_id == referrer)
+                & Signup.line_key.is_not(None)
+                & (Signup.id != entry.id)
+            )
+        )
+    )
+    mine = mailbox(entry.email)
+    return all(mailbox(email) != mine for email in others)
+
+
 @dataclass(frozen=True)
 class Leader:
     share_code: str

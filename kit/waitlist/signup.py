@@ -25,6 +25,7 @@ from kit.models import utcnow
 from kit.pages.schema import Page
 from kit.tracking import counters
 from kit.waitlist import places
+from kit.waitlist import referrals
 
 ADDED, LISTED, GONE = "added", "listed", "gone"
 
@@ -121,7 +122,7 @@ def _on_the_list(page: Page, entry: Signup, numbered: bool = False) -> None:
     if not numbered:
         places.join(page, entry)
     counters.conversion(entry, signed_up=numbered)
-    if entry.referred_by_id:
+    if entry.referred_by_id and referrals.is_new_friend(entry):
         places.credit(page, entry.referred_by_id)
 
 

@@ -68,7 +68,8 @@ def test_the_digest_tells_the_founder_what_happened_on_each_page(digest_app):
     today = utcnow().date()
     with digest_app.app_context():
         db.session.add(PreOrder(checkout_session="cs_1", page="plain", tier="Pro", amount=4900,
-                                currency="USD", refunded=0, created_at=utcnow()))  # fmt: skip
+                                currency="USD", refunded=0, created_at=utcnow(),
+                                experiment="", variant=""))  # fmt: skip
         two_days = {"first_day": today, "last_day": today + timedelta(days=1)}
         db.session.add(AdSpend(page="plain", utm_source="google", **two_days, amount=2000,
                                currency="USD"))  # fmt: skip
@@ -184,3 +185,56 @@ def test_digest_every_takes_daily_or_weekly():
     assert from_env({"DIGEST_EVERY": "Weekly"})["DIGEST_EVERY"] == "weekly"
     with pytest.raises(ConfigError, match='DIGEST_EVERY.*use "daily" or "weekly"'):
         from_env({"DIGEST_EVERY": "hourly"})
+
+
+def test_the_digest_counts_what_the_dashboard_counts(make_app, smtp, pages_dir):  # noqa: F811
+    """It used to count every row: unconfirmed, bot and founder signups, refunded and
+    unattributed pre-orders ("10 pre-orders" where the dashboard said 9 paid), and a refund
+    larger than its payment took net revenue below zero."""
+    from tests.founder.test_dashboard import logged_in
+    from tests.tracking.test_preorders import SECRET
+    from tests.tracking.test_preorders import SHOP
+    from tests.tracking.test_preorders import click_checkout
+    from tests.tracking.test_preorders import deliver
+    from tests.tracking.test_preorders import paid
+    from tests.tracking.test_preorders import reference_of
+    from tests.tracking.test_preorders import refund
+
+    (pages_dir / "shop.toml").write_text(SHOP, encoding="utf-8")
+    url, inbox = smtp
+    app = make_app(MAIL_URL=url, MAIL_FROM="kit@example.com", DIGEST_TO=FOUNDER,
+                   STRIPE_WEBHOOK_SECRET=SECRET)  # fmt: skip
+    app.inbox = inbox
+    hook = app.test_client()
+    orders = []
+    for n in range(4):  # four visitors sign up and pay
+        visitor = browser(app)
+        sign_up(visitor, slug="shop", email=f"v{n}@example.com")
+        orders.append(paid(reference_of(click_checkout(visitor))))
+        assert deliver(hook, orders[-1])[1]["stored"] is True
+    deliver(hook, refund(orders[0], 4900))  # refunded in full: not a paying visitor
+    deliver(hook, refund(orders[1], 9900))  # more than was paid: counts as all of it
+    founder = logged_in(app)
+    founder.get("/shop")
+    sign_up(founder, slug="shop", email="me@example.com")  # the founder trying the form
+    founder_order = paid(reference_of(founder.get("/checkout/shop/pro").headers["Location"]))
+    assert deliver(hook, founder_order)[1]["stored"] is True
+    bot = browser(app, "Googlebot/2.1 (+http://www.google.com/bot.html)")
+    sign_up(bot, slug="shop", email="crawler@example.com")
+    sign_up(browser(app), slug="optin", email="unconfirmed@example.com")
+    api = app.test_client().get(
+        "/api/pages/shop", headers={"Authorization": "Bearer test-api-token"}
+    )
+    figures = api.get_json()
+    signups = sum(arm["signups"] for arm in figures["results"]["arms"])
+    paying = sum(arm["paying_visitors"] for arm in figures["preorders"]["variants"])
+    revenue = sum(arm["revenue"].get("USD", 0) for arm in figures["preorders"]["variants"])
+    assert (signups, paying, revenue) == (4, 2, 9800)
+    assert send(app, tomorrow()) is True
+    [message] = digests(app)
+    text = body_text(message)
+    shop = text.split("Shop page (/shop)")[1].split("(/")[0]
+    assert "Signups: 4" in shop
+    assert "Paid pre-orders: 2 ($98.00 net of refunds)" in shop
+    optin = text.split("Opt-in page (/optin)")[1].split("(/")[0]
+    assert "Signups: 0" in optin

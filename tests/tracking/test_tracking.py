@@ -23,6 +23,7 @@ from kit.models import Exposure
 from kit.models import GoalClick
 from kit.models import Signup
 from kit.models import db
+from kit.tracking.assignment import SHIPPED
 from kit.tracking.assignment import choose_variant
 from tests.conftest import BROWSER_UA
 from tests.conftest import MOBILE_UA
@@ -397,17 +398,31 @@ def test_signup_on_a_page_without_experiment_links_its_visit(app, client):
 # --- winner and key change ----------------------------------------------------------------
 
 
-def test_winner_shows_everyone_that_variant_and_stops_counting(app, pages_dir):
+def test_a_winner_ships_to_everyone_and_counting_goes_on_after_the_test(app, pages_dir):
+    """After ``winner = "b"`` the page used to stop counting: visitors froze while signups
+    rose, so the sources page and cost per signup froze while the founder kept paying for ads;
+    link previews still unfurled the control. Now everyone sees b, the test's numbers stay as
+    they were, and a shipped period goes on counting."""
     earlier = visitor_in(app, "a")
+    test_rows = count(app, Exposure)
     edit_page(pages_dir, "ab", 'key = "headline-1"', 'key = "headline-1"\nwinner = "b"')
-    before = count(app, Exposure)
-    for visitor in [earlier, *(browser(app) for _ in range(10))]:
+    people = [earlier, *(browser(app) for _ in range(10))]
+    for visitor in people:
         assert variant_shown(visitor.get("/ab")) == "b"
         assert "Preview of variant" not in visitor.get("/ab").get_data(as_text=True)
-    assert count(app, Exposure) == before
+    for agent in ("Twitterbot/1.0", "Slackbot-LinkExpanding 1.0", "facebookexternalhit/1.1"):
+        assert variant_shown(browser(app, agent).get("/ab")) == "b"
     sign_up(earlier, "ab", email="early@example.com")
     sign_up(browser(app), "ab", email="late@example.com")
-    assert [(s.experiment, s.variant) for s in rows(app, Signup)] == [(None, None)] * 2
+    shipped = [e for e in rows(app, Exposure) if e.experiment == SHIPPED]
+    assert len(shipped) == 12 and {e.variant for e in shipped} == {"b"}
+    assert count(app, Exposure) - len(shipped) == test_rows  # the test's own: as it ended
+    assert [(s.experiment, s.variant) for s in rows(app, Signup)] == [(SHIPPED, "b")] * 2
+    api = app.test_client().get(
+        f"/api/pages/ab?experiment={SHIPPED}", headers={"Authorization": "Bearer test-api-token"}
+    )  # fmt: skip
+    arms = api.get_json()["results"]["arms"]
+    assert [(arm["name"], arm["visitors"], arm["conversions"]) for arm in arms] == [("b", 12, 2)]
 
 
 def test_preview_still_works_after_a_winner_is_chosen(app, client, pages_dir):
@@ -543,11 +558,14 @@ def test_bots_and_previews_do_not_count_goal_clicks(app, client):
     assert count(app, GoalClick) == 0
 
 
-def test_goal_clicks_stop_counting_after_a_winner(app, client, pages_dir):
+def test_goal_clicks_count_in_the_shipped_period_after_a_winner(app, client, pages_dir):
     client.get("/ab")
-    edit_page(pages_dir, "ab", 'key = "headline-1"', 'key = "headline-1"\nwinner = "b"')
     assert client.get("/go/ab/buy").status_code == 302
-    assert count(app, GoalClick) == 0
+    edit_page(pages_dir, "ab", 'key = "headline-1"', 'key = "headline-1"\nwinner = "b"')
+    client.get("/ab")
+    assert client.get("/go/ab/buy").status_code == 302
+    clicks = [(c.experiment, c.variant) for c in rows(app, GoalClick)]
+    assert clicks[0][0] == "headline-1" and clicks[1:] == [(SHIPPED, "b")]
 
 
 # --- races --------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from kit.models import db
 from tests.conftest import BROWSER_UA
 from tests.conftest import browser
 from tests.conftest import sign_up
+from tests.delivery.test_outbox import smtp  # noqa: F401 - the fixture
 from tests.founder.test_dashboard import logged_in
 from tests.founder.test_dashboard import text_of
 
@@ -203,3 +204,48 @@ def test_bad_posts_to_the_person_pages_never_fail(app, path, data, status):
     assert "Traceback" not in response.get_data(as_text=True)
     if status == 422:
         assert 'class="error"' in response.get_data(as_text=True)
+
+
+def test_one_mailbox_under_many_addresses_earns_no_more_than_one_friend(app):
+    """Plus-tags (every provider) and dots (Gmail) make new addresses of one mailbox: a fresh
+    cookie per "friend" and owner+1@, owner+2@... used to earn a credit each."""
+    join(app, "ada.lovelace@gmail.com")
+    code = signup(app, "ada.lovelace@gmail.com").share_code
+    for own in (
+        "ada.lovelace+1@gmail.com",
+        "adalovelace@gmail.com",
+        "Ada.Lovelace+x@googlemail.com",
+    ):
+        join(app, own, ref=code)  # the referrer's own mailbox: no friend at all
+    assert signup(app, "ada.lovelace@gmail.com").referrals == 0
+    for friend in ("bob@example.com", "bob+2@example.com", "Bob+ads@Example.com"):
+        join(app, friend, ref=code)  # one friend, three addresses: one credit
+    join(app, "b.o.b@example.com", ref=code)  # dots count outside Gmail: another mailbox
+    assert signup(app, "ada.lovelace@gmail.com").referrals == 2
+    assert signup(app, "bob+2@example.com") is not None  # on the list all the same
+
+
+def test_double_opt_in_credits_one_confirmed_friend_per_mailbox(make_app, smtp):  # noqa: F811
+    """The issue's scenario: three confirmed owner+n@ friends on a double opt-in page."""
+    from tests.delivery.test_outbox import confirm_by
+    from tests.delivery.test_outbox import deliver
+    from tests.delivery.test_outbox import link_in
+
+    url, inbox = smtp
+    app = make_app(MAIL_URL=url, MAIL_FROM="hello@example.com")
+    owner = browser(app)
+    sign_up(owner, slug="optin", email="owner@example.com")
+    deliver(app)
+    confirm_by(browser(app), link_in(inbox.messages[-1], "confirm"))
+    code = signup(app, "owner@example.com").share_code
+    for n in (1, 2, 3):
+        join(app, f"friend+{n}@example.com", slug="optin", ref=code)
+        deliver(app)
+        confirm_by(browser(app), link_in(inbox.messages[-1], "confirm"))
+    join(app, "owner+4@example.com", slug="optin", ref=code)
+    deliver(app)
+    confirm_by(browser(app), link_in(inbox.messages[-1], "confirm"))
+    assert [signup(app, f"friend+{n}@example.com").confirmed_at is not None for n in (1, 2, 3)] == [
+        True
+    ] * 3
+    assert signup(app, "owner@example.com").referrals == 1

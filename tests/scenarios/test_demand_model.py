@@ -1,0 +1,419 @@
+"""A whole demand test, checked against a model of it.
+
+The model below is the definition of the figures: plain, slow bookkeeping of what visitors,
+the founder and Stripe *did* (never of the kit's rows). A Hypothesis state machine drives the
+real app (test client, the exposure writer on) with random sequences of those actions —
+visitors arriving from ads or not, bots and the founder among them, signing up (one or several
+addresses, some already listed), clicking a goal, pre-ordering (the right amount or not),
+Stripe's events delivered in any order (payments, partial and full refunds), cookies dropped,
+the test ended with a winner — and after every step requires the API and the sources report
+to equal the model, for the test and for the period after it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections import Counter
+from dataclasses import dataclass
+from dataclasses import field
+from urllib.parse import quote
+
+import pytest
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck
+from hypothesis import Phase
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine
+from hypothesis.stateful import initialize
+from hypothesis.stateful import invariant
+from hypothesis.stateful import precondition
+from hypothesis.stateful import rule
+from hypothesis.stateful import run_state_machine_as_test
+
+from kit.reports.sources import by_dimension
+from kit.tracking.assignment import SHIPPED
+from tests.conftest import browser
+from tests.conftest import form_fields
+from tests.founder.test_dashboard import logged_in
+from tests.tracking.test_preorders import SECRET
+from tests.tracking.test_preorders import deliver
+from tests.tracking.test_preorders import paid
+from tests.tracking.test_preorders import reference_of
+from tests.tracking.test_preorders import refund
+
+TEST = "model-1"
+PAGE = f"""
+title = "Model page"
+headline = "Headline A"
+cta = "Join"
+
+[[goals]]
+name = "buy"
+label = "Buy now"
+url = "https://example.com/buy"
+
+[pricing]
+[[pricing.tiers]]
+name = "Pro"
+price = "$49"
+checkout_url = "https://buy.stripe.com/pro"
+
+[experiment]
+key = "{TEST}"
+
+[[experiment.variants]]
+name = "a"
+
+[[experiment.variants]]
+name = "b"
+headline = "Headline B"
+"""
+PRICE = 4900
+BOT_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+ADDRESSES = [f"{name}@example.com" for name in ("ada", "bob", "cy", "dee", "eve", "fay")]
+EXAMPLES = int(os.environ.get("MODEL_EXAMPLES", "40"))
+# Shrinking a failing run of the real app can take many minutes: on when asked (MODEL_SHRINK=1).
+PHASES = [p for p in Phase if p != Phase.shrink or os.environ.get("MODEL_SHRINK")]
+
+
+# --- the model: what happened, counted by hand ---------------------------------------------
+
+
+IDENTS = itertools.count()
+
+
+@dataclass
+class Browser:
+    """One browser: a person, a bot or the founder; its cookie is its identity."""
+
+    client: FlaskClient
+    kind: str  # "person", "bot", "founder"
+    shown: dict[str, str] = field(default_factory=dict)  # period -> arm, when counted there
+    html: str = ""  # the last page it loaded: the form it sends
+    ident: int = field(default_factory=lambda: next(IDENTS))
+
+
+@dataclass
+class Order:
+    browser: int | None  # the counted visitor it is credited to, None: unattributed
+    period: str | None
+    arm: str | None
+    amount: int
+    refunded: int = 0
+
+
+@dataclass
+class Model:
+    period: str = TEST
+    visitors: Counter = field(default_factory=Counter)  # (period, arm)
+    converted: dict = field(default_factory=dict)  # (period, browser) -> arm
+    signups: Counter = field(default_factory=Counter)  # (period, arm): new addresses
+    listed: set = field(default_factory=set)  # addresses on the list
+    clicked: dict = field(default_factory=dict)  # (goal, period, browser) -> arm
+    sources: Counter = field(default_factory=Counter)  # (period, source): visitors
+    source_of: dict = field(default_factory=dict)  # (period, browser) -> source
+    orders: dict = field(default_factory=dict)  # Checkout Session id -> Order
+    early_refunds: dict = field(default_factory=dict)  # payment id -> largest total
+
+    def view(self, who: Browser, arm: str, source: str | None) -> None:
+        """A page view: a person not yet counted in this period is a visitor of its arm."""
+        if who.kind != "person" or self.period in who.shown:
+            return
+        who.shown[self.period] = arm
+        self.visitors[(self.period, arm)] += 1
+        self.source_of[(self.period, who.ident)] = source or "(none)"
+        self.sources[(self.period, source or "(none)")] += 1
+
+    def sign_up(self, who: Browser, address: str) -> None:
+        if address.lower() in self.listed:
+            return  # already on the list: nothing new
+        self.listed.add(address.lower())
+        arm = who.shown.get(self.period)
+        if arm is None:
+            return  # unattributed: a bot, the founder, not shown the page in this period
+        self.signups[(self.period, arm)] += 1
+        self.converted.setdefault((self.period, who.ident), arm)
+
+    def click(self, goal: str, who: Browser) -> bool:
+        """A goal click, counted once per visitor; True when the visitor counts."""
+        arm = who.shown.get(self.period)
+        if arm is not None:
+            self.clicked.setdefault((goal, self.period, who.ident), arm)
+        return arm is not None
+
+    def pay(self, session: str, payment: str, who: Browser | None, amount: int) -> None:
+        """Stripe says a Checkout Session was paid: booked when the amount is the tier's,
+        credited to the visitor (``who`` counted when they clicked) in the period counting
+        now, else in the test, for a click made during it."""
+        if amount != PRICE or session in self.orders:
+            return  # unmatched (kept apart, never counted), or a second event of the session
+        period = None
+        if who is not None:
+            period = next((p for p in (self.period, TEST) if p in who.shown), None)
+        arm = who.shown[period] if who is not None and period is not None else None
+        early = min(self.early_refunds.pop(payment, 0), amount)
+        credited = who.ident if who is not None and period is not None else None
+        self.orders[session] = Order(credited, period, arm, amount, early)
+
+    def refund(self, session: str, payment: str, total: int) -> None:
+        order = self.orders.get(session)
+        if order is None:
+            self.early_refunds[payment] = max(self.early_refunds.get(payment, 0), total)
+        else:
+            order.refunded = max(order.refunded, min(total, order.amount))
+
+    # The figures, as the dashboard and the API name them.
+
+    def arms(self, period: str) -> dict[str, tuple[int, int, int]]:
+        """arm -> (visitors, converted visitors, signups)."""
+        found = {arm for p, arm in self.visitors if p == period}
+        conversions = Counter(arm for (p, _), arm in self.converted.items() if p == period)
+        return {arm: (self.visitors[(period, arm)], conversions[arm],
+                      self.signups[(period, arm)]) for arm in found}  # fmt: skip
+
+    def goal(self, goal: str, period: str) -> Counter:
+        return Counter(arm for (g, p, _), arm in self.clicked.items() if (g, p) == (goal, period))
+
+    def preorders(self, period: str) -> dict[str, tuple[int, int, int]]:
+        """arm -> (pre-orders, paying visitors, revenue net of refunds)."""
+        mine = [o for o in self.orders.values() if o.period == period]
+        result = {}
+        for arm in {o.arm for o in mine}:
+            theirs = [o for o in mine if o.arm == arm]
+            paying = {o.browser for o in theirs if o.refunded < o.amount}
+            revenue = sum(o.amount - o.refunded for o in theirs)
+            result[arm] = (len(theirs), len(paying), revenue)
+        return result
+
+    def by_source(self, period: str) -> dict[str, tuple[int, int]]:
+        """source -> (visitors, converted visitors)."""
+        converted = Counter(self.source_of[key] for key in self.converted if key[0] == period)
+        return {source: (n, converted[source])
+                for (p, source), n in self.sources.items() if p == period}  # fmt: skip
+
+
+def expected(model: Model, period: str) -> dict:
+    """Every figure the model defines for one period (the test, or after it)."""
+    return {
+        "arms": model.arms(period),
+        "goals": {goal: dict(model.goal(goal, period)) for goal in ("buy", "checkout:pro")},
+        "preorders": model.preorders(period),
+        "unattributed pre-orders": sum(1 for o in model.orders.values() if o.period is None),
+        "sources": model.by_source(period),
+    }
+
+
+def reported(app, slug: str, period: str) -> dict:
+    """The same figures as the kit reports them: its API and its sources report."""
+    answer = app.test_client().get(
+        f"/api/pages/{slug}?experiment={quote(period)}",
+        headers={"Authorization": "Bearer test-api-token"},
+    )
+    assert answer.status_code == 200, period
+    figures = answer.get_json()
+    goals = {}
+    for goal in ("buy", "checkout:pro"):
+        arms = figures["goals"].get(goal, {"arms": []})["arms"]
+        goals[goal] = {arm["name"]: arm["conversions"] for arm in arms if arm["conversions"]}
+    booked = [arm for arm in figures["preorders"]["variants"] if arm["preorders"]]
+    with app.app_context():
+        rows = by_dimension(app.extensions["pages"].pages[slug], period, "utm_source")
+    return {
+        "arms": {arm["name"]: (arm["visitors"], arm["conversions"], arm["signups"] or 0)
+                 for arm in figures["results"]["arms"] if arm["visitors"]},
+        "goals": goals,
+        "preorders": {arm["variant"]: (arm["preorders"], arm["paying_visitors"],
+                                       arm["revenue"].get("USD", 0)) for arm in booked},
+        "unattributed pre-orders": figures["preorders"]["unattributed"],
+        "sources": {row.value: (row.visitors, row.signups) for row in rows if row.visitors},
+    }  # fmt: skip
+
+
+# --- the machine: the same actions on the real app --------------------------------------------
+
+
+def shown_arm(html: str) -> str:
+    return "b" if "Headline B" in html else "a"
+
+
+def run_demand_test(app, pages_dir) -> None:
+    class DemandTest(RuleBasedStateMachine):
+        @initialize()
+        def fresh(self) -> None:
+            """A page of its own for each run: nothing of an earlier run is in its numbers."""
+            self.slug = f"model-{next(IDENTS)}"
+            self.file = pages_dir / f"{self.slug}.toml"
+            self.file.write_text(PAGE, encoding="utf-8")
+            app.extensions["pages"].reload()
+            self.model = Model()
+            self.browsers: list[Browser] = []
+            self.pending: list[dict] = []  # Stripe events not delivered yet
+            self.delivered: list[dict] = []
+            self.payments: dict[str, dict] = {}  # Checkout Session id -> its paid event
+            self.payer: dict[str, Browser | None] = {}  # session -> the counted visitor who clicked
+
+        def pick(self, index: int) -> Browser:
+            return self.browsers[index % len(self.browsers)]
+
+        def look(self, who: Browser, url: str, source: str | None) -> None:
+            response = who.client.get(url)
+            assert response.status_code == 200
+            who.html = response.get_data(as_text=True)
+            arm = shown_arm(who.html)
+            if self.model.period == SHIPPED:
+                assert arm == "b", "after the test everyone sees the winner"
+            self.model.view(who, arm, source)
+
+        @rule(
+            kind=st.sampled_from(["person"] * 6 + ["bot", "founder"]),
+            source=st.sampled_from([None, "google", "fb"]),
+            campaign=st.sampled_from([None, "launch"]),
+        )
+        def arrive(self, kind: str, source: str | None, campaign: str | None) -> None:
+            client = {"person": lambda: browser(app), "bot": lambda: browser(app, BOT_UA),
+                      "founder": lambda: logged_in(app)}[kind]()  # fmt: skip
+            who = Browser(client, kind)
+            self.browsers.append(who)
+            tags = [(k, v) for k, v in (("utm_source", source), ("utm_campaign", campaign)) if v]
+            self.look(who, f"/{self.slug}?" + "&".join(f"{k}={v}" for k, v in tags), source)
+
+        @rule(
+            source=st.sampled_from(["google", "fb"]),
+            address=st.sampled_from(ADDRESSES),
+            click=st.booleans(),
+        )
+        def arrive_and_act_at_once(self, source: str, address: str, click: bool) -> None:
+            """A person from an ad who signs up (or clicks the goal) 0 ms after the page,
+            before the page view's row is written."""
+            self.arrive("person", source, None)
+            index = len(self.browsers) - 1
+            if click:
+                self.click_goal(index)
+            else:
+                self.sign_up(index, address, upper=False)
+
+        @precondition(lambda self: self.browsers)
+        @rule(index=st.integers(0, 50))
+        def come_back(self, index: int) -> None:
+            self.look(self.pick(index), f"/{self.slug}", None)
+
+        @precondition(lambda self: self.browsers)
+        @rule(index=st.integers(0, 50), address=st.sampled_from(ADDRESSES), upper=st.booleans())
+        def sign_up(self, index: int, address: str, upper: bool) -> None:
+            """The form of the page the browser last loaded, sent at once."""
+            who = self.pick(index)
+            typed = address.upper() if upper else address
+            data = {**form_fields(who.html), "email": typed}
+            answer = who.client.post(f"/{self.slug}", data=data).status_code
+            if who.kind == "bot":  # a bot gets no cookie, so its form's token never checks out
+                assert answer == 400
+                return
+            assert answer == 302
+            self.model.sign_up(who, typed)
+
+        @precondition(lambda self: self.browsers)
+        @rule(index=st.integers(0, 50))
+        def click_goal(self, index: int) -> None:
+            who = self.pick(index)
+            assert who.client.get(f"/go/{self.slug}/buy").status_code == 302
+            self.model.click("buy", who)
+
+        @precondition(lambda self: self.browsers)
+        @rule(index=st.integers(0, 50), right_amount=st.booleans())
+        def pre_order(self, index: int, right_amount: bool) -> None:
+            """The tier's button, then Stripe's event (sent later, in any order)."""
+            who = self.pick(index)
+            response = who.client.get(f"/checkout/{self.slug}/pro")
+            assert response.status_code == 302
+            counted = self.model.click("checkout:pro", who)
+            event = paid(reference_of(response.headers["Location"]),
+                         amount=PRICE if right_amount else 100)  # fmt: skip
+            session = event["data"]["object"]["id"]
+            self.payments[session], self.payer[session] = event, who if counted else None
+            self.pending.append(event)
+
+        @precondition(lambda self: self.payments)
+        @rule(which=st.integers(0, 50), full=st.booleans())
+        def refund_one(self, which: int, full: bool) -> None:
+            order = list(self.payments.values())[which % len(self.payments)]
+            self.pending.append(refund(order, PRICE if full else 1000))
+
+        @precondition(lambda self: self.pending)
+        @rule(which=st.integers(0, 50))
+        def stripe_delivers(self, which: int) -> None:
+            event = self.pending.pop(which % len(self.pending))
+            self.send(event)
+            self.delivered.append(event)
+
+        @precondition(lambda self: self.delivered)
+        @rule(which=st.integers(0, 50))
+        def stripe_retries(self, which: int) -> None:
+            """Stripe sends an event again: nothing changes."""
+            event = self.delivered[which % len(self.delivered)]
+            assert deliver(app.test_client(), event)[1].get("duplicate") is True
+
+        def send(self, event: dict) -> None:
+            assert deliver(app.test_client(), event)[0] == 200
+            obj = event["data"]["object"]
+            if event["type"] == "charge.refunded":
+                [session] = [
+                    s
+                    for s, e in self.payments.items()
+                    if e["data"]["object"]["payment_intent"] == obj["payment_intent"]
+                ]
+                self.model.refund(session, obj["payment_intent"], obj["amount_refunded"])
+            else:
+                payer = self.payer[obj["id"]]
+                self.model.pay(obj["id"], obj["payment_intent"], payer, obj["amount_total"])
+
+        @precondition(lambda self: self.browsers)
+        @rule(index=st.integers(0, 50))
+        def clear_cookies(self, index: int) -> None:
+            """The same person, a new browser to the kit and to the model; they reload."""
+            index %= len(self.browsers)
+            old = self.browsers[index]
+            old.client.delete_cookie("session")
+            self.browsers[index] = Browser(old.client, old.kind)
+            self.look(self.browsers[index], f"/{self.slug}", None)
+
+        @precondition(lambda self: self.model.period == TEST)
+        @rule()
+        def end_the_test(self) -> None:
+            self.file.write_text(PAGE.replace(f'key = "{TEST}"', f'key = "{TEST}"\nwinner = "b"'))
+            app.extensions["pages"].reload()
+            self.model.period = SHIPPED
+
+        @invariant()
+        def the_kit_reports_what_happened(self) -> None:
+            if not hasattr(self, "model"):
+                return
+            assert app.extensions["exposures"].flush()
+            for period in (TEST, SHIPPED):
+                if period == TEST or self.model.arms(period):
+                    assert reported(app, self.slug, period) == expected(self.model, period)
+
+    run_state_machine_as_test(
+        DemandTest,
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=25,
+            deadline=None,
+            database=None,
+            phases=PHASES,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+        ),
+    )
+
+
+@pytest.fixture
+def demand_app(make_app):
+    return make_app(
+        EXPOSURE_WRITER=True, RATELIMIT_ENABLED=False, MIN_SUBMIT_SECONDS=0,
+        STRIPE_WEBHOOK_SECRET=SECRET,
+    )  # fmt: skip
+
+
+def test_every_figure_equals_the_model_of_the_demand_test(demand_app, pages_dir):
+    run_demand_test(demand_app, pages_dir)

@@ -1,4 +1,5 @@
-"""``flask kit ...`` commands for founders: check page files, start a new page."""
+"""``flask kit ...`` commands: check, start and document page files, release, doctor, stats,
+export, recount, deliver, digest and ad spend."""
 
 from __future__ import annotations
 

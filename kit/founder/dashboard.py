@@ -1,8 +1,8 @@
-"""The founder's side: a password-protected dashboard under /admin and a token API under /api.
+"""The founder's dashboard under /admin, behind the password (the token API is kit/founder/api.py).
 
-Views only read the request, ask kit/results (kit/spend, kit/signup_list) for numbers and
-render them; all maths lives in kit/stats and the SQL in those modules, so the page, the API
-and ``flask kit stats`` agree.
+Views only read the request, ask kit/reports (results, sources, costs) and kit/founder
+(spend, signup_list) for numbers and render them; all maths lives in kit/reports/stats.py and
+the SQL in those modules, so the page, the API and ``flask kit stats`` agree.
 """
 
 from __future__ import annotations

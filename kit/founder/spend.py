@@ -1,13 +1,7 @@
-"""Ad spend and what it bought: cost per visitor, per signup, per confirmed signup and per
-pre-order, for each amount a founder recorded against a UTM source (and campaign) and a range
-of days.
-
-The traffic an amount bought is read from the kept source counts (``daily_sources``, the
-sources page's own rows): visitors first seen on those days with that ``utm_source`` (and, when
-a campaign is named, that ``utm_campaign`` too), and of them the visitors who signed up and who
-confirmed on those days; pre-orders are the paying visitors whose first visit carried the tag.
-Costs come with the 95 % interval of the conversion they rest on (kit/stats.cost_per), and
-none below the minimum of visitors the verdicts use.
+"""Ad spend entries: what the founder typed (form or CLI) checked and stored, an amount
+against a UTM source (and campaign) and a range of days; an entry that would share visitors
+with one already recorded is refused. What each entry bought (cost per visitor, signup,
+confirmed signup, pre-order) is kit/reports/costs.py.
 """
 
 from __future__ import annotations

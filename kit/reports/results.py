@@ -1,4 +1,4 @@
-"""Read experiment results out of the database: counts aggregated in SQL, maths in kit/stats.
+"""Read experiment results out of the database: counts aggregated in SQL, maths in stats.py.
 
 Every function here runs a handful of GROUP BY queries over indexed columns and never loads
 rows one by one, so the dashboard, the JSON API and ``flask kit stats`` stay fast with

@@ -1,4 +1,5 @@
-"""Which variant a visitor sees: a hash of (experiment, visitor id), sticky without storage."""
+"""Which variant a visitor sees (a hash of experiment and visitor id, sticky without storage),
+and what a page's visitors are counted under: its test, the shipped winner, an embed."""
 
 from __future__ import annotations
 

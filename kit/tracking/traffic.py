@@ -1,9 +1,6 @@
-"""Who sees which variant, and which requests count as a human visitor.
-
-Assignment is ``SHA-256(experiment key + ":" + visitor id)`` read as a number in [0, 1) and
-placed on the variants' cumulative weights. It needs no storage, gives the same answer on
-every worker, dyno and restart, and a weight change only moves the visitors whose number
-falls in the part of [0, 1) that changed hands. Nothing here imports Flask.
+"""Which requests count as a person's visit (bots, link previews, prefetches do not) and what
+a visit is tagged with: device, referring site, UTM tags. Nothing here imports Flask; the
+assignment of variants is kit/tracking/assignment.py.
 """
 
 from __future__ import annotations

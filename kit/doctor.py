@@ -285,16 +285,16 @@ def _demand(app: Flask) -> Iterator[Finding]:
             "nobody can pay, and test payments are kept apart, never counted",
             "create the Payment Links in live mode and put them in the page files",
         )
-    unpriced = sorted(
-        f"{slug} ({tier.name})"
+    unpriced = sorted({
+        f"{slug} ({tier.name}: {tier.price!r})"
         for slug, page in pages.items()
         for tier in page.tiers
         if tier.checkout_url and tier.charge is None
-    )
+    })  # fmt: skip
     if unpriced:
         yield Finding(
-            f"pre-order tiers {', '.join(unpriced)} state no amount: a payment of any amount "
-            "made with their reference would count",
+            f"the kit can't read one amount and currency from the price of pre-order tiers "
+            f"{', '.join(unpriced)}: a payment of any amount made with their reference counts",
             'set checkout_amount = "49 USD" (what the Payment Link charges) in those tiers',
         )
     if config.get("DIGEST_TO") and not (config.get("MAIL_URL") or config.get("MAIL_API")):

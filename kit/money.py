@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 
 # Currencies without minor units (Stripe's list of zero-decimal currencies).
+THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())  # Stripe counts these in thousandths
 ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "CA$", "AUD": "A$"}
 CURRENCY_RE = re.compile(r"^[A-Za-z]{3}$")
@@ -48,30 +49,37 @@ def parse(amount: str, code: str) -> int:
     return minor
 
 
-# A price as pages show it: a symbol or a code, one amount, then anything ("/month", "once").
+# A price as pages show it: one amount with a currency symbol or an upper-case code beside it
+# ("$49", "49 €", "USD 19", "19.50 CHF"), anything around it ("From $49 for life", "/month").
+SYMBOL = r"US\$|CA\$|A\$|[$€£¥₹]"
 PRICE_RE = re.compile(
-    r"\s*(?:(?P<symbol>US\$|CA\$|A\$|[$€£¥₹])\s*|(?P<before>[A-Za-z]{3})\s+)?"
-    r"(?P<amount>\d[\d,]*(?:\.\d+)?)(?:\s*(?P<after>[A-Za-z]{3})\b)?(?P<rest>.*)",
-    re.ASCII | re.DOTALL,
+    rf"(?:(?P<symbol>{SYMBOL})\s*|(?P<before>[A-Z]{{3}})\s+)?(?P<amount>\d[\d,]*(?:\.\d+)?)"
+    rf"(?:\s*(?P<after_symbol>{SYMBOL})|\s+(?P<after>[A-Z]{{3}})\b)?"
 )
 CURRENCY_OF = {"$": "USD", "US$": "USD", "CA$": "CAD", "A$": "AUD", "€": "EUR", "£": "GBP",
                "¥": "JPY", "₹": "INR"}  # fmt: skip
+DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}")  # "9,99": a decimal comma, not thousands
 
 
 def price(shown: str) -> tuple[int, str] | None:
     """The one amount a price states, in minor units, with its currency: "$49" -> (4900,
-    "USD"), "€9/month" -> (900, "EUR"), "19.50 CHF" -> (1950, "CHF"); None when it states no
-    currency, no amount or two of them ("Free", "49", "$9 or $90/year")."""
-    found = PRICE_RE.fullmatch(shown)
-    if found is None or AMOUNT_RE.search(found["rest"]):
+    "USD"), "From €9/month" -> (900, "EUR"), "19.50 CHF" -> (1950, "CHF"), "9,99 €" -> (999,
+    "EUR"); None when it states no currency, no amount or two of them ("Free", "49", "49 per
+    month", "$9 or $90/year")."""
+    found = list(PRICE_RE.finditer(shown))
+    if len(found) != 1:
         return None
-    codes = [found["before"], found["after"], CURRENCY_OF.get(found["symbol"] or "")]
-    named = {code.upper() for code in codes if code}
-    if len(named) != 1:
+    match = found[0]
+    symbols = (match["symbol"], match["after_symbol"])
+    codes = {code for code in (match["before"], match["after"]) if code}
+    codes |= {CURRENCY_OF[symbol] for symbol in symbols if symbol}
+    if len(codes) != 1:
         return None
-    code = named.pop()
+    code, amount = codes.pop(), match["amount"]
+    if DECIMAL_COMMA.fullmatch(amount):
+        amount = amount.replace(",", ".")
     try:
-        return parse(found["amount"], code), code
+        return parse(amount, code), code
     except MoneyError:
         return None
 
@@ -97,8 +105,8 @@ def plain(amounts: Mapping[str, int]) -> str:
 
 
 def places(code: str) -> int:
-    """Digits after the point: 2 for USD, 0 for JPY."""
-    return 0 if code in ZERO_DECIMAL else 2
+    """Digits after the point: 2 for USD, 0 for JPY, 3 for KWD."""
+    return 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2
 
 
 def add_up(amounts: Iterable[Mapping[str, int]]) -> dict[str, int]:

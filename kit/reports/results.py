@@ -39,6 +39,7 @@ from kit.reports.stats import Report
 from kit.reports.stats import conversion_rate
 from kit.tracking.assignment import EMBED
 from kit.tracking.assignment import SHIPPED
+from kit.tracking.assignment import shipped
 from kit.tracking.payments import CHECKOUT_GOAL
 from kit.waitlist import places
 
@@ -145,8 +146,10 @@ def current_experiment(page: Page) -> str:
 def status_of(page: Page, experiment: str) -> str:
     if experiment == EMBED:
         return "the views and signups of the form embedded on other sites"
-    if experiment == SHIPPED:
-        return "since the test ended, with its winner shown to everyone"
+    if experiment.endswith(SHIPPED):
+        if page.experiment is not None and experiment == shipped(page.experiment.key):
+            return "since the test ended, with its winner shown to everyone"
+        return "after an earlier test, with its winner shown to everyone"
     if page.experiment is None:
         return "no experiment" if experiment == "" else "ended"
     if experiment != page.experiment.key:

@@ -11,17 +11,26 @@ from kit.pages.schema import Page
 # The pseudo-experiment an embedded form's views and signups count under (kit/visitor/embed.py): a
 # key with a space, which no page file can give an experiment.
 EMBED = "embedded form"
-# What a page counts under once its test has a winner: the winner is shown to everyone, and
-# visitors, signups, clicks and payments go on being counted here, after the test's own
-# numbers (which stay as they were when it ended). A key no page file can give either.
-SHIPPED = "winner shipped"
+SHIPPED = " shipped"
+KEY_LENGTH = 64  # what the experiment columns hold
+
+
+def shipped(experiment_key: str) -> str:
+    """What a page counts under once its test has a winner: the winner is shown to everyone,
+    and visitors, signups, clicks and payments go on being counted here, after the test's own
+    numbers (which stay as they were when it ended). One per test ("price-1 shipped"): a key
+    no page file can give (it has a space), shortened with a hash to fit the column."""
+    if len(experiment_key) + len(SHIPPED) > KEY_LENGTH:
+        digest = hashlib.sha256(experiment_key.encode()).hexdigest()[:8]
+        experiment_key = f"{experiment_key[: KEY_LENGTH - len(SHIPPED) - 9]}~{digest}"
+    return experiment_key + SHIPPED
 
 
 def counted_under(page: Page) -> str:
     """The experiment a page's new visitors are counted under now: its running test's key,
-    ``SHIPPED`` once the test has a winner, "" without a test."""
+    its shipped period once the test has a winner, "" without a test."""
     if page.experiment is not None and page.experiment.winner:
-        return SHIPPED
+        return shipped(page.experiment.key)
     return page.experiment_key
 
 

@@ -120,10 +120,8 @@ def book(event: dict[str, Any]) -> dict[str, Any]:
             raise Unbookable(TEST_MODE)
         if kind in PAID_EVENTS:
             stored = _store_paid(obj, utcnow())
-        elif kind == REFUNDED:
-            stored = _store_refund(_payment_of(obj), _amount(obj.get("amount_refunded")))
         else:
-            stored = _store_dispute(obj)
+            stored = _store_taken_back(key, kind, obj)
     except Unbookable as problem:
         _keep_unbooked(key, kind, obj, str(problem))
         return {"received": True, "stored": False, "problem": str(problem)}
@@ -133,16 +131,23 @@ def book(event: dict[str, Any]) -> dict[str, Any]:
 def _keep_unbooked(key: str, kind: str, obj: dict[str, Any], problem: str) -> None:
     """Keep why a payment was not booked, with what Stripe said of it (no customer data), on
     its event's row: the dashboard lists it and the log says it now."""
-    read = ("id", "amount_total", "amount_refunded", "amount", "currency", "payment_intent",
-            "invoice", "client_reference_id")  # fmt: skip
-    detail = {name: _short(obj.get(name)) for name in read if name in obj}
+    detail = _keep_detail(key, obj)
     page = _page_of(obj.get("client_reference_id"))
     db.session.execute(
-        update(StripeEvent)
-        .where(StripeEvent.id == key)
-        .values(problem=problem, page=page, detail=json.dumps(detail))
+        update(StripeEvent).where(StripeEvent.id == key).values(problem=problem, page=page)
     )
     current_app.logger.warning("Stripe %s %s not booked: %s (%s)", kind, key, problem, detail)
+
+
+def _keep_detail(key: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """Keep on the event's row what Stripe said of the payment (no customer data)."""
+    read = ("id", "amount_total", "amount_refunded", "amount", "status", "currency",
+            "payment_intent", "invoice", "client_reference_id")  # fmt: skip
+    detail = {name: _short(obj.get(name)) for name in read if name in obj}
+    db.session.execute(
+        update(StripeEvent).where(StripeEvent.id == key).values(detail=json.dumps(detail))
+    )
+    return detail
 
 
 def _short(value: Any) -> Any:
@@ -197,26 +202,17 @@ def _store_paid(session: dict[str, Any], when: datetime) -> bool:
 
 
 def _refunded_before(intent: str) -> int:
-    """What refunds and lost disputes that came before their payment gave back (the largest
-    refund's running total, plus the disputes), and those are booked now: they leave the
-    list of payments not booked."""
+    """What refunds and lost disputes that came before their payment took back; they are
+    booked now: they leave the list of payments not booked."""
     early = db.session.execute(
-        select(StripeEvent.id, StripeEvent.type, StripeEvent.detail).where(
+        select(StripeEvent.id, StripeEvent.detail).where(
             StripeEvent.type.in_((REFUNDED, DISPUTE_CLOSED)), StripeEvent.problem == REFUND_FIRST
         )
     ).all()
-    mine = [(key, kind, json.loads(detail or "{}")) for key, kind, detail in early]
-    mine = [m for m in mine if intent in (m[2].get("payment_intent"), m[2].get("invoice"))]
-    if not mine:
-        return 0
-    db.session.execute(
-        update(StripeEvent)
-        .where(StripeEvent.id.in_([key for key, _, _ in mine]))
-        .values(problem=None)
-    )
-    refunds = [d.get("amount_refunded") or 0 for _, kind, d in mine if kind == REFUNDED]
-    disputes = [d.get("amount") or 0 for _, kind, d in mine if kind == DISPUTE_CLOSED]
-    return max(refunds, default=0) + sum(disputes)
+    mine = [key for key, detail in early if intent in _payment_ids(json.loads(detail or "{}"))]
+    if mine:
+        db.session.execute(update(StripeEvent).where(StripeEvent.id.in_(mine)).values(problem=None))
+    return _taken_back((intent,))
 
 
 def _amount(value: Any) -> int:
@@ -302,29 +298,31 @@ def _visit(slug: str | None, key: str | None) -> dict[str, str | None]:
     return dict(found._mapping) if found is not None else dict.fromkeys(names)
 
 
-def _payment_of(charge: dict[str, Any]) -> tuple[str, ...]:
+def _payment_ids(obj: dict[str, Any]) -> tuple[str, ...]:
     """The ids a refunded or disputed charge's pre-order may be kept under: its payment's,
-    and its invoice's (a subscription's); ``Unbookable`` without one the kit can store."""
-    ids = tuple(
-        known for name in ("payment_intent", "invoice")
-        if (known := _stripe_id(charge.get(name))) is not None
-    )  # fmt: skip
-    if not ids:
-        raise Unbookable("a refund whose payment id the kit can't store")
-    return ids
+    and its invoice's (a subscription's)."""
+    ids = (_stripe_id(obj.get("payment_intent")), _stripe_id(obj.get("invoice")))
+    return tuple(known for known in ids if known is not None)
 
 
-def _store_refund(payment: tuple[str, ...], refunded: int, added: bool = False) -> bool:
-    """How much of a pre-order's payment went back: Stripe sends a refund's running total,
-    so an older event arriving late changes nothing; a lost dispute ``added`` its amount. A
-    refund of a payment not booked yet is kept (``Unbookable``: listed until its payment
-    comes and takes it). Never more than was paid: net revenue never falls below nothing."""
-    if refunded == 0:
-        return False
+def _store_taken_back(key: str, kind: str, obj: dict[str, Any]) -> bool:
+    """A refund (Stripe sends its running total) or a dispute the seller lost (its amount)
+    takes money back from a pre-order. Each is kept on its event's row, and the pre-order's
+    refunded amount is worked out from all of them, so their order does not matter: the
+    largest refund total plus the lost disputes, never more than was paid. One for a payment
+    not booked yet is kept (``Unbookable``: listed until its payment comes and takes it)."""
+    payment = _payment_ids(obj)
+    if not payment:
+        what = "refund" if kind == REFUNDED else "dispute"
+        raise Unbookable(f"a {what} whose payment id the kit can't store")
+    _amount(obj.get("amount_refunded" if kind == REFUNDED else "amount"))  # storable
+    if kind == DISPUTE_CLOSED and obj.get("status") != "lost":
+        return False  # won, or closed with a warning: nothing went back
+    _keep_detail(key, obj)
     mine = PreOrder.payment_intent.in_(payment)
     if db.session.scalar(select(PreOrder.id).where(mine)) is None:
         raise Unbookable(REFUND_FIRST)
-    total = PreOrder.refunded + refunded if added else literal(refunded)
+    total = _taken_back(payment)
     changed = db.session.execute(
         update(PreOrder)
         .where(mine, PreOrder.refunded < total, PreOrder.refunded < PreOrder.amount)
@@ -334,9 +332,26 @@ def _store_refund(payment: tuple[str, ...], refunded: int, added: bool = False) 
     return changed.rowcount > 0
 
 
-def _store_dispute(dispute: dict[str, Any]) -> bool:
-    """A dispute the seller lost takes its amount back, as a refund would; others change
-    nothing (won, or closed with a warning)."""
-    if dispute.get("status") != "lost":
-        return False
-    return _store_refund(_payment_of(dispute), _amount(dispute.get("amount")), added=True)
+def _taken_back(payment: tuple[str, ...]) -> int:
+    """What the refunds and lost disputes received for a payment took back: the largest
+    refund total plus each lost dispute's amount (the caller caps it at what was paid)."""
+    events: dict[str, tuple[str, dict[str, Any]]] = {}
+    for known in payment:
+        rows = db.session.execute(
+            select(StripeEvent.id, StripeEvent.type, StripeEvent.detail).where(
+                StripeEvent.type.in_((REFUNDED, DISPUTE_CLOSED)),
+                StripeEvent.detail.contains(known),
+            )
+        )
+        for key, kind, detail in rows:
+            found = json.loads(detail or "{}")
+            if known in _payment_ids(found):
+                events[key] = (kind, found)
+    refunds = [_whole(d.get("amount_refunded")) for kind, d in events.values() if kind == REFUNDED]
+    lost = [_whole(d.get("amount")) for kind, d in events.values()
+            if kind == DISPUTE_CLOSED and d.get("status") == "lost"]  # fmt: skip
+    return max(refunds, default=0) + sum(lost)
+
+
+def _whole(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

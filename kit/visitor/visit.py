@@ -21,8 +21,8 @@ from kit.models import utcnow
 from kit.pages.schema import Content
 from kit.pages.schema import Page
 from kit.tracking import exposures
-from kit.tracking.assignment import SHIPPED
 from kit.tracking.assignment import choose_variant
+from kit.tracking.assignment import shipped
 from kit.tracking.traffic import ARRIVAL
 from kit.tracking.traffic import device_class
 from kit.tracking.traffic import is_ahead_of_a_click
@@ -121,7 +121,8 @@ def resolve_visit(page: Page, preview: bool = True) -> Visit:
         winner = experiment.variant(experiment.winner)
         founder = human and is_founder()
         counted = human and not founder
-        return Visit(page, winner.content, SHIPPED, winner.name, counted, founder=founder)
+        key = shipped(experiment.key)
+        return Visit(page, winner.content, key, winner.name, counted, founder=founder)
     if not human:
         control = experiment.control
         return Visit(page, control.content, experiment.key, control.name, counted=False)
@@ -148,24 +149,26 @@ def record_exposure(visit: Visit) -> None:
     exposures.record(row)
     visitor["seen"] = [*seen[-49:], marker]
     arrival = [row[name] for name in ARRIVAL]
-    if any(arrival):
+    if any(arrival) and sum(len(value or "") for value in arrival) <= ARRIVAL_CHARACTERS:
         came = list(visitor.get("came", {}).items())[-(ARRIVALS_KEPT - 1) :]
         visitor["came"] = {**dict(came), marker: arrival}
+
+
+# Where a visit came from is kept in the cookie when it came from somewhere, so that whichever
+# request writes the visit's row (the page view's, queued; or a signup or click sent before
+# that was written, perhaps to another worker) writes the same source. Bounded, so the cookie
+# stays far below the 4 KB browsers keep: the last 2 pages, tags of 300 characters in all.
+ARRIVALS_KEPT = 2
+ARRIVAL_CHARACTERS = 300
 
 
 def _seen_marker(visit: Visit) -> str:
     return f"{visit.page.slug}:{visit.experiment}"
 
 
-# Where a visit came from is kept in the cookie when it came from somewhere, so that whichever
-# request writes the visit's row (the page view's, queued; or a signup or click sent before
-# that was written, perhaps to another worker) writes the same source.
-ARRIVALS_KEPT = 5  # the visitor's last pages
-
-
 def _exposure_row(visit: Visit) -> dict:
     _, here, visitor = fastpath.current()
-    came = visitor.get("came", {}).get(_seen_marker(visit)) if "came" in visitor else None
+    came = visitor.get("came", {}).get(_seen_marker(visit))
     if came is not None:
         arrival = dict(zip(ARRIVAL, came, strict=True))
     else:

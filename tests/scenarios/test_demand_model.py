@@ -33,7 +33,7 @@ from hypothesis.stateful import rule
 from hypothesis.stateful import run_state_machine_as_test
 
 from kit.reports.sources import by_dimension
-from kit.tracking.assignment import SHIPPED
+from kit.tracking.assignment import shipped
 from tests.conftest import browser
 from tests.conftest import form_fields
 from tests.founder.test_dashboard import logged_in
@@ -44,6 +44,7 @@ from tests.tracking.test_preorders import reference_of
 from tests.tracking.test_preorders import refund
 
 TEST = "model-1"
+SHIPPED = shipped(TEST)  # the period after the test
 PAGE = f"""
 title = "Model page"
 headline = "Headline A"

@@ -504,8 +504,9 @@ def test_the_doctor_names_pre_order_tiers_whose_amount_it_cant_read(make_app, pa
     app = make_app(STRIPE_WEBHOOK_SECRET=SECRET)
     with app.app_context():
         problems = [f for f in diagnose(app) if not f.ok]
-    [finding] = [f for f in problems if "state no amount" in f.what]
-    assert "priced (Pro)" in finding.what and "checkout_amount" in finding.fix
+    [finding] = [f for f in problems if "can't read one amount" in f.what]
+    assert "priced (Pro: 'Pay what the beta is worth')" in finding.what
+    assert "checkout_amount" in finding.fix
     (pages_dir / "priced.toml").write_text(PRICED.replace('"45 EUR"', '"forty-five"'), "utf-8")
     from kit.pages.registry import PageRegistry
 
@@ -682,3 +683,47 @@ def test_a_subscriptions_refund_finds_its_pre_order_by_the_invoice(shop_app):
     assert deliver(client, charge)[1]["stored"] is True
     [booked] = preorders(shop_app)
     assert (booked.amount, booked.refunded) == (4900, 4900)
+
+
+@pytest.mark.parametrize(
+    ("shown", "charge"),
+    [("$49", (4900, "USD")), ("$49 for life", (4900, "USD")), ("From $49", (4900, "USD")),
+     ("$99 per year", (9900, "USD")), ("€9/month", (900, "EUR")), ("49€", (4900, "EUR")),
+     ("€9,99", (999, "EUR")), ("19.50 CHF", (1950, "CHF")), ("USD 19", (1900, "USD")),
+     ("£49 inc VAT", (4900, "GBP")), ("¥1200", (1200, "JPY")), ("10.500 KWD", (10500, "KWD")),
+     ("49 per month", None), ("49 for life", None), ("Free", None), ("49", None),
+     ("$9 or $90/year", None), ("$49 EUR", None), ("$9.999", None)],
+)  # fmt: skip
+def test_the_amount_a_price_states_is_read_or_not_at_all(shown, charge):
+    """Words after the amount are not a currency ("49 per month" is not 49 PER), and a price
+    that states no single amount with its currency gives none (kit doctor then says so)."""
+    from kit.money import price
+
+    assert price(shown) == charge
+
+
+@pytest.mark.parametrize(
+    ("events", "back"),
+    [(["dispute 3900", "refund 1000"], 4900), (["refund 1000", "dispute 1000"], 2000),
+     (["refund 1000", "dispute 2900", "refund 2000"], 4900),
+     (["dispute 2900", "refund 2000", "pay"], 4900), (["refund 2000", "pay", "dispute 2900"], 4900),
+     (["refund 3000", "dispute 4900"], 4900)],
+)  # fmt: skip
+def test_refunds_and_lost_disputes_add_up_in_any_order(shop_app, events, back):
+    """A refund's event carries its running total, a dispute its own amount: a refund that
+    came after a lost dispute used to be taken as the whole of what went back."""
+    client = shop_app.test_client()
+    order = paid(reference_of(click_checkout(browser(shop_app))))
+    if "pay" not in events:
+        deliver(client, order)
+    for step in events:
+        kind, _, amount = step.partition(" ")
+        if kind == "pay":
+            sent = order
+        elif kind == "refund":
+            sent = refund(order, int(amount))
+        else:
+            sent = dispute(order, amount=int(amount))
+        assert deliver(client, sent)[0] == 200
+    [booked] = preorders(shop_app)
+    assert booked.refunded == back

@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,8 +24,8 @@ from kit.models import Exposure
 from kit.models import GoalClick
 from kit.models import Signup
 from kit.models import db
-from kit.tracking.assignment import SHIPPED
 from kit.tracking.assignment import choose_variant
+from kit.tracking.assignment import shipped
 from tests.conftest import BROWSER_UA
 from tests.conftest import MOBILE_UA
 from tests.conftest import browser
@@ -414,15 +415,31 @@ def test_a_winner_ships_to_everyone_and_counting_goes_on_after_the_test(app, pag
         assert variant_shown(browser(app, agent).get("/ab")) == "b"
     sign_up(earlier, "ab", email="early@example.com")
     sign_up(browser(app), "ab", email="late@example.com")
-    shipped = [e for e in rows(app, Exposure) if e.experiment == SHIPPED]
-    assert len(shipped) == 12 and {e.variant for e in shipped} == {"b"}
-    assert count(app, Exposure) - len(shipped) == test_rows  # the test's own: as it ended
-    assert [(s.experiment, s.variant) for s in rows(app, Signup)] == [(SHIPPED, "b")] * 2
-    api = app.test_client().get(
-        f"/api/pages/ab?experiment={SHIPPED}", headers={"Authorization": "Bearer test-api-token"}
-    )  # fmt: skip
+    period = shipped("headline-1")  # "headline-1 shipped"
+    after = [e for e in rows(app, Exposure) if e.experiment == period]
+    assert len(after) == 12 and {e.variant for e in after} == {"b"}
+    assert count(app, Exposure) - len(after) == test_rows  # the test's own: as it ended
+    assert [(s.experiment, s.variant) for s in rows(app, Signup)] == [(period, "b")] * 2
+    bearer = {"Authorization": "Bearer test-api-token"}
+    api = app.test_client().get(f"/api/pages/ab?experiment={quote(period)}", headers=bearer)
     arms = api.get_json()["results"]["arms"]
     assert [(arm["name"], arm["visitors"], arm["conversions"]) for arm in arms] == [("b", 12, 2)]
+
+
+def test_each_shipped_test_counts_on_its_own(app, pages_dir):
+    """A second test of the page, ended with another winner, used to count under the first
+    one's shipped period: its visitors were credited to the first winner."""
+    visitor = browser(app)
+    edit_page(pages_dir, "ab", 'key = "headline-1"', 'key = "headline-1"\nwinner = "b"')
+    assert variant_shown(visitor.get("/ab")) == "b"
+    edit_page(
+        pages_dir, "ab", 'key = "headline-1"\nwinner = "b"', 'key = "headline-2"\nwinner = "a"'
+    )
+    assert variant_shown(visitor.get("/ab")) == "a"
+    sign_up(visitor, "ab", email="ada@example.com")
+    periods = sorted((e.experiment, e.variant) for e in rows(app, Exposure))
+    assert periods == [(shipped("headline-1"), "b"), (shipped("headline-2"), "a")]
+    assert [(s.experiment, s.variant) for s in rows(app, Signup)] == [(shipped("headline-2"), "a")]
 
 
 def test_preview_still_works_after_a_winner_is_chosen(app, client, pages_dir):
@@ -565,7 +582,7 @@ def test_goal_clicks_count_in_the_shipped_period_after_a_winner(app, client, pag
     client.get("/ab")
     assert client.get("/go/ab/buy").status_code == 302
     clicks = [(c.experiment, c.variant) for c in rows(app, GoalClick)]
-    assert clicks[0][0] == "headline-1" and clicks[1:] == [(SHIPPED, "b")]
+    assert clicks[0][0] == "headline-1" and clicks[1:] == [(shipped("headline-1"), "b")]
 
 
 # --- races --------------------------------------------------------------------------------

@@ -131,21 +131,19 @@ def book(event: dict[str, Any]) -> dict[str, Any]:
 def _keep_unbooked(key: str, kind: str, obj: dict[str, Any], problem: str) -> None:
     """Keep why a payment was not booked, with what Stripe said of it (no customer data), on
     its event's row: the dashboard lists it and the log says it now."""
-    detail = _keep_detail(key, obj)
     page = _page_of(obj.get("client_reference_id"))
-    db.session.execute(
-        update(StripeEvent).where(StripeEvent.id == key).values(problem=problem, page=page)
-    )
+    detail = _keep_detail(key, obj, problem=problem, page=page)
     current_app.logger.warning("Stripe %s %s not booked: %s (%s)", kind, key, problem, detail)
 
 
-def _keep_detail(key: str, obj: dict[str, Any]) -> dict[str, Any]:
-    """Keep on the event's row what Stripe said of the payment (no customer data)."""
+def _keep_detail(key: str, obj: dict[str, Any], **more: str | None) -> dict[str, Any]:
+    """Keep on the event's row what Stripe said of the payment (no customer data), with
+    ``more`` of its columns (the problem, the page)."""
     read = ("id", "amount_total", "amount_refunded", "amount", "status", "currency",
             "payment_intent", "invoice", "client_reference_id")  # fmt: skip
     detail = {name: _short(obj.get(name)) for name in read if name in obj}
     db.session.execute(
-        update(StripeEvent).where(StripeEvent.id == key).values(detail=json.dumps(detail))
+        update(StripeEvent).where(StripeEvent.id == key).values(detail=json.dumps(detail), **more)
     )
     return detail
 
@@ -204,12 +202,7 @@ def _store_paid(session: dict[str, Any], when: datetime) -> bool:
 def _refunded_before(intent: str) -> int:
     """What refunds and lost disputes that came before their payment took back; they are
     booked now: they leave the list of payments not booked."""
-    early = db.session.execute(
-        select(StripeEvent.id, StripeEvent.detail).where(
-            StripeEvent.type.in_((REFUNDED, DISPUTE_CLOSED)), StripeEvent.problem == REFUND_FIRST
-        )
-    ).all()
-    mine = [key for key, detail in early if intent in _payment_ids(json.loads(detail or "{}"))]
+    mine = list(_taken_back_events((intent,), StripeEvent.problem == REFUND_FIRST))
     if mine:
         db.session.execute(update(StripeEvent).where(StripeEvent.id.in_(mine)).values(problem=None))
     return _taken_back((intent,))
@@ -318,10 +311,10 @@ def _store_taken_back(key: str, kind: str, obj: dict[str, Any]) -> bool:
     _amount(obj.get("amount_refunded" if kind == REFUNDED else "amount"))  # storable
     if kind == DISPUTE_CLOSED and obj.get("status") != "lost":
         return False  # won, or closed with a warning: nothing went back
-    _keep_detail(key, obj)
     mine = PreOrder.payment_intent.in_(payment)
     if db.session.scalar(select(PreOrder.id).where(mine)) is None:
-        raise Unbookable(REFUND_FIRST)
+        raise Unbookable(REFUND_FIRST)  # its detail is kept with the problem
+    _keep_detail(key, obj)
     total = _taken_back(payment)
     changed = db.session.execute(
         update(PreOrder)
@@ -335,22 +328,30 @@ def _store_taken_back(key: str, kind: str, obj: dict[str, Any]) -> bool:
 def _taken_back(payment: tuple[str, ...]) -> int:
     """What the refunds and lost disputes received for a payment took back: the largest
     refund total plus each lost dispute's amount (the caller caps it at what was paid)."""
-    events: dict[str, tuple[str, dict[str, Any]]] = {}
+    events = _taken_back_events(payment).values()
+    refunds = [_whole(d.get("amount_refunded")) for kind, d in events if kind == REFUNDED]
+    lost = [_whole(d.get("amount")) for kind, d in events
+            if kind == DISPUTE_CLOSED and d.get("status") == "lost"]  # fmt: skip
+    return max(refunds, default=0) + sum(lost)
+
+
+def _taken_back_events(payment: tuple[str, ...], *where: Any) -> dict[str, tuple[str, dict]]:
+    """The refund and dispute events kept for a payment (their detail names one of its ids),
+    by event key: (type, detail)."""
+    events: dict[str, tuple[str, dict]] = {}
     for known in payment:
         rows = db.session.execute(
             select(StripeEvent.id, StripeEvent.type, StripeEvent.detail).where(
                 StripeEvent.type.in_((REFUNDED, DISPUTE_CLOSED)),
                 StripeEvent.detail.contains(known),
+                *where,
             )
         )
         for key, kind, detail in rows:
             found = json.loads(detail or "{}")
             if known in _payment_ids(found):
                 events[key] = (kind, found)
-    refunds = [_whole(d.get("amount_refunded")) for kind, d in events.values() if kind == REFUNDED]
-    lost = [_whole(d.get("amount")) for kind, d in events.values()
-            if kind == DISPUTE_CLOSED and d.get("status") == "lost"]  # fmt: skip
-    return max(refunds, default=0) + sum(lost)
+    return events
 
 
 def _whole(value: Any) -> int:

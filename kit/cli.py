@@ -35,6 +35,7 @@ from kit.reports import formatting
 from kit.reports import ideas
 from kit.reports import results
 from kit.reports.export import csv_lines
+from kit.tracking.phases import current_phase
 
 REFERENCE_START = "<!-- page-reference:start -->"
 REFERENCE_END = "<!-- page-reference:end -->"
@@ -157,7 +158,7 @@ def stats_command(slug: str | None, experiment: str | None) -> None:
     page = pages.get(slug)
     if page is None:
         raise click.ClickException(f"no page called {slug!r}; pages: {', '.join(sorted(pages))}")
-    key = page.experiment_key if experiment is None else experiment
+    key = current_phase(page) if experiment is None else experiment
     outcome = results.page_results(page, key, minimum)
     click.echo(f"{slug}: experiment {key or '(none)'}, {outcome.status}")
     click.echo(formatting.text_table(outcome.report))
@@ -196,7 +197,7 @@ def export_command(slug: str, what: str, output: Any) -> None:
         rows: Any = signup_list.signup_rows(slug)
     else:
         minimum = current_app.config["MIN_VISITORS_FOR_VERDICT"]
-        outcome = results.page_results(page, page.experiment_key, minimum)
+        outcome = results.page_results(page, current_phase(page), minimum)
         header, rows = formatting.variant_rows(outcome.report, outcome.preorders)
     written = -1  # the header is not a row
     for line in csv_lines(header, rows):

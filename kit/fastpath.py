@@ -13,6 +13,8 @@ The tricks, each bounded (a full cache is emptied, never grown):
 - ``kept``: a pure function's answers kept per arguments (the SQL statements every signup,
   click and counter sends, built once per database kind; a user agent's bot and device
   verdicts; the security headers a response lacks; a static file's fingerprint);
+- ``kept_while``: an answer kept while the page it depends on is loaded (the phase a test's
+  content counts in: the database is asked again only when the page file changes);
 - ``as_written``, ``as_saved``: a row just written is told to the ORM as written instead of
   being read back;
 - ``VisitorSessionInterface``: a returning visitor sends the same signed cookie on every view,
@@ -117,6 +119,21 @@ def kept(maxsize: int) -> Callable[[Callable[P, R]], Callable[P, R]]:
         return answer
 
     return decorate
+
+
+def kept_while(thing: object, name: str, compute: Callable[[], T]) -> T:
+    """``compute()``, kept by the app under ``name`` while ``thing`` is the very same object
+    (a loaded page's experiment: a new object when its file changes). With the switch off,
+    every call computes afresh."""
+    if not enabled():
+        return compute()
+    known = current_app.extensions.setdefault("kit.kept_while", {})
+    found = known.get(name)
+    if found is not None and found[0] is thing:
+        return found[1]
+    value = compute()
+    known[name] = (thing, value)
+    return value
 
 
 # --- rows the ORM is told about instead of reading them -------------------------------------

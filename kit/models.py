@@ -12,18 +12,15 @@ from datetime import datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Connection
 from sqlalchemy import Date
 from sqlalchemy import DateTime
 from sqlalchemy import Engine
 from sqlalchemy import Float
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
-from sqlalchemy import Insert
 from sqlalchemy import Integer
 from sqlalchemy import MetaData
 from sqlalchemy import String
-from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy import TypeDecorator
 from sqlalchemy import UniqueConstraint
@@ -32,8 +29,6 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import mapped_column
-
-from kit import fastpath
 
 
 class Base(DeclarativeBase):
@@ -411,6 +406,22 @@ class AdSpend(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class ExperimentPhase(db.Model):
+    """A span of a test during which its variants stayed as they were (kit/tracking/phases.py):
+    each edit of a running variant's content, or of the split, starts the next number."""
+
+    __tablename__ = "experiment_phase"
+    __table_args__ = (UniqueConstraint("page", "experiment", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page: Mapped[str] = mapped_column(StoredString(64))
+    experiment: Mapped[str] = mapped_column(StoredString(64))  # the test's key in the page file
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, …
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    snapshot: Mapped[str] = mapped_column(StoredText)  # JSON: each variant's share and fields
+    change: Mapped[str] = mapped_column(StoredText, default="")  # what changed, in words
+
+
 class DigestRun(db.Model):
     """A founder digest sent (or being sent) for one period: the key makes it once per period
     whatever the number of workers and dynos; ``verdicts`` (JSON) lets the next one say what
@@ -421,58 +432,6 @@ class DigestRun(db.Model):
     period: Mapped[str] = mapped_column(StoredString(32), primary_key=True)  # "daily 2026-11-25"
     claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     verdicts: Mapped[str] = mapped_column(StoredText, default="{}")
-
-
-def insert_ignore(model: type[db.Model], **values: object) -> bool:
-    """Insert a row unless it would break a unique constraint; True when a row was added.
-
-    Used where two workers may race to record the same first event (exposures, goal clicks).
-    """
-    connection = db.session.connection()
-    statement = _insert_ignore(model.__table__, connection.dialect.name)
-    # A plain Core insert on the session's connection: same transaction, none of the ORM's
-    # per-call statement building (this runs on every new visitor's first page view).
-    # RETURNING tells whether a row went in (psycopg reports rowcount -1 for this statement).
-    return connection.execute(statement, values).first() is not None
-
-
-def dialect_insert(dialect: str) -> Any:
-    """The dialect's ``insert`` construct, which has ``on_conflict_do_nothing/update``."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
-@fastpath.kept(maxsize=32)
-def _insert_ignore(table: Table, dialect: str) -> Insert:
-    return dialect_insert(dialect)(table).on_conflict_do_nothing().returning(*table.primary_key)
-
-
-def add_to_counters(
-    connection: Connection, table: Table, keys: tuple[str, ...], rows: list[dict[str, Any]]
-) -> None:
-    """Add each row's counts (its columns not in ``keys``) to the counter row its ``keys``
-    name, which is created at those counts if new; one statement, in the caller's
-    transaction. Rows go in key order, so two writers adding to the same counters never wait
-    for each other in turn."""
-    if not rows:
-        return
-    counts = tuple(column for column in rows[0] if column not in keys)
-    statement = _adder(table, keys, counts, connection.dialect.name)
-    rows = sorted(rows, key=lambda row: tuple(row[key] for key in keys))
-    connection.execute(statement, rows if len(rows) > 1 else rows[0])
-
-
-@fastpath.kept(maxsize=32)
-def _adder(table: Table, keys: tuple[str, ...], counts: tuple[str, ...], dialect: str) -> Insert:
-    """Built once per counter table (SQLAlchemy then reuses its compiled form too)."""
-    upsert = dialect_insert(dialect)(table)
-    return upsert.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={count: table.c[count] + upsert.excluded[count] for count in counts},
-    )
 
 
 @event.listens_for(Engine, "do_connect")

@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kit.models import RateLimit
 from kit.models import db
-from kit.models import dialect_insert
+from kit.writes import dialect_insert
 
 SCHEME = "database"
 CLEAN_UP_EVERY = 1000  # about once in this many hits, windows that ended are deleted

@@ -61,7 +61,7 @@ from kit.reports.sources import by_dimension
 from kit.reports.sources import traffic_sources
 from kit.reports.stats import Report
 from kit.tracking.assignment import EMBED
-from kit.tracking.assignment import counted_under
+from kit.tracking.phases import counted_under
 from kit.urls import embed_snippet
 from kit.waitlist.referrals import leaderboard
 from kit.waitlist.referrals import referral_share

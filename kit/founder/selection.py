@@ -11,6 +11,7 @@ from flask import request
 from kit.extensions import registry
 from kit.pages.schema import Page
 from kit.reports import results
+from kit.tracking.phases import current_phase
 
 
 def min_visitors() -> int:
@@ -31,7 +32,7 @@ def experiment_asked(page: Page, default: str | None = None) -> str:
     file."""
     wanted = request.args.get("experiment")
     if wanted is None:
-        return page.experiment_key if default is None else default
+        return current_phase(page) if default is None else default
     if wanted not in results.experiments_of(page):
         abort(404, f"The page {page.slug!r} has no data for an experiment called {wanted!r}.")
     return wanted

@@ -35,10 +35,11 @@ from kit.models import DigestRun
 from kit.models import Outbox
 from kit.models import PreOrder
 from kit.models import db
-from kit.models import insert_ignore
 from kit.models import utcnow
 from kit.pages.schema import Page
 from kit.reports import results
+from kit.tracking.phases import current_phase
+from kit.writes import insert_ignore
 
 EVERY = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 LONGEST = timedelta(days=31)  # after a long pause, a digest covers a month at most
@@ -128,7 +129,7 @@ def build(
     minimum = current_app.config["MIN_VISITORS_FOR_VERDICT"]
     lines, kinds = [], {}
     for page in sorted(pages, key=lambda p: p.slug):
-        outcome = results.page_results(page, page.experiment_key, minimum)
+        outcome = results.page_results(page, current_phase(page), minimum)
         decision = outcome.decision
         kinds[page.slug] = [decision.kind, decision.badge]
         old = before.get(page.slug)

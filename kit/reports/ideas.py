@@ -19,6 +19,7 @@ from kit.reports.stats import Arm
 from kit.reports.stats import conversion_rate
 from kit.reports.stats import rate_ratio
 from kit.reports.stats import wilson_interval
+from kit.tracking.phases import current_phase
 
 
 def overview(pages: dict[str, Page], min_visitors: int) -> list[dict[str, Any]]:
@@ -28,7 +29,7 @@ def overview(pages: dict[str, Page], min_visitors: int) -> list[dict[str, Any]]:
     today = utcnow().date()
     for slug in sorted(pages):
         page = pages[slug]
-        experiment = page.experiment_key
+        experiment = current_phase(page)
         results = page_results(page, experiment, min_visitors)
         report = results.report
         visitors = sum(arm.visitors for arm in report.arms)
@@ -88,7 +89,7 @@ def ideas(pages: dict[str, Page], source: str | None = None) -> list[Idea]:
     }
     found = []
     for slug, page in pages.items():
-        visitors, converted = counts.get((slug, page.experiment_key), (0, 0))
+        visitors, converted = counts.get((slug, current_phase(page)), (0, 0))
         interval = wilson_interval(converted, visitors)
         found.append(
             Idea(page, visitors, converted, conversion_rate(converted, visitors),

@@ -38,9 +38,12 @@ from kit.reports.stats import Arm
 from kit.reports.stats import Report
 from kit.reports.stats import conversion_rate
 from kit.tracking.assignment import EMBED
-from kit.tracking.assignment import SHIPPED
-from kit.tracking.assignment import shipped
 from kit.tracking.payments import CHECKOUT_GOAL
+from kit.tracking.phases import SHIPPED
+from kit.tracking.phases import current_phase
+from kit.tracking.phases import periods_of
+from kit.tracking.phases import phases_of
+from kit.tracking.phases import shipped
 from kit.waitlist import places
 
 # A signup counts as a conversion once confirmed (at once on pages without double opt-in).
@@ -131,16 +134,14 @@ class PageResults:
 
 
 def experiments_of(page: Page) -> list[str]:
-    """The experiment keys this page has data for, the configured one first."""
-    current = page.experiment_key
+    """The experiment keys this page has data for, or that are periods of its test: its test
+    (the latest phase) first, then its shipped period and earlier phases, then the rest by
+    name."""
+    known = [current_phase(page), *periods_of(page)]
     seen = db.session.scalars(
         select(DailyExposures.experiment).where(DailyExposures.page == page.slug).distinct()
     )
-    return [current, *sorted(key for key in seen if key != current)]
-
-
-def current_experiment(page: Page) -> str:
-    return page.experiment.key if page.experiment else ""
+    return list(dict.fromkeys([*known, *sorted(seen)]))
 
 
 def status_of(page: Page, experiment: str) -> str:
@@ -152,9 +153,19 @@ def status_of(page: Page, experiment: str) -> str:
         return "after an earlier test, with its winner shown to everyone"
     if page.experiment is None:
         return "no experiment" if experiment == "" else "ended"
-    if experiment != page.experiment.key:
-        return "ended"
-    return f"winner: {page.experiment.winner}" if page.experiment.winner else "running"
+    phases = phases_of(page)  # latest first
+    if experiment == current_phase(page):
+        state = f"winner: {page.experiment.winner}" if page.experiment.winner else "running"
+        if len(phases) > 1:
+            latest = phases[0]
+            state += f", phase {latest.number} since {latest.started_at:%Y-%m-%d %H:%M} UTC"
+            state += f" ({latest.change})"
+        return state
+    for later, phase in zip(phases, phases[1:], strict=False):
+        if phase.key == experiment:
+            ended = f"{later.started_at:%Y-%m-%d %H:%M} UTC"
+            return f"phase {phase.number} of the test, ended {ended} by an edit ({later.change})"
+    return "ended"
 
 
 PerDay = dict[tuple[date, str], int]
@@ -247,8 +258,9 @@ def _signup_rows(page: Page, experiment: str) -> dict[str, int]:
 
 def _weights(page: Page, experiment: str, visitors: dict[str, int]) -> dict[str, float]:
     """Arms in the page file's order (control first) with their weights; past ones by name."""
-    if page.experiment is not None and page.experiment.key == experiment:
-        return {v.name: v.weight for v in page.experiment.variants}
+    phase = next((p for p in phases_of(page) if p.key == experiment), None)
+    if phase is not None:  # a phase of the page's test: its split as it was
+        return phase.shares
     # A past experiment: its weights are no longer in the file; assume an even split.
     return {name: 1.0 for name in sorted(visitors) or [""]}
 
@@ -306,7 +318,7 @@ def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
     days = _daily_rows(arms, visitors, converted)
     report = analyse(arms, min_visitors, looks=_looks(arms, days))
     per_day = visitors_per_day(((r.day, r.visitors) for r in days), utcnow().date())
-    current = experiment == page.experiment_key
+    current = experiment == current_phase(page)
     ended = None
     if not current:
         ended = ""

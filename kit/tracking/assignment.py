@@ -1,37 +1,15 @@
-"""Which variant a visitor sees (a hash of experiment and visitor id, sticky without storage),
-and what a page's visitors are counted under: its test, the shipped winner, an embed."""
+"""Which variant a visitor sees: a hash of experiment and visitor id, sticky without storage.
+(What a page's visitors are counted under, its test's phase or the shipped winner, is
+kit/tracking/phases.py.)"""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
 
-from kit.pages.schema import Page
-
 # The pseudo-experiment an embedded form's views and signups count under (kit/visitor/embed.py): a
 # key with a space, which no page file can give an experiment.
 EMBED = "embedded form"
-SHIPPED = " shipped"
-KEY_LENGTH = 64  # what the experiment columns hold
-
-
-def shipped(experiment_key: str) -> str:
-    """What a page counts under once its test has a winner: the winner is shown to everyone,
-    and visitors, signups, clicks and payments go on being counted here, after the test's own
-    numbers (which stay as they were when it ended). One per test ("price-1 shipped"): a key
-    no page file can give (it has a space), shortened with a hash to fit the column."""
-    if len(experiment_key) + len(SHIPPED) > KEY_LENGTH:
-        digest = hashlib.sha256(experiment_key.encode()).hexdigest()[:8]
-        experiment_key = f"{experiment_key[: KEY_LENGTH - len(SHIPPED) - 9]}~{digest}"
-    return experiment_key + SHIPPED
-
-
-def counted_under(page: Page) -> str:
-    """The experiment a page's new visitors are counted under now: its running test's key,
-    its shipped period once the test has a winner, "" without a test."""
-    if page.experiment is not None and page.experiment.winner:
-        return shipped(page.experiment.key)
-    return page.experiment_key
 
 
 def bucket(experiment_key: str, visitor_id: str) -> float:

@@ -39,11 +39,11 @@ from kit.models import DailyExposures
 from kit.models import DailySource
 from kit.models import Exposure
 from kit.models import Signup
-from kit.models import add_to_counters
 from kit.models import db
-from kit.models import dialect_insert
-from kit.models import insert_ignore
 from kit.models import utcnow
+from kit.writes import add_to_counters
+from kit.writes import dialect_insert
+from kit.writes import insert_ignore
 
 # Confirmed signups credited to an experiment's arm.
 ATTRIBUTED = (

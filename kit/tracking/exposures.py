@@ -36,9 +36,9 @@ from kit import fastpath
 from kit.models import Exposure
 from kit.models import GoalClick
 from kit.models import db
-from kit.models import dialect_insert
 from kit.models import utcnow
 from kit.tracking import counters
+from kit.writes import dialect_insert
 
 BATCH_SIZE = 500
 MAX_QUEUED = 50_000  # rows kept while the database is away; more are dropped (and logged)

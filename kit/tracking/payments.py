@@ -49,11 +49,11 @@ from kit.models import Exposure
 from kit.models import PreOrder
 from kit.models import StripeEvent
 from kit.models import db
-from kit.models import insert_ignore
 from kit.models import utcnow
 from kit.money import MAX_AMOUNT
 from kit.pages.schema import Tier
-from kit.tracking.assignment import counted_under
+from kit.tracking.phases import periods_of
+from kit.writes import insert_ignore
 
 REFERENCE_RE = re.compile(
     r"^((?:[0-9a-f]{32}|none)_([a-z0-9][a-z0-9-]{0,62})_([a-z0-9-]{1,40}))_([0-9a-f]{24})$"
@@ -273,12 +273,13 @@ def _match(
 
 def _visit(slug: str | None, key: str | None) -> dict[str, str | None]:
     """The experiment, variant and UTM tags the visitor was counted with on that page (their
-    exposure in what the page counts under now, else in its test, for a click made before the
-    test ended); all None when not counted: unattributed."""
+    exposure in what the page counts under now, else in the latest period they were counted
+    in, for a click made before the test ended or its variants changed); all None when not
+    counted: unattributed."""
     page = registry().get(slug) if slug is not None else None
     found = None
     if page is not None and key is not None:
-        for experiment in dict.fromkeys((counted_under(page), page.experiment_key)):
+        for experiment in periods_of(page):
             found = db.session.execute(
                 select(literal(experiment).label("experiment"), Exposure.variant,
                        Exposure.utm_source, Exposure.utm_campaign)

@@ -22,7 +22,8 @@ from kit.pages.schema import Content
 from kit.pages.schema import Page
 from kit.tracking import exposures
 from kit.tracking.assignment import choose_variant
-from kit.tracking.assignment import shipped
+from kit.tracking.phases import current_phase
+from kit.tracking.phases import shipped
 from kit.tracking.traffic import ARRIVAL
 from kit.tracking.traffic import device_class
 from kit.tracking.traffic import is_ahead_of_a_click
@@ -123,15 +124,16 @@ def resolve_visit(page: Page, preview: bool = True) -> Visit:
         counted = human and not founder
         key = shipped(experiment.key)
         return Visit(page, winner.content, key, winner.name, counted, founder=founder)
+    key = current_phase(page)  # its current phase
     if not human:
         control = experiment.control
-        return Visit(page, control.content, experiment.key, control.name, counted=False)
+        return Visit(page, control.content, key, control.name, counted=False)
     name = choose_variant(
         [(v.name, v.weight) for v in experiment.variants], experiment.key, visitor_id()
     )
     founder = is_founder()
     content = experiment.variant(name).content
-    return Visit(page, content, experiment.key, name, counted=not founder, founder=founder)
+    return Visit(page, content, key, name, counted=not founder, founder=founder)
 
 
 def record_exposure(visit: Visit) -> None:

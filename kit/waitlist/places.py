@@ -26,6 +26,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Connection
+from sqlalchemy import Integer
 from sqlalchemy import Update
 from sqlalchemy import and_
 from sqlalchemy import bindparam
@@ -39,10 +40,10 @@ from kit import fastpath
 from kit.models import LineBucket
 from kit.models import Signup
 from kit.models import WaitlistLine
-from kit.models import add_to_counters
 from kit.models import db
-from kit.models import dialect_insert
 from kit.pages.schema import Page
+from kit.writes import add_to_counters
+from kit.writes import dialect_insert
 
 BUCKET = 1024
 LIVE = (Signup.deleted_at.is_(None), Signup.confirmed_at.is_not(None))
@@ -199,11 +200,17 @@ def _taking_number() -> Update:
 
 @fastpath.kept(maxsize=1)
 def _crediting() -> Update:
+    """One friend more (``friends`` 1) or fewer (-1): the referrer's key moves ``bump`` numbers
+    per friend."""
     signups = Signup.__table__
+    friends = bindparam("friends", type_=Integer)
     return (
         update(signups)
         .where(signups.c.id == bindparam("signup"))
-        .values(referrals=signups.c.referrals + 1, line_key=signups.c.line_key - bindparam("bump"))
+        .values(
+            referrals=signups.c.referrals + friends,
+            line_key=signups.c.line_key - friends * bindparam("bump", type_=Integer),
+        )
         .returning(signups.c.line_key)
     )
 
@@ -254,12 +261,15 @@ def waiting(page: Page, entry: Signup, added: bool = True) -> None:
     _count(page, entry, added=added, joined=False)
 
 
-def credit(page: Page, referrer_id: int) -> None:
-    """One more friend: the referrer's key moves ``referral_bump`` earlier (atomically)."""
+def credit(page: Page, referrer_id: int, friends: int = 1) -> None:
+    """One more friend: the referrer's key moves ``referral_bump`` earlier (atomically);
+    ``friends=-1``, a credited friend left the list: it moves back as far."""
     bump = page.waitlist.referral_bump
-    key = _connection().execute(_crediting(), {"signup": referrer_id, "bump": bump}).scalar()
-    if key is not None and bucket_of(key) != bucket_of(key + bump):
-        _move(page.slug, (key + bump, -1), (key, 1))
+    values = {"signup": referrer_id, "bump": bump, "friends": friends}
+    key = _connection().execute(_crediting(), values).scalar()
+    before = None if key is None else key + friends * bump
+    if key is not None and bucket_of(key) != bucket_of(before):
+        _move(page.slug, (before, -1), (key, 1))
 
 
 def leave(page: Page, entry: Signup) -> None:

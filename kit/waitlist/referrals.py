@@ -47,10 +47,12 @@ def mailbox(email: str) -> str:
     return f"{local}@{domain}"
 
 
-def is_new_friend(entry: Signup) -> bool:
+def earns_credit(entry: Signup) -> bool:
     """A friend earns their referrer a credit only with a mailbox of their own: not the
-    referrer's, and not that of a friend already on the list. The referrer's row is locked
-    first, so two friends confirming at once are judged one after the other."""
+    referrer's, and not that of another friend on the list. So a referrer's credits are the
+    mailboxes of their friends on the list: asked when a friend joins (a credit more) and when
+    one leaves (a credit less). The referrer's row is locked first, so two friends joining or
+    leaving at once are judged one after the other."""
     referrer = entry.referred_by_id
     db.session.execute(select(Signup.id).where(Signup.id == referrer).with_for_update())
     others = db.session.scalars(

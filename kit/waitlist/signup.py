@@ -20,12 +20,12 @@ from kit import fastpath
 from kit.delivery import notify
 from kit.models import Signup
 from kit.models import db
-from kit.models import dialect_insert
 from kit.models import utcnow
 from kit.pages.schema import Page
 from kit.tracking import counters
 from kit.waitlist import places
 from kit.waitlist import referrals
+from kit.writes import dialect_insert
 
 ADDED, LISTED, GONE = "added", "listed", "gone"
 
@@ -62,6 +62,8 @@ def confirm_signup(page: Page, entry: Signup) -> bool:
 def remove_signup(page: Page, entry: Signup) -> None:
     """Wipe the person's data, keep the anonymous row (statistics stay put), tell receivers."""
     places.ensure(page)
+    if entry.referred_by_id and entry.line_key is not None and referrals.earns_credit(entry):
+        places.credit(page, entry.referred_by_id, friends=-1)  # or leave and rejoin for more
     places.leave(page, entry)
     email = entry.email
     notify.queue_webhooks(page, "signup.deleted", entry, email)
@@ -122,7 +124,7 @@ def _on_the_list(page: Page, entry: Signup, numbered: bool = False) -> None:
     if not numbered:
         places.join(page, entry)
     counters.conversion(entry, signed_up=numbered)
-    if entry.referred_by_id and referrals.is_new_friend(entry):
+    if entry.referred_by_id and referrals.earns_credit(entry):
         places.credit(page, entry.referred_by_id)
 
 

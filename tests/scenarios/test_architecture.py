@@ -26,6 +26,7 @@ VIEWS = {  # modules that define the blueprints people reach by URL
 COMMITTERS = VIEWS | {
     "kit", "kit.cli", "kit.founder.auth", "kit.delivery.outbox", "kit.reports.digest",
     "kit.tracking.exposures", "kit.recount", "kit.ratelimit_storage", "kit.waitlist.places",
+    "kit.tracking.phases",
 }  # fmt: skip
 
 

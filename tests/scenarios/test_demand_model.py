@@ -6,8 +6,9 @@ real app (test client, the exposure writer on) with random sequences of those ac
 visitors arriving from ads or not, bots and the founder among them, signing up (one or several
 addresses, some already listed), clicking a goal, pre-ordering (the right amount or not),
 Stripe's events delivered in any order (payments, partial and full refunds), cookies dropped,
-the test ended with a winner — and after every step requires the API and the sources report
-to equal the model, for the test and for the period after it.
+the founder editing variant b or the split (each change a phase of its own), the test ended
+with a winner — and after every step requires the API and the sources report to equal the
+model, for each phase of the test and for the period after it.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from hypothesis.stateful import rule
 from hypothesis.stateful import run_state_machine_as_test
 
 from kit.reports.sources import by_dimension
-from kit.tracking.assignment import shipped
+from kit.tracking.phases import shipped
 from tests.conftest import browser
 from tests.conftest import form_fields
 from tests.founder.test_dashboard import logged_in
@@ -70,6 +71,7 @@ name = "a"
 [[experiment.variants]]
 name = "b"
 headline = "Headline B"
+weight = 1
 """
 PRICE = 4900
 BOT_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
@@ -108,6 +110,7 @@ class Order:
 @dataclass
 class Model:
     period: str = TEST
+    phases: list = field(default_factory=lambda: [TEST])  # the test's phases, in order
     visitors: Counter = field(default_factory=Counter)  # (period, arm)
     converted: dict = field(default_factory=dict)  # (period, browser) -> arm
     signups: Counter = field(default_factory=Counter)  # (period, arm): new addresses
@@ -152,11 +155,19 @@ class Model:
             return  # unmatched (kept apart, never counted), or a second event of the session
         period = None
         if who is not None:
-            period = next((p for p in (self.period, TEST) if p in who.shown), None)
+            latest_first = (self.period, *reversed(self.phases))
+            period = next((p for p in latest_first if p in who.shown), None)
         arm = who.shown[period] if who is not None and period is not None else None
         early = min(self.early_refunds.pop(payment, 0), amount)
         credited = who.ident if who is not None and period is not None else None
         self.orders[session] = Order(credited, period, arm, amount, early)
+
+    def edit(self, changed: bool) -> None:
+        """The founder saves the page file: a change to a running variant or to the split
+        starts the next phase, counted on its own; saving it unchanged starts nothing."""
+        if changed:
+            self.phases.append(f"{TEST} phase {len(self.phases) + 1}")
+            self.period = self.phases[-1]
 
     def refund(self, session: str, payment: str, total: int) -> None:
         order = self.orders.get(session)
@@ -246,14 +257,19 @@ def run_demand_test(app, pages_dir) -> None:
             """A page of its own for each run: nothing of an earlier run is in its numbers."""
             self.slug = f"model-{next(IDENTS)}"
             self.file = pages_dir / f"{self.slug}.toml"
-            self.file.write_text(PAGE, encoding="utf-8")
-            app.extensions["pages"].reload()
+            self.saved = PAGE
+            self.save(PAGE)
             self.model = Model()
             self.browsers: list[Browser] = []
             self.pending: list[dict] = []  # Stripe events not delivered yet
             self.delivered: list[dict] = []
             self.payments: dict[str, dict] = {}  # Checkout Session id -> its paid event
             self.payer: dict[str, Browser | None] = {}  # session -> the counted visitor who clicked
+
+        def save(self, text: str) -> None:
+            self.file.write_text(text, encoding="utf-8")
+            app.extensions["pages"].reload()
+            self.saved = text
 
         def pick(self, index: int) -> Browser:
             return self.browsers[index % len(self.browsers)]
@@ -379,11 +395,29 @@ def run_demand_test(app, pages_dir) -> None:
             self.browsers[index] = Browser(old.client, old.kind)
             self.look(self.browsers[index], f"/{self.slug}", None)
 
-        @precondition(lambda self: self.model.period == TEST)
+        @precondition(lambda self: self.model.period != SHIPPED)
+        @rule(
+            edit=st.sampled_from([
+                ('headline = "Headline B"', 'headline = "Headline B, sharper"'),
+                ('headline = "Headline B, sharper"', 'headline = "Headline B"'),
+                ("weight = 1", "weight = 3"),
+                ("weight = 3", "weight = 1"),
+                ('title = "Model page"', 'title = "Model page"'),  # saved unchanged
+            ])
+        )  # fmt: skip
+        def edit_the_page(self, edit: tuple[str, str]) -> None:
+            """The founder edits variant b's headline, re-weights the split, or saves the file
+            as it was, while the test runs."""
+            old, new = edit
+            if old in self.saved:
+                text = self.saved.replace(old, new)
+                self.model.edit(changed=text != self.saved)
+                self.save(text)
+
+        @precondition(lambda self: self.model.period != SHIPPED)
         @rule()
         def end_the_test(self) -> None:
-            self.file.write_text(PAGE.replace(f'key = "{TEST}"', f'key = "{TEST}"\nwinner = "b"'))
-            app.extensions["pages"].reload()
+            self.save(self.saved.replace(f'key = "{TEST}"', f'key = "{TEST}"\nwinner = "b"'))
             self.model.period = SHIPPED
 
         @invariant()
@@ -391,8 +425,8 @@ def run_demand_test(app, pages_dir) -> None:
             if not hasattr(self, "model"):
                 return
             assert app.extensions["exposures"].flush()
-            for period in (TEST, SHIPPED):
-                if period == TEST or self.model.arms(period):
+            for period in (*self.model.phases, SHIPPED):
+                if period != SHIPPED or self.model.arms(period):
                     assert reported(app, self.slug, period) == expected(self.model, period)
 
     run_state_machine_as_test(

@@ -37,6 +37,8 @@ from kit.reports.results import CHECKOUT_GOAL
 from kit.tracking.assignment import EMBED
 from kit.tracking.counters import DIMENSIONS
 from kit.tracking.payments import REFERENCE_RE
+from kit.tracking.phases import phase_key
+from kit.tracking.phases import shipped
 from kit.tracking.traffic import device_class
 from kit.tracking.traffic import referrer_host
 from kit.tracking.traffic import utm_tags
@@ -84,6 +86,8 @@ def experiment_key(kit: Kit, n: int) -> None:
     variants = [{"name": "a"}, {"name": "b"}]
     refused_in_page_file({"experiment": {"key": "k" * (n + 1), "variants": variants}}, "experiment")
     assert len(EMBED) <= n
+    longest = "k" * n  # the keys its later phases and its shipped period count under
+    assert len(phase_key(longest, 10**6)) <= n and len(shipped(longest)) <= n
 
 
 def variant_name(kit: Kit, n: int) -> None:
@@ -256,10 +260,11 @@ def digest_period(kit: Kit, n: int) -> None:
 PROBES: dict[str, Callable[[Kit, int], None]] = {
     **{f"{table}.page": page_name for table in (
         "exposure", "daily_exposures", "daily_sources", "conversion", "daily_conversions",
-        "signup", "goal_click", "waitlist_line", "line_bucket", "pre_order", "ad_spend")},
+        "signup", "goal_click", "waitlist_line", "line_bucket", "pre_order", "ad_spend",
+        "experiment_phase")},
     **{f"{table}.experiment": experiment_key for table in (
         "exposure", "daily_exposures", "daily_sources", "conversion", "daily_conversions",
-        "signup", "goal_click", "pre_order")},
+        "signup", "goal_click", "pre_order", "experiment_phase")},
     **{f"{table}.variant": variant_name for table in (
         "exposure", "daily_exposures", "daily_sources", "conversion", "daily_conversions",
         "signup", "goal_click", "pre_order")},

@@ -225,6 +225,41 @@ def test_one_mailbox_under_many_addresses_earns_no_more_than_one_friend(app):
     assert signup(app, "bob+2@example.com") is not None  # on the list all the same
 
 
+def remove_me(visitor, slug="plain") -> None:
+    """The person removes themselves from their own status page."""
+    token = status_link(visitor, slug).rsplit("/", 1)[1]
+    page = visitor.get(f"/{slug}/remove/{token}").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    assert "off the list" in visitor.post(
+        f"/{slug}/remove/{token}", data={"csrf_token": csrf}
+    ).get_data(as_text=True)
+
+
+def test_a_friend_leaving_and_rejoining_earns_one_credit_not_one_per_round(make_app, pages_dir):
+    """One friend who removed themselves and signed up again through the link, five times,
+    used to earn the referrer five credits and five places per round."""
+    (pages_dir / "plain.toml").write_text(
+        (pages_dir / "plain.toml").read_text() + "\n[waitlist]\nreferral_bump = 2\n"
+    )
+    app = make_app(RATELIMIT_ENABLED=False)
+    fillers = [join(app, f"early{n}@example.com") for n in range(6)]
+    ada = join(app, "ada@example.com")
+    code = signup(app, "ada@example.com").share_code
+    assert place(ada) == 7
+    for _ in range(5):
+        bob = join(app, "bob@example.com", ref=code)
+        assert signup(app, "ada@example.com").referrals == 1
+        assert place(ada) == 6  # two numbers earlier for a friend on the list (ties: earlier first)
+        remove_me(bob)
+        assert signup(app, "ada@example.com").referrals == 0
+        assert place(ada) == 7  # the friend left: back where she was
+    join(app, "bob@example.com", ref=code)
+    join(app, "bob+2@example.com", ref=code)  # the same mailbox, on the list twice
+    remove_me(join(app, "cy@example.com", ref=code))
+    assert signup(app, "ada@example.com").referrals == 1
+    assert [place(v) for v in [*fillers, ada]] == [1, 2, 3, 4, 5, 7, 6]
+
+
 def test_double_opt_in_credits_one_confirmed_friend_per_mailbox(make_app, smtp):  # noqa: F811
     """The issue's scenario: three confirmed owner+n@ friends on a double opt-in page."""
     from tests.delivery.test_outbox import confirm_by

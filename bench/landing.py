@@ -12,7 +12,9 @@ dropped, migrated afresh and dropped again afterwards).
 The load generator is plain Python (no extra tools): --processes processes of --threads
 threads, each thread a keep-alive HTTP connection sending GET requests back to back for
 --seconds after a short warm-up. A share of them (--new, default 50 %) come from new
-visitors without a cookie, so the kit assigns a variant and writes an exposure row; the rest
+visitors without a cookie, each from a network address of its own (X-Forwarded-For, believed
+as behind a PaaS router, so the cap on new visitors per address counts but never refuses), so
+the kit assigns a variant and writes an exposure row; the rest
 carry the cookie of one of 200 returning visitors, whose views write nothing. Both apps get
 the very same requests. The client shares the machine's CPUs with the server, like any
 single-box benchmark, so compare the ratio, not the absolute numbers, across machines.
@@ -181,6 +183,10 @@ def hammer(port: int, path: str, cookies: list[str], new: float, seconds: float,
         headers = {"User-Agent": BROWSER_UA}
         if rng.random() >= new:
             headers["Cookie"] = rng.choice(cookies)
+        else:  # a new visitor from a network of its own, as the cap on new visitors counts them
+            headers["X-Forwarded-For"] = (
+                f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+            )
         try:
             connection.request("GET", path, headers=headers)
             response = connection.getresponse()
@@ -283,6 +289,7 @@ def bench_kit(label: str, database_url: str, port: int, options, cookies_for_hel
         "SECRET_KEY": secrets.token_hex(32),
         "ADMIN_PASSWORD": secrets.token_hex(16),
         "HOME_PAGE": "demo",
+        "PROXY_FIX_HOPS": "1",  # believe the load's X-Forwarded-For, as on a PaaS
     }
     with gunicorn("app:app", port, env) as server:
         status, body, _ = get(port, "/demo")

@@ -53,8 +53,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         database_url = f"sqlite:///{tmp}/memory.sqlite3"
         migrate(database_url)
-        env = {"DATABASE_URL": database_url, "SECRET_KEY": secrets.token_hex(32),
-               "ADMIN_PASSWORD": secrets.token_hex(16)}  # fmt: skip
+        env = {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": secrets.token_hex(32),
+            "ADMIN_PASSWORD": secrets.token_hex(16),
+            "PROXY_FIX_HOPS": "1",  # the load's new visitors each come from their own network
+        }
         with gunicorn("app:app", options.port, env) as master:
             samples: list[tuple[float, dict[str, float]]] = []
             started = time.monotonic()

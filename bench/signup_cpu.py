@@ -79,14 +79,18 @@ def visitors(port: int, count: int) -> list[tuple[str, str, str, dict[str, str]]
     posts = []
     for n in range(count):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        connection.request("GET", "/demo", headers={"User-Agent": BROWSER_UA})
+        # Each visitor from a network of its own, as the cap on new visitors per address counts.
+        address = f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
+        connection.request(
+            "GET", "/demo", headers={"User-Agent": BROWSER_UA, "X-Forwarded-For": address}
+        )
         response = connection.getresponse()
         html = response.read().decode()
         cookie = (response.getheader("Set-Cookie") or "").split(";")[0]
         connection.close()
         fields = dict(FIELDS.findall(html))
         fields.update(email=f"cpu{n}-{secrets.token_hex(4)}@example.com", consent="y")
-        headers = {"User-Agent": BROWSER_UA, "Cookie": cookie,
+        headers = {"User-Agent": BROWSER_UA, "Cookie": cookie, "X-Forwarded-For": address,
                    "Content-Type": "application/x-www-form-urlencoded"}  # fmt: skip
         posts.append(("POST", "/demo", urlencode(fields), headers))
     return posts
@@ -98,7 +102,7 @@ def run(label: str, database_url: str, options) -> None:
     migrate(database_url)
     env = {"DATABASE_URL": database_url, "SECRET_KEY": secrets.token_hex(32),
            "ADMIN_PASSWORD": secrets.token_hex(16), "RATELIMIT_ENABLED": "false",
-           "MIN_SUBMIT_SECONDS": "0"}  # fmt: skip
+           "MIN_SUBMIT_SECONDS": "0", "PROXY_FIX_HOPS": "1"}  # fmt: skip
     signups, hellos = [], []
     try:
         for _ in range(options.rounds):

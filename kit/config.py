@@ -51,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_SIGNUP": "10 per minute",
     "RATELIMIT_LOGIN": "5 per minute; 30 per hour",
     "RATELIMIT_GOAL": "60 per minute",
+    # New visitors counted per network address and clock hour (kit/tracking/networks.py); 0: no cap.
+    "NEW_VISITORS_PER_ADDRESS": 40,
     # Mail: SMTP (MAIL_URL) or an HTTP API (MAIL_API = postmark | resend, MAIL_API_KEY).
     "MAIL_URL": None,
     "MAIL_API": None,
@@ -184,6 +186,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "RATELIMIT_SIGNUP": ("RATELIMIT_SIGNUP", str),
     "RATELIMIT_LOGIN": ("RATELIMIT_LOGIN", str),
     "RATELIMIT_GOAL": ("RATELIMIT_GOAL", str),
+    "NEW_VISITORS_PER_ADDRESS": ("NEW_VISITORS_PER_ADDRESS", int),
     "MAIL_URL": ("MAIL_URL", str),
     "MAIL_API": ("MAIL_API", str),
     "MAIL_API_KEY": ("MAIL_API_KEY", str),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import math
 import re
 import time
@@ -232,7 +233,7 @@ def _init_limiter(app: Flask) -> None:
         }
     # Counting is protection, not a feature: if the storage fails, serve the visitor anyway.
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
-    limiter = Limiter(client_key, app=app)
+    limiter = Limiter(network_key, app=app)
     fastpath.trim_limiter(app, limiter)  # the views below check their own limits
     app.extensions["rate_limiter"] = limiter
     for endpoint, (key, methods) in LIMITED_ENDPOINTS.items():
@@ -251,13 +252,30 @@ def _init_limiter(app: Flask) -> None:
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
 
 
-def client_key() -> str:
-    """Whom a limit counts: an HMAC of the client's address under SECRET_KEY, so no IP address
-    is written to Redis or to the database. request.remote_addr is the real client address:
-    ProxyFix has applied X-Forwarded-For."""
+def network_key() -> str:
+    """Whom a limit (and the cap on new visitors) counts: an HMAC of the client's network
+    under SECRET_KEY, so no IP address is written to Redis or to the database. The network is
+    an IPv4 address, or the /64 of an IPv6 one (a device is given a whole /64 and may use any
+    address in it). request.remote_addr is the real client address: ProxyFix has applied
+    X-Forwarded-For."""
     secret = current_app.config["SECRET_KEY"].encode()
-    address = (get_remote_address() or "").encode()
-    return hmac.new(secret, address, hashlib.sha256).hexdigest()[:32]
+    return hmac.new(
+        secret, network_of(get_remote_address() or "").encode(), hashlib.sha256
+    ).hexdigest()[:32]
+
+
+def network_of(address: str) -> str:
+    """ "2001:db8:1:2:a:b:c:d" -> "2001:db8:1:2::/64"; an IPv4 address (or anything else) as it
+    is."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 def _configured(key: str):

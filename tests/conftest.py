@@ -70,6 +70,8 @@ def make_app(database_url: str, pages_dir: Path, fast_path: bool):
             "ADMIN_PASSWORD": "correct horse battery staple",
             "API_TOKEN": "test-api-token",
             "FAST_PATH": fast_path,
+            # Every test browser comes from 127.0.0.1: the cap has tests of its own.
+            "NEW_VISITORS_PER_ADDRESS": 0,
         }
         settings.update(config)
         app = create_app(settings)

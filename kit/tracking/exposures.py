@@ -38,6 +38,7 @@ from kit.models import GoalClick
 from kit.models import db
 from kit.models import utcnow
 from kit.tracking import counters
+from kit.tracking import networks
 from kit.writes import dialect_insert
 
 BATCH_SIZE = 500
@@ -49,7 +50,10 @@ GATHER_SECONDS = 0.1  # after the first row of a batch, wait this long for more 
 def insert(connection: Connection, rows: list[dict[str, Any]]) -> list[Row]:
     """Insert the exposures that are new and add them to the daily counters, in the caller's
     transaction; return the rows that went in (id, variant). Rows already there (a race
-    between workers, a repeat) are skipped and not counted."""
+    between workers, a repeat) are skipped and not counted, and so are visitors over their
+    network's cap (kit/tracking/networks.py)."""
+    network = {_visitor_of(row): row.get(networks.NETWORK) for row in rows}
+    rows = [{k: v for k, v in row.items() if k != networks.NETWORK} for row in rows]
     insert_into = dialect_insert(connection.dialect.name)
     table = Exposure.__table__
     added = connection.execute(
@@ -57,10 +61,11 @@ def insert(connection: Connection, rows: list[dict[str, Any]]) -> list[Row]:
         .on_conflict_do_nothing()
         .returning(
             table.c.id, table.c.page, table.c.experiment, table.c.variant, table.c.first_seen,
-            *(table.c[dimension] for dimension in counters.DIMENSIONS),
+            table.c.visitor_key, *(table.c[dimension] for dimension in counters.DIMENSIONS),
         ),
         rows,
     ).all()  # fmt: skip
+    added = networks.admit(connection, added, [network[_visitor_of(row)] for row in added])
     counters.exposed(connection, added)
     return added
 
@@ -88,8 +93,11 @@ def click(page: str, experiment: str, visitor_key: str, goal: str, shown: dict |
             "at": utcnow(), "exposure": shown}  # fmt: skip
 
 
-def _visitor_of(row: dict[str, Any]) -> tuple:
-    return row["page"], row["experiment"], row["visitor_key"]
+def _visitor_of(row: Any) -> tuple:
+    """A row's visitor: (page, experiment, visitor key), of a dict or an inserted row."""
+    if isinstance(row, dict):
+        return row["page"], row["experiment"], row["visitor_key"]
+    return row.page, row.experiment, row.visitor_key
 
 
 @fastpath.kept(maxsize=2)
@@ -122,14 +130,16 @@ def _find() -> Select:
 def ensure(row: dict[str, Any], write: bool = True) -> tuple[int, str] | None:
     """The visitor's exposure (id, variant), written now in the session's transaction if the
     writer thread has not written it yet: a signup or a click is credited the same whether it
-    comes a minute or a millisecond after the page view. ``write=False`` only looks it up."""
+    comes a minute or a millisecond after the page view. ``write=False`` only looks it up.
+    None: not there (and not written: over its network's cap, or only looked up)."""
     connection = db.session.connection()
     whose = {"page": row["page"], "experiment": row["experiment"], "visitor": row["visitor_key"]}
     found = connection.execute(_find(), whose).first()
     if found is None and write:
         found = next(iter(insert(connection, [row])), None)
-        # Not inserted: another worker's writer wrote it in between; it is there now.
-        found = found or connection.execute(_find(), whose).one()
+        # Not inserted: another worker's writer wrote it in between (it is there now), or the
+        # visitor is over their network's cap (it is not).
+        found = found or connection.execute(_find(), whose).first()
     return (found.id, found.variant) if found is not None else None
 
 

@@ -33,8 +33,10 @@ from itsdangerous import URLSafeTimedSerializer
 from kit.models import db
 from kit.models import utcnow
 from kit.pages.schema import Page
+from kit.security import network_key
 from kit.tracking import exposures
 from kit.tracking.assignment import EMBED
+from kit.tracking.networks import NETWORK
 from kit.tracking.traffic import device_class
 from kit.tracking.traffic import referrer_host
 from kit.tracking.traffic import utm_tags
@@ -128,8 +130,11 @@ def signup(slug: str) -> Any:
     entry = new_signup(page, page.content, form)
     if visit is not None:
         row = _exposure_row(page, visit)
-        entry.experiment, entry.visitor_key = EMBED, row["visitor_key"]
-        entry.exposure_id, entry.variant = exposures.ensure(row)
+        entry.visitor_key = row["visitor_key"]
+        exposure = exposures.ensure(row)
+        if exposure is not None:  # None: over its network's cap, unattributed
+            entry.experiment = EMBED
+            entry.exposure_id, entry.variant = exposure
     add_signup(page, entry)
     db.session.commit()
     return redirect(url_for("embed.thanks", slug=slug))
@@ -168,4 +173,5 @@ def _exposure_row(page: Page, visit: dict[str, Any]) -> dict[str, Any]:
         "referrer_host": text("referrer"),
         "device": text("device") or "desktop",
         **{key: text(key) for key in utm_tags({})},
+        NETWORK: network_key(),
     }

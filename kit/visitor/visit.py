@@ -20,8 +20,10 @@ from kit.founder.auth import is_founder
 from kit.models import utcnow
 from kit.pages.schema import Content
 from kit.pages.schema import Page
+from kit.security import network_key
 from kit.tracking import exposures
 from kit.tracking.assignment import choose_variant
+from kit.tracking.networks import NETWORK
 from kit.tracking.phases import current_phase
 from kit.tracking.phases import shipped
 from kit.tracking.traffic import ARRIVAL
@@ -185,6 +187,7 @@ def _exposure_row(visit: Visit) -> dict:
         "first_seen": utcnow(),
         "device": device_class(here.headers.get("User-Agent")),
         **arrival,
+        NETWORK: network_key(),
     }
 
 

@@ -6,18 +6,29 @@ real app (test client, the exposure writer on) with random sequences of those ac
 visitors arriving from ads or not, bots and the founder among them, signing up (one or several
 addresses, some already listed), clicking a goal, pre-ordering (the right amount or not),
 Stripe's events delivered in any order (payments, partial and full refunds), cookies dropped,
-the founder editing variant b or the split (each change a phase of its own), the test ended
-with a winner — and after every step requires the API and the sources report to equal the
-model, for each phase of the test and for the period after it.
+the founder editing variant b or the split (each change a phase of its own), previews,
+friends arriving through share links, people removed from the list, ad spend recorded per
+source and campaign, the test ended with a winner — and after every step requires the API,
+the sources report, the cost of each spend entry, the list (referral credit and place in
+line, from the signups CSV and the status pages' function) and the digest to equal the model,
+for each phase of the test and for the period after it.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+from html import unescape
 from urllib.parse import quote
 
 import pytest
@@ -32,9 +43,16 @@ from hypothesis.stateful import invariant
 from hypothesis.stateful import precondition
 from hypothesis.stateful import rule
 from hypothesis.stateful import run_state_machine_as_test
+from sqlalchemy import select
 
+from kit.models import Signup
+from kit.models import db
+from kit.models import utcnow
+from kit.reports import digest
+from kit.reports.costs import costs as spend_costs
 from kit.reports.sources import by_dimension
 from kit.tracking.phases import shipped
+from kit.waitlist import places
 from tests.conftest import browser
 from tests.conftest import form_fields
 from tests.founder.test_dashboard import logged_in
@@ -45,6 +63,7 @@ from tests.tracking.test_preorders import reference_of
 from tests.tracking.test_preorders import refund
 
 TEST = "model-1"
+BUMP = 2  # places a friend on the list moves their referrer up
 SHIPPED = shipped(TEST)  # the period after the test
 PAGE = f"""
 title = "Model page"
@@ -62,6 +81,9 @@ name = "Pro"
 price = "$49"
 checkout_url = "https://buy.stripe.com/pro"
 
+[waitlist]
+referral_bump = {BUMP}
+
 [experiment]
 key = "{TEST}"
 
@@ -75,7 +97,9 @@ weight = 1
 """
 PRICE = 4900
 BOT_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
-ADDRESSES = [f"{name}@example.com" for name in ("ada", "bob", "cy", "dee", "eve", "fay")]
+ADDRESSES = [
+    f"{name}@example.com" for name in ("ada", "bob", "cy", "dee", "eve", "fay", "ada+1", "bob+x")
+]  # one mailbox, two addresses
 EXAMPLES = int(os.environ.get("MODEL_EXAMPLES", "40"))
 # Shrinking a failing run of the real app can take many minutes: on when asked (MODEL_SHRINK=1).
 PHASES = [p for p in Phase if p != Phase.shrink or os.environ.get("MODEL_SHRINK")]
@@ -96,6 +120,20 @@ class Browser:
     shown: dict[str, str] = field(default_factory=dict)  # period -> arm, when counted there
     html: str = ""  # the last page it loaded: the form it sends
     ident: int = field(default_factory=lambda: next(IDENTS))
+    ref: Person | None = None  # whose share link it came through
+    previewing: bool = False  # its last page was a preview (?variant=)
+
+
+@dataclass(eq=False)
+class Person:
+    """An address on the list, as it joined: its number, its browser, whose link it came
+    through (a referrer on the list then, and not this very browser)."""
+
+    address: str
+    seq: int
+    browser: int
+    referrer: Person | None
+    removed: bool = False
 
 
 @dataclass
@@ -104,7 +142,14 @@ class Order:
     period: str | None
     arm: str | None
     amount: int
+    tags: tuple[str, str] | None = None  # source and campaign of the visit credited
     refunded: int = 0
+
+
+def mailbox(address: str) -> str:
+    """Where an address delivers: lower case, no +tag (no Gmail here, so dots count)."""
+    local, _, domain = address.lower().rpartition("@")
+    return f"{local.partition('+')[0]}@{domain}"
 
 
 @dataclass
@@ -114,31 +159,64 @@ class Model:
     visitors: Counter = field(default_factory=Counter)  # (period, arm)
     converted: dict = field(default_factory=dict)  # (period, browser) -> arm
     signups: Counter = field(default_factory=Counter)  # (period, arm): new addresses
-    listed: set = field(default_factory=set)  # addresses on the list
     clicked: dict = field(default_factory=dict)  # (goal, period, browser) -> arm
-    sources: Counter = field(default_factory=Counter)  # (period, source): visitors
-    source_of: dict = field(default_factory=dict)  # (period, browser) -> source
+    tags_of: dict = field(default_factory=dict)  # (period, browser) -> (source, campaign)
     orders: dict = field(default_factory=dict)  # Checkout Session id -> Order
     early_refunds: dict = field(default_factory=dict)  # payment id -> largest total
+    people: list = field(default_factory=list)  # everyone who joined the list, in order
+    spend: list = field(default_factory=list)  # (source, campaign or "", amount) recorded
 
-    def view(self, who: Browser, arm: str, source: str | None) -> None:
+    def view(self, who: Browser, arm: str, source: str | None, campaign: str | None) -> None:
         """A page view: a person not yet counted in this period is a visitor of its arm."""
         if who.kind != "person" or self.period in who.shown:
             return
         who.shown[self.period] = arm
         self.visitors[(self.period, arm)] += 1
-        self.source_of[(self.period, who.ident)] = source or "(none)"
-        self.sources[(self.period, source or "(none)")] += 1
+        self.tags_of[(self.period, who.ident)] = (source or "", campaign or "")
 
-    def sign_up(self, who: Browser, address: str) -> None:
-        if address.lower() in self.listed:
-            return  # already on the list: nothing new
-        self.listed.add(address.lower())
-        arm = who.shown.get(self.period)
+    def live(self) -> dict[str, Person]:
+        return {p.address: p for p in self.people if not p.removed}
+
+    def sign_up(self, who: Browser, address: str) -> bool:
+        """True when the address is new on the list."""
+        if address.lower() in self.live():
+            return False  # already on the list: nothing new
+        referrer = who.ref if who.ref is not None and not who.ref.removed else None
+        if referrer is not None and referrer.browser == who.ident:
+            referrer = None  # their own link
+        self.people.append(Person(address.lower(), len(self.people) + 1, who.ident, referrer))
+        arm = None if who.previewing else who.shown.get(self.period)
         if arm is None:
-            return  # unattributed: a bot, the founder, not shown the page in this period
+            return True  # unattributed: a bot, the founder, a preview, not shown this period
         self.signups[(self.period, arm)] += 1
         self.converted.setdefault((self.period, who.ident), arm)
+        return True
+
+    def remove(self, address: str) -> None:
+        """The founder removes a person: off the list; what they did stays counted."""
+        self.live()[address].removed = True
+
+    def credits(self, person: Person) -> int:
+        """Referral credit: the mailboxes of the person's friends on the list, not their own."""
+        friends = {mailbox(p.address) for p in self.people
+                   if p.referrer is person and not p.removed}  # fmt: skip
+        return len(friends - {mailbox(person.address)})
+
+    def line(self) -> dict[str, tuple[int, int]]:
+        """address -> (referral credit, place in line): ordered by number, ``BUMP`` earlier
+        per credit, ties to whoever joined first."""
+        live = list(self.live().values())
+        order = sorted(live, key=lambda p: (p.seq - BUMP * self.credits(p), p.seq))
+        return {p.address: (self.credits(p), order.index(p) + 1) for p in live}
+
+    def record_spend(self, source: str, campaign: str, amount: int) -> bool:
+        """An entry shares visitors with one recorded (same source, the same campaign or a
+        whole source on either side; all on the same day here) is refused."""
+        if any(s == source and (not c or not campaign or c == campaign)
+               for s, c, _ in self.spend):  # fmt: skip
+            return False
+        self.spend.append((source, campaign, amount))
+        return True
 
     def click(self, goal: str, who: Browser) -> bool:
         """A goal click, counted once per visitor; True when the visitor counts."""
@@ -160,7 +238,8 @@ class Model:
         arm = who.shown[period] if who is not None and period is not None else None
         early = min(self.early_refunds.pop(payment, 0), amount)
         credited = who.ident if who is not None and period is not None else None
-        self.orders[session] = Order(credited, period, arm, amount, early)
+        tags = self.tags_of[(period, who.ident)] if credited is not None else None
+        self.orders[session] = Order(credited, period, arm, amount, tags, early)
 
     def edit(self, changed: bool) -> None:
         """The founder saves the page file: a change to a running variant or to the split
@@ -201,9 +280,37 @@ class Model:
 
     def by_source(self, period: str) -> dict[str, tuple[int, int]]:
         """source -> (visitors, converted visitors)."""
-        converted = Counter(self.source_of[key] for key in self.converted if key[0] == period)
-        return {source: (n, converted[source])
-                for (p, source), n in self.sources.items() if p == period}  # fmt: skip
+        visitors = Counter(tags[0] or "(none)" for (p, _), tags in self.tags_of.items()
+                           if p == period)  # fmt: skip
+        converted = Counter(self.tags_of[key][0] or "(none)" for key in self.converted
+                            if key[0] == period)  # fmt: skip
+        return {source: (n, converted[source]) for source, n in visitors.items()}
+
+    def paid(self) -> list[Order]:
+        """Pre-orders paid by counted visitors and not refunded in full."""
+        return [o for o in self.orders.values() if o.browser is not None and o.refunded < o.amount]
+
+    def costs(self) -> list[tuple[str, str, int, int, int]]:
+        """Each spend entry with the visitors it bought (of every period, with its source and,
+        when it names one, its campaign), those who signed up and those who paid."""
+
+        def bought(tags: tuple[str, str], source: str, campaign: str) -> bool:
+            return tags[0] == source and (not campaign or tags[1] == campaign)
+
+        rows = []
+        for source, campaign, _ in self.spend:
+            visitors = [key for key, tags in self.tags_of.items() if bought(tags, source, campaign)]
+            signed_up = [key for key in visitors if key in self.converted]
+            paying = {o.browser for o in self.paid() if bought(o.tags, source, campaign)}
+            rows.append((source, campaign, len(visitors), len(signed_up), len(paying)))
+        return sorted(rows)
+
+    def digest(self) -> tuple[int, int, int, int, int]:
+        """The day's digest: visitors, signups, paid pre-orders, revenue net, spend."""
+        paid = self.paid()
+        revenue = sum(o.amount - o.refunded for o in paid)
+        spent = sum(amount for *_, amount in self.spend)
+        return sum(self.visitors.values()), sum(self.signups.values()), len(paid), revenue, spent
 
 
 def expected(model: Model, period: str) -> dict:
@@ -243,6 +350,41 @@ def reported(app, slug: str, period: str) -> dict:
     }  # fmt: skip
 
 
+def expected_page(model: Model) -> dict:
+    """The figures of the whole page, across periods: the list, spend and the day's digest."""
+    return {"line": model.line(), "costs": model.costs(), "digest": model.digest()}
+
+
+def reported_page(app, slug: str) -> dict:
+    """The same as the kit reports them: the signups CSV and the status pages' place, the
+    cost of each spend entry, the digest of the day."""
+    admin = logged_in(app)
+    listed = admin.get(f"/admin/{slug}/signups.csv").get_data(as_text=True)
+    credit = {row["email"]: int(row["referrals"]) for row in csv.DictReader(io.StringIO(listed))
+              if row["email"]}  # fmt: skip
+    with app.app_context():
+        page = app.extensions["pages"].pages[slug]
+        people = db.session.scalars(
+            select(Signup).where(Signup.page == slug, Signup.deleted_at.is_(None))
+        ).all()
+        line = {p.email.lower(): (credit[p.email], places.position(page, p)) for p in people}
+        costs = sorted(
+            (
+                row.spend.utm_source,
+                row.spend.utm_campaign,
+                row.costs.visitors,
+                row.costs.signed_up,
+                row.costs.paying,
+            )
+            for row in spend_costs(slug, 1)
+        )
+        today = datetime.combine(utcnow().date(), time(), UTC)
+        [day] = digest.build([page], today, today + timedelta(days=1), {})[0].pages
+    figures = (day.visitors, day.signups, day.preorders, day.revenue.get("USD", 0),
+               day.spend.get("USD", 0))  # fmt: skip
+    return {"line": line, "costs": costs, "digest": figures}
+
+
 # --- the machine: the same actions on the real app --------------------------------------------
 
 
@@ -265,6 +407,8 @@ def run_demand_test(app, pages_dir) -> None:
             self.delivered: list[dict] = []
             self.payments: dict[str, dict] = {}  # Checkout Session id -> its paid event
             self.payer: dict[str, Browser | None] = {}  # session -> the counted visitor who clicked
+            self.codes: dict[Person, str] = {}  # each person's share code
+            self.admin = logged_in(app)
 
         def save(self, text: str) -> None:
             self.file.write_text(text, encoding="utf-8")
@@ -274,14 +418,17 @@ def run_demand_test(app, pages_dir) -> None:
         def pick(self, index: int) -> Browser:
             return self.browsers[index % len(self.browsers)]
 
-        def look(self, who: Browser, url: str, source: str | None) -> None:
+        def look(
+            self, who: Browser, url: str, source: str | None = None, campaign: str | None = None
+        ) -> None:
             response = who.client.get(url)
             assert response.status_code == 200
             who.html = response.get_data(as_text=True)
+            who.previewing = False
             arm = shown_arm(who.html)
             if self.model.period == SHIPPED:
                 assert arm == "b", "after the test everyone sees the winner"
-            self.model.view(who, arm, source)
+            self.model.view(who, arm, source, campaign)
 
         @rule(
             kind=st.sampled_from(["person"] * 6 + ["bot", "founder"]),
@@ -294,7 +441,35 @@ def run_demand_test(app, pages_dir) -> None:
             who = Browser(client, kind)
             self.browsers.append(who)
             tags = [(k, v) for k, v in (("utm_source", source), ("utm_campaign", campaign)) if v]
-            self.look(who, f"/{self.slug}?" + "&".join(f"{k}={v}" for k, v in tags), source)
+            query = "&".join(f"{k}={v}" for k, v in tags)
+            self.look(who, f"/{self.slug}?{query}", source, campaign)
+
+        @precondition(lambda self: self.model.live())
+        @rule(which=st.integers(0, 50), address=st.sampled_from([*ADDRESSES, "theirs"]),
+              source=st.sampled_from([None, "google"]))  # fmt: skip
+        def friend_joins(self, which: int, address: str, source: str | None) -> None:
+            """Someone opens a listed person's share link and signs up (or the person
+            themselves, in another browser, with a +tag of their own address: "theirs")."""
+            live = self.model.live()
+            referrer = live[sorted(live)[which % len(live)]]
+            if address == "theirs":
+                local, _, domain = referrer.address.partition("@")
+                address = f"{local.partition('+')[0]}+friend{which}@{domain}"
+            who = Browser(browser(app), "person")
+            self.browsers.append(who)
+            tag = f"&utm_source={source}" if source else ""
+            self.look(who, f"/{self.slug}?ref={self.codes[referrer]}{tag}", source)
+            who.ref = referrer
+            self.sign_up(len(self.browsers) - 1, address, upper=False)
+
+        @precondition(lambda self: self.browsers)
+        @rule(index=st.integers(0, 50), arm=st.sampled_from(["a", "b"]))
+        def preview(self, index: int, arm: str) -> None:
+            """A browser opens a preview link (the founder's, shared around): never counted."""
+            who = self.pick(index)
+            response = who.client.get(f"/{self.slug}?variant={arm}")
+            assert response.status_code == 200
+            who.html, who.previewing = response.get_data(as_text=True), True
 
         @rule(
             source=st.sampled_from(["google", "fb"]),
@@ -323,12 +498,44 @@ def run_demand_test(app, pages_dir) -> None:
             who = self.pick(index)
             typed = address.upper() if upper else address
             data = {**form_fields(who.html), "email": typed}
-            answer = who.client.post(f"/{self.slug}", data=data).status_code
+            action = unescape(re.search(r'<form method="post" action="([^"]+)"', who.html)[1])
+            answer = who.client.post(action, data=data).status_code
             if who.kind == "bot":  # a bot gets no cookie, so its form's token never checks out
                 assert answer == 400
                 return
             assert answer == 302
-            self.model.sign_up(who, typed)
+            if self.model.sign_up(who, typed):  # new: its share link is on the thank-you page
+                thanks = who.client.get(f"/{self.slug}/thanks").get_data(as_text=True)
+                code = re.search(rf"/{self.slug}\?ref=([\w-]+)", thanks)[1]
+                self.codes[self.model.people[-1]] = code
+
+        @precondition(lambda self: self.model.live())
+        @rule(which=st.integers(0, 50))
+        def founder_removes(self, which: int) -> None:
+            """The founder removes a person from the list (the person's own "remove me" does
+            the same)."""
+            address = sorted(self.model.live())[which % len(self.model.live())]
+            listing = self.admin.get(f"/admin/{self.slug}/signups?q={quote(address)}")
+            html = listing.get_data(as_text=True)
+            [action] = re.findall(r'action="(/admin/[^"]+/delete)"', html)
+            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)[1]
+            assert self.admin.post(action, data={"csrf_token": token}).status_code == 302
+            self.model.remove(address)
+
+        @rule(
+            source=st.sampled_from(["google", "fb"]),
+            campaign=st.sampled_from(["", "launch", "retarget"]),
+            amount=st.integers(1, 500),
+        )
+        def record_spend(self, source: str, campaign: str, amount: int) -> None:
+            """The founder records today's spend on a source (or one of its campaigns)."""
+            day = utcnow().date().isoformat()
+            result = app.test_cli_runner().invoke(args=[
+                "kit", "spend", "add", self.slug, "--source", source, "--campaign", campaign,
+                "--from", day, "--to", day, "--amount", f"{amount}.00", "--currency", "USD",
+            ])  # fmt: skip
+            accepted = self.model.record_spend(source, campaign, amount * 100)
+            assert (result.exit_code == 0) == accepted, result.output
 
         @precondition(lambda self: self.browsers)
         @rule(index=st.integers(0, 50))
@@ -428,6 +635,7 @@ def run_demand_test(app, pages_dir) -> None:
             for period in (*self.model.phases, SHIPPED):
                 if period != SHIPPED or self.model.arms(period):
                     assert reported(app, self.slug, period) == expected(self.model, period)
+            assert reported_page(app, self.slug) == expected_page(self.model)
 
     run_state_machine_as_test(
         DemandTest,

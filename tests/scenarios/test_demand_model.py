@@ -17,11 +17,13 @@ for each phase of the test and for the period after it.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import os
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
@@ -29,6 +31,7 @@ from datetime import datetime
 from datetime import time
 from datetime import timedelta
 from html import unescape
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -49,18 +52,22 @@ from kit.models import Signup
 from kit.models import db
 from kit.models import utcnow
 from kit.reports import digest
+from kit.reports import results
 from kit.reports.costs import costs as spend_costs
 from kit.reports.sources import by_dimension
 from kit.tracking.phases import shipped
 from kit.waitlist import places
+from kit.waitlist import tokens
 from tests.conftest import browser
 from tests.conftest import form_fields
 from tests.founder.test_dashboard import logged_in
 from tests.tracking.test_preorders import SECRET
 from tests.tracking.test_preorders import deliver
+from tests.tracking.test_preorders import dispute
 from tests.tracking.test_preorders import paid
 from tests.tracking.test_preorders import reference_of
 from tests.tracking.test_preorders import refund
+from tests.tracking.test_preorders import tampered
 
 TEST = "model-1"
 BUMP = 2  # places a friend on the list moves their referrer up
@@ -83,6 +90,7 @@ checkout_url = "https://buy.stripe.com/pro"
 
 [waitlist]
 referral_bump = {BUMP}
+double_opt_in = false
 
 [experiment]
 key = "{TEST}"
@@ -96,11 +104,12 @@ headline = "Headline B"
 weight = 1
 """
 PRICE = 4900
+API = {"Authorization": "Bearer test-api-token"}
 BOT_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 ADDRESSES = [
     f"{name}@example.com" for name in ("ada", "bob", "cy", "dee", "eve", "fay", "ada+1", "bob+x")
 ]  # one mailbox, two addresses
-EXAMPLES = int(os.environ.get("MODEL_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("MODEL_EXAMPLES", "50"))
 # Shrinking a failing run of the real app can take many minutes: on when asked (MODEL_SHRINK=1).
 PHASES = [p for p in Phase if p != Phase.shrink or os.environ.get("MODEL_SHRINK")]
 
@@ -126,13 +135,15 @@ class Browser:
 
 @dataclass(eq=False)
 class Person:
-    """An address on the list, as it joined: its number, its browser, whose link it came
-    through (a referrer on the list then, and not this very browser)."""
+    """An address on the list, as it signed up: its browser, whose link it came through (a
+    referrer on the list then, and not this very browser), the period and arm it is credited
+    to; its number in line once it is confirmed (at once without double opt-in)."""
 
     address: str
-    seq: int
     browser: int
     referrer: Person | None
+    credited: tuple[str, str] | None  # (period, arm), None: "unattributed"
+    seq: int | None = None  # taken when it joins the line
     removed: bool = False
 
 
@@ -142,8 +153,9 @@ class Order:
     period: str | None
     arm: str | None
     amount: int
+    payment: str  # the payment's id, which refunds and disputes name
     tags: tuple[str, str] | None = None  # source and campaign of the visit credited
-    refunded: int = 0
+    refunded: int = 0  # what went back: refunds and lost disputes, at most the amount
 
 
 def mailbox(address: str) -> str:
@@ -154,15 +166,18 @@ def mailbox(address: str) -> str:
 
 @dataclass
 class Model:
+    double_opt_in: bool = False
     period: str = TEST
     phases: list = field(default_factory=lambda: [TEST])  # the test's phases, in order
     visitors: Counter = field(default_factory=Counter)  # (period, arm)
     converted: dict = field(default_factory=dict)  # (period, browser) -> arm
+    signed: set = field(default_factory=set)  # (period, browser) that signed up, confirmed or not
     signups: Counter = field(default_factory=Counter)  # (period, arm): new addresses
     clicked: dict = field(default_factory=dict)  # (goal, period, browser) -> arm
     tags_of: dict = field(default_factory=dict)  # (period, browser) -> (source, campaign)
     orders: dict = field(default_factory=dict)  # Checkout Session id -> Order
-    early_refunds: dict = field(default_factory=dict)  # payment id -> largest total
+    back: dict = field(default_factory=dict)  # payment id -> [refund total, lost disputes]
+    unbooked: set = field(default_factory=set)  # paid events kept apart (test mode, unmatched)
     people: list = field(default_factory=list)  # everyone who joined the list, in order
     spend: list = field(default_factory=list)  # (source, campaign or "", amount) recorded
 
@@ -175,7 +190,11 @@ class Model:
         self.tags_of[(self.period, who.ident)] = (source or "", campaign or "")
 
     def live(self) -> dict[str, Person]:
+        """Everyone on the list: in line, or waiting to confirm."""
         return {p.address: p for p in self.people if not p.removed}
+
+    def in_line(self) -> dict[str, Person]:
+        return {a: p for a, p in self.live().items() if p.seq is not None}
 
     def sign_up(self, who: Browser, address: str) -> bool:
         """True when the address is new on the list."""
@@ -184,13 +203,24 @@ class Model:
         referrer = who.ref if who.ref is not None and not who.ref.removed else None
         if referrer is not None and referrer.browser == who.ident:
             referrer = None  # their own link
-        self.people.append(Person(address.lower(), len(self.people) + 1, who.ident, referrer))
         arm = None if who.previewing else who.shown.get(self.period)
-        if arm is None:
-            return True  # unattributed: a bot, the founder, a preview, not shown this period
-        self.signups[(self.period, arm)] += 1
-        self.converted.setdefault((self.period, who.ident), arm)
+        credited = (self.period, arm) if arm is not None else None
+        person = Person(address.lower(), who.ident, referrer, credited)
+        self.people.append(person)
+        if credited is not None:
+            self.signed.add((self.period, who.ident))  # the visitor signed up (confirmed or not)
+        if not self.double_opt_in:
+            self.confirm(person)
         return True
+
+    def confirm(self, person: Person) -> None:
+        """The person joins the line, and their signup counts for the arm it was credited to
+        (its visitor converts with their first)."""
+        person.seq = sum(1 for p in self.people if p.seq is not None) + 1
+        if person.credited is not None:
+            period, arm = person.credited
+            self.signups[(period, arm)] += 1
+            self.converted.setdefault((period, person.browser), arm)
 
     def remove(self, address: str) -> None:
         """The founder removes a person: off the list; what they did stays counted."""
@@ -198,14 +228,13 @@ class Model:
 
     def credits(self, person: Person) -> int:
         """Referral credit: the mailboxes of the person's friends on the list, not their own."""
-        friends = {mailbox(p.address) for p in self.people
-                   if p.referrer is person and not p.removed}  # fmt: skip
+        friends = {mailbox(p.address) for p in self.in_line().values() if p.referrer is person}
         return len(friends - {mailbox(person.address)})
 
     def line(self) -> dict[str, tuple[int, int]]:
         """address -> (referral credit, place in line): ordered by number, ``BUMP`` earlier
         per credit, ties to whoever joined first."""
-        live = list(self.live().values())
+        live = list(self.in_line().values())
         order = sorted(live, key=lambda p: (p.seq - BUMP * self.credits(p), p.seq))
         return {p.address: (self.credits(p), order.index(p) + 1) for p in live}
 
@@ -225,21 +254,26 @@ class Model:
             self.clicked.setdefault((goal, self.period, who.ident), arm)
         return arm is not None
 
-    def pay(self, session: str, payment: str, who: Browser | None, amount: int) -> None:
-        """Stripe says a Checkout Session was paid: booked when the amount is the tier's,
-        credited to the visitor (``who`` counted when they clicked) in the period counting
-        now, else in the test, for a click made during it."""
-        if amount != PRICE or session in self.orders:
-            return  # unmatched (kept apart, never counted), or a second event of the session
+    def pay(self, event: str, session: str, payment: str, who: Browser | None, amount: int,
+            genuine: bool) -> None:  # fmt: skip
+        """Stripe says a Checkout Session was paid: booked when it is a live payment of the
+        tier's amount with the reference the kit signed (``genuine``), credited to the visitor
+        (``who`` counted when they clicked) in the period counting now, else in the latest
+        one they were counted in."""
+        if session in self.orders:
+            return  # a second event of the session
+        if amount != PRICE or not genuine:
+            self.unbooked.add(event)  # kept apart, with the reason, never counted
+            return
         period = None
         if who is not None:
             latest_first = (self.period, *reversed(self.phases))
             period = next((p for p in latest_first if p in who.shown), None)
         arm = who.shown[period] if who is not None and period is not None else None
-        early = min(self.early_refunds.pop(payment, 0), amount)
         credited = who.ident if who is not None and period is not None else None
         tags = self.tags_of[(period, who.ident)] if credited is not None else None
-        self.orders[session] = Order(credited, period, arm, amount, tags, early)
+        self.orders[session] = Order(credited, period, arm, amount, payment, tags)
+        self.take_back(payment)
 
     def edit(self, changed: bool) -> None:
         """The founder saves the page file: a change to a running variant or to the split
@@ -248,12 +282,22 @@ class Model:
             self.phases.append(f"{TEST} phase {len(self.phases) + 1}")
             self.period = self.phases[-1]
 
-    def refund(self, session: str, payment: str, total: int) -> None:
-        order = self.orders.get(session)
-        if order is None:
-            self.early_refunds[payment] = max(self.early_refunds.get(payment, 0), total)
-        else:
-            order.refunded = max(order.refunded, min(total, order.amount))
+    def refund(self, payment: str, total: int) -> None:
+        """A refund's event carries the payment's running total; it may come first."""
+        back = self.back.setdefault(payment, [0, 0])
+        back[0] = max(back[0], total)
+        self.take_back(payment)
+
+    def dispute(self, payment: str, amount: int, lost: bool) -> None:
+        """A dispute lost takes its own amount back, on top of refunds; one won, nothing."""
+        self.back.setdefault(payment, [0, 0])[1] += amount if lost else 0
+        self.take_back(payment)
+
+    def take_back(self, payment: str) -> None:
+        refunds, disputes = self.back.get(payment, (0, 0))
+        for order in self.orders.values():
+            if order.payment == payment:
+                order.refunded = min(order.amount, refunds + disputes)
 
     # The figures, as the dashboard and the API name them.
 
@@ -290,9 +334,9 @@ class Model:
         """Pre-orders paid by counted visitors and not refunded in full."""
         return [o for o in self.orders.values() if o.browser is not None and o.refunded < o.amount]
 
-    def costs(self) -> list[tuple[str, str, int, int, int]]:
+    def costs(self) -> list[tuple[str, str, int, int, int, int]]:
         """Each spend entry with the visitors it bought (of every period, with its source and,
-        when it names one, its campaign), those who signed up and those who paid."""
+        when it names one, its campaign), those who signed up, confirmed and paid."""
 
         def bought(tags: tuple[str, str], source: str, campaign: str) -> bool:
             return tags[0] == source and (not campaign or tags[1] == campaign)
@@ -300,9 +344,11 @@ class Model:
         rows = []
         for source, campaign, _ in self.spend:
             visitors = [key for key, tags in self.tags_of.items() if bought(tags, source, campaign)]
-            signed_up = [key for key in visitors if key in self.converted]
+            signed_up = [key for key in visitors if key in self.signed]
+            confirmed = [key for key in visitors if key in self.converted]
             paying = {o.browser for o in self.paid() if bought(o.tags, source, campaign)}
-            rows.append((source, campaign, len(visitors), len(signed_up), len(paying)))
+            rows.append((source, campaign, len(visitors), len(signed_up), len(confirmed),
+                         len(paying)))  # fmt: skip
         return sorted(rows)
 
     def digest(self) -> tuple[int, int, int, int, int]:
@@ -326,10 +372,7 @@ def expected(model: Model, period: str) -> dict:
 
 def reported(app, slug: str, period: str) -> dict:
     """The same figures as the kit reports them: its API and its sources report."""
-    answer = app.test_client().get(
-        f"/api/pages/{slug}?experiment={quote(period)}",
-        headers={"Authorization": "Bearer test-api-token"},
-    )
+    answer = app.test_client().get(f"/api/pages/{slug}?experiment={quote(period)}", headers=API)
     assert answer.status_code == 200, period
     figures = answer.get_json()
     goals = {}
@@ -352,7 +395,10 @@ def reported(app, slug: str, period: str) -> dict:
 
 def expected_page(model: Model) -> dict:
     """The figures of the whole page, across periods: the list, spend and the day's digest."""
-    return {"line": model.line(), "costs": model.costs(), "digest": model.digest()}
+    return {"line": model.line(), "costs": model.costs(), "digest": model.digest(),
+            "unbooked payments": len(model.unbooked),
+            "unattributed signups": sum(1 for p in model.people
+                                        if p.seq is not None and p.credited is None)}  # fmt: skip
 
 
 def reported_page(app, slug: str) -> dict:
@@ -367,13 +413,15 @@ def reported_page(app, slug: str) -> dict:
         people = db.session.scalars(
             select(Signup).where(Signup.page == slug, Signup.deleted_at.is_(None))
         ).all()
-        line = {p.email.lower(): (credit[p.email], places.position(page, p)) for p in people}
+        places_of = {p.email.lower(): (credit[p.email], places.position(page, p)) for p in people}
+        line = {address: got for address, got in places_of.items() if got[1] is not None}
         costs = sorted(
             (
                 row.spend.utm_source,
                 row.spend.utm_campaign,
                 row.costs.visitors,
                 row.costs.signed_up,
+                row.costs.confirmed,
                 row.costs.paying,
             )
             for row in spend_costs(slug, 1)
@@ -382,10 +430,31 @@ def reported_page(app, slug: str) -> dict:
         [day] = digest.build([page], today, today + timedelta(days=1), {})[0].pages
     figures = (day.visitors, day.signups, day.preorders, day.revenue.get("USD", 0),
                day.spend.get("USD", 0))  # fmt: skip
-    return {"line": line, "costs": costs, "digest": figures}
+    with app.app_context():
+        said = results.unbooked_payments(slug)
+    unbooked = re.match(r"(\d+) payments? could not be booked", said)
+    api = app.test_client().get(f"/api/pages/{slug}", headers=API).get_json()
+    return {"line": line, "costs": costs, "digest": figures,
+            "unbooked payments": int(unbooked[1]) if unbooked else 0,
+            "unattributed signups": api["unattributed_signups"]}  # fmt: skip
 
 
 # --- the machine: the same actions on the real app --------------------------------------------
+
+ACTIONS: set[str] = set()  # every action the machine has
+REACHED: Counter = Counter()  # how often each was taken, over all runs
+
+
+def reached(action: Callable) -> Callable:
+    """Count the action each time it is taken (the test requires every one taken)."""
+    ACTIONS.add(action.__name__)
+
+    @functools.wraps(action)
+    def taken(self: Any, *args: Any, **kwargs: Any) -> Any:
+        REACHED[action.__name__] += 1
+        return action(self, *args, **kwargs)
+
+    return taken
 
 
 def shown_arm(html: str) -> str:
@@ -394,20 +463,24 @@ def shown_arm(html: str) -> str:
 
 def run_demand_test(app, pages_dir) -> None:
     class DemandTest(RuleBasedStateMachine):
-        @initialize()
-        def fresh(self) -> None:
-            """A page of its own for each run: nothing of an earlier run is in its numbers."""
+        @initialize(double_opt_in=st.booleans())
+        def fresh(self, double_opt_in: bool) -> None:
+            """A page of its own for each run (nothing of an earlier run is in its numbers),
+            with double opt-in or without."""
             self.slug = f"model-{next(IDENTS)}"
             self.file = pages_dir / f"{self.slug}.toml"
-            self.saved = PAGE
-            self.save(PAGE)
-            self.model = Model()
+            text = PAGE.replace(
+                "double_opt_in = false", f"double_opt_in = {str(double_opt_in).lower()}"
+            )
+            self.save(text)
+            self.model = Model(double_opt_in=double_opt_in)
             self.browsers: list[Browser] = []
             self.pending: list[dict] = []  # Stripe events not delivered yet
             self.delivered: list[dict] = []
             self.payments: dict[str, dict] = {}  # Checkout Session id -> its paid event
             self.payer: dict[str, Browser | None] = {}  # session -> the counted visitor who clicked
             self.codes: dict[Person, str] = {}  # each person's share code
+            self.genuine: dict[str, bool] = {}  # session -> its reference is the one the kit signed
             self.admin = logged_in(app)
 
         def save(self, text: str) -> None:
@@ -435,6 +508,7 @@ def run_demand_test(app, pages_dir) -> None:
             source=st.sampled_from([None, "google", "fb"]),
             campaign=st.sampled_from([None, "launch"]),
         )
+        @reached
         def arrive(self, kind: str, source: str | None, campaign: str | None) -> None:
             client = {"person": lambda: browser(app), "bot": lambda: browser(app, BOT_UA),
                       "founder": lambda: logged_in(app)}[kind]()  # fmt: skip
@@ -444,14 +518,17 @@ def run_demand_test(app, pages_dir) -> None:
             query = "&".join(f"{k}={v}" for k, v in tags)
             self.look(who, f"/{self.slug}?{query}", source, campaign)
 
-        @precondition(lambda self: self.model.live())
+        @precondition(lambda self: self.codes)
         @rule(which=st.integers(0, 50), address=st.sampled_from([*ADDRESSES, "theirs"]),
               source=st.sampled_from([None, "google"]))  # fmt: skip
+        @reached
         def friend_joins(self, which: int, address: str, source: str | None) -> None:
             """Someone opens a listed person's share link and signs up (or the person
             themselves, in another browser, with a +tag of their own address: "theirs")."""
-            live = self.model.live()
-            referrer = live[sorted(live)[which % len(live)]]
+            live = [p for p in self.model.live().values() if p in self.codes]
+            if not live:
+                return
+            referrer = live[which % len(live)]
             if address == "theirs":
                 local, _, domain = referrer.address.partition("@")
                 address = f"{local.partition('+')[0]}+friend{which}@{domain}"
@@ -464,6 +541,7 @@ def run_demand_test(app, pages_dir) -> None:
 
         @precondition(lambda self: self.browsers)
         @rule(index=st.integers(0, 50), arm=st.sampled_from(["a", "b"]))
+        @reached
         def preview(self, index: int, arm: str) -> None:
             """A browser opens a preview link (the founder's, shared around): never counted."""
             who = self.pick(index)
@@ -476,6 +554,7 @@ def run_demand_test(app, pages_dir) -> None:
             address=st.sampled_from(ADDRESSES),
             click=st.booleans(),
         )
+        @reached
         def arrive_and_act_at_once(self, source: str, address: str, click: bool) -> None:
             """A person from an ad who signs up (or clicks the goal) 0 ms after the page,
             before the page view's row is written."""
@@ -488,11 +567,13 @@ def run_demand_test(app, pages_dir) -> None:
 
         @precondition(lambda self: self.browsers)
         @rule(index=st.integers(0, 50))
+        @reached
         def come_back(self, index: int) -> None:
             self.look(self.pick(index), f"/{self.slug}", None)
 
         @precondition(lambda self: self.browsers)
         @rule(index=st.integers(0, 50), address=st.sampled_from(ADDRESSES), upper=st.booleans())
+        @reached
         def sign_up(self, index: int, address: str, upper: bool) -> None:
             """The form of the page the browser last loaded, sent at once."""
             who = self.pick(index)
@@ -504,13 +585,40 @@ def run_demand_test(app, pages_dir) -> None:
                 assert answer == 400
                 return
             assert answer == 302
-            if self.model.sign_up(who, typed):  # new: its share link is on the thank-you page
+            new = self.model.sign_up(who, typed)
+            if new and not self.model.double_opt_in:  # its share link is on the thank-you page
                 thanks = who.client.get(f"/{self.slug}/thanks").get_data(as_text=True)
-                code = re.search(rf"/{self.slug}\?ref=([\w-]+)", thanks)[1]
-                self.codes[self.model.people[-1]] = code
+                self.codes[self.model.people[-1]] = self.share_code(thanks)
+
+        def share_code(self, html: str) -> str:
+            return re.search(rf"/{self.slug}\?ref=([\w-]+)", html)[1]
+
+        @precondition(lambda self: self.model.double_opt_in and self.model.live())
+        @rule(which=st.integers(0, 50))
+        @reached
+        def confirm(self, which: int) -> None:
+            """Someone presses the button behind the link in their confirmation mail (in
+            whatever browser opens it); their status page then shows their share link."""
+            live = self.model.live()
+            person = live[sorted(live)[which % len(live)]]
+            with app.app_context():
+                entry = db.session.scalar(select(Signup).where(
+                    Signup.page == self.slug, Signup.email_key == person.address,
+                    Signup.deleted_at.is_(None)))  # fmt: skip
+                link = f"/{self.slug}/confirm/{tokens.confirm_token(entry)}"
+            inbox = browser(app)
+            opened = inbox.get(link)
+            if person.seq is not None:  # confirmed already: the link leads to the status page
+                assert opened.status_code == 302
+                return
+            answer = inbox.post(link, data=form_fields(opened.get_data(as_text=True)))
+            assert answer.status_code == 302
+            self.model.confirm(person)
+            self.codes[person] = self.share_code(inbox.get(answer.location).get_data(as_text=True))
 
         @precondition(lambda self: self.model.live())
         @rule(which=st.integers(0, 50))
+        @reached
         def founder_removes(self, which: int) -> None:
             """The founder removes a person from the list (the person's own "remove me" does
             the same)."""
@@ -527,6 +635,7 @@ def run_demand_test(app, pages_dir) -> None:
             campaign=st.sampled_from(["", "launch", "retarget"]),
             amount=st.integers(1, 500),
         )
+        @reached
         def record_spend(self, source: str, campaign: str, amount: int) -> None:
             """The founder records today's spend on a source (or one of its campaigns)."""
             day = utcnow().date().isoformat()
@@ -539,33 +648,56 @@ def run_demand_test(app, pages_dir) -> None:
 
         @precondition(lambda self: self.browsers)
         @rule(index=st.integers(0, 50))
+        @reached
         def click_goal(self, index: int) -> None:
             who = self.pick(index)
             assert who.client.get(f"/go/{self.slug}/buy").status_code == 302
             self.model.click("buy", who)
 
         @precondition(lambda self: self.browsers)
-        @rule(index=st.integers(0, 50), right_amount=st.booleans())
-        def pre_order(self, index: int, right_amount: bool) -> None:
-            """The tier's button, then Stripe's event (sent later, in any order)."""
+        @rule(
+            index=st.integers(0, 50),
+            kind=st.sampled_from(["paid"] * 3 + ["wrong amount", "test mode", "forged", "async"]),
+        )
+        @reached
+        def pre_order(self, index: int, kind: str) -> None:
+            """The tier's button, then Stripe's events (sent later, in any order): paid; $1 on
+            another link; a test card; a reference the payer edited (another visitor's key);
+            a bank payment that succeeds later (the session completes unpaid first)."""
             who = self.pick(index)
             response = who.client.get(f"/checkout/{self.slug}/pro")
             assert response.status_code == 302
             counted = self.model.click("checkout:pro", who)
-            event = paid(reference_of(response.headers["Location"]),
-                         amount=PRICE if right_amount else 100)  # fmt: skip
+            reference = reference_of(response.headers["Location"])
+            if kind == "forged":
+                reference = tampered(reference, 0, "0" * 32)
+            event = paid(reference, amount=100 if kind == "wrong amount" else PRICE)
+            event["livemode"] = kind != "test mode"
             session = event["data"]["object"]["id"]
+            self.genuine[session] = kind in ("paid", "wrong amount", "async")
             self.payments[session], self.payer[session] = event, who if counted else None
+            if kind == "async":
+                event["data"]["object"]["payment_status"] = "unpaid"
+                later = {**event, "id": f"{event['id']}_ok",
+                         "type": "checkout.session.async_payment_succeeded"}  # fmt: skip
+                later["data"] = {"object": {**event["data"]["object"], "payment_status": "paid"}}
+                self.pending.append(later)
             self.pending.append(event)
 
         @precondition(lambda self: self.payments)
-        @rule(which=st.integers(0, 50), full=st.booleans())
-        def refund_one(self, which: int, full: bool) -> None:
+        @rule(which=st.integers(0, 50), kind=st.sampled_from(["full", "part", "lost", "won"]))
+        @reached
+        def take_back(self, which: int, kind: str) -> None:
+            """A refund (in full or in part) or a dispute (lost or won) of some payment."""
             order = list(self.payments.values())[which % len(self.payments)]
-            self.pending.append(refund(order, PRICE if full else 1000))
+            if kind in ("full", "part"):
+                self.pending.append(refund(order, PRICE if kind == "full" else 1000))
+            else:
+                self.pending.append(dispute(order, status=kind, amount=2000))
 
         @precondition(lambda self: self.pending)
         @rule(which=st.integers(0, 50))
+        @reached
         def stripe_delivers(self, which: int) -> None:
             event = self.pending.pop(which % len(self.pending))
             self.send(event)
@@ -573,6 +705,7 @@ def run_demand_test(app, pages_dir) -> None:
 
         @precondition(lambda self: self.delivered)
         @rule(which=st.integers(0, 50))
+        @reached
         def stripe_retries(self, which: int) -> None:
             """Stripe sends an event again: nothing changes."""
             event = self.delivered[which % len(self.delivered)]
@@ -582,18 +715,18 @@ def run_demand_test(app, pages_dir) -> None:
             assert deliver(app.test_client(), event)[0] == 200
             obj = event["data"]["object"]
             if event["type"] == "charge.refunded":
-                [session] = [
-                    s
-                    for s, e in self.payments.items()
-                    if e["data"]["object"]["payment_intent"] == obj["payment_intent"]
-                ]
-                self.model.refund(session, obj["payment_intent"], obj["amount_refunded"])
-            else:
-                payer = self.payer[obj["id"]]
-                self.model.pay(obj["id"], obj["payment_intent"], payer, obj["amount_total"])
+                self.model.refund(obj["payment_intent"], obj["amount_refunded"])
+            elif event["type"] == "charge.dispute.closed":
+                self.model.dispute(obj["payment_intent"], obj["amount"], obj["status"] == "lost")
+            elif obj["payment_status"] == "paid":
+                session = obj["id"]
+                genuine = self.genuine[session] and event["livemode"]
+                self.model.pay(event["id"], session, obj["payment_intent"], self.payer[session],
+                               obj["amount_total"], genuine)  # fmt: skip
 
         @precondition(lambda self: self.browsers)
         @rule(index=st.integers(0, 50))
+        @reached
         def clear_cookies(self, index: int) -> None:
             """The same person, a new browser to the kit and to the model; they reload."""
             index %= len(self.browsers)
@@ -612,6 +745,7 @@ def run_demand_test(app, pages_dir) -> None:
                 ('title = "Model page"', 'title = "Model page"'),  # saved unchanged
             ])
         )  # fmt: skip
+        @reached
         def edit_the_page(self, edit: tuple[str, str]) -> None:
             """The founder edits variant b's headline, re-weights the split, or saves the file
             as it was, while the test runs."""
@@ -623,6 +757,7 @@ def run_demand_test(app, pages_dir) -> None:
 
         @precondition(lambda self: self.model.period != SHIPPED)
         @rule()
+        @reached
         def end_the_test(self) -> None:
             self.save(self.saved.replace(f'key = "{TEST}"', f'key = "{TEST}"\nwinner = "b"'))
             self.model.period = SHIPPED
@@ -641,7 +776,7 @@ def run_demand_test(app, pages_dir) -> None:
         DemandTest,
         settings=settings(
             max_examples=EXAMPLES,
-            stateful_step_count=25,
+            stateful_step_count=40,
             deadline=None,
             database=None,
             phases=PHASES,
@@ -659,4 +794,7 @@ def demand_app(make_app):
 
 
 def test_every_figure_equals_the_model_of_the_demand_test(demand_app, pages_dir):
+    REACHED.clear()
     run_demand_test(demand_app, pages_dir)
+    print("actions taken:", ", ".join(f"{name} {REACHED[name]}" for name in sorted(ACTIONS)))
+    assert all(REACHED[name] for name in ACTIONS), REACHED

@@ -266,9 +266,14 @@ def network_key() -> str:
 
 def network_of(address: str) -> str:
     """ "2001:db8:1:2:a:b:c:d" -> "2001:db8:1:2::/64"; an IPv4 address (or anything else) as it
-    is."""
+    is. A port some proxies add ("203.0.113.7:1234", "[2001:db8::1]:443") is not part of it."""
+    host = address.strip()
+    if host.startswith("[") and "]" in host:
+        host = host[1 : host.index("]")]
+    elif host.count(":") == 1:
+        host = host.partition(":")[0]
     try:
-        parsed = ipaddress.ip_address(address)
+        parsed = ipaddress.ip_address(host)
     except ValueError:
         return address
     if isinstance(parsed, ipaddress.IPv6Address):

@@ -71,6 +71,9 @@ def test_an_ipv6_client_counts_by_its_64_however_many_addresses_it_uses(capped):
     assert visitors(capped) == CAP + 1
     assert network_of("2001:db8:aa:bb:1:2:3:4") == "2001:db8:aa:bb::/64"
     assert network_of("::ffff:203.0.113.9") == "203.0.113.9"
+    # a port some proxies add to X-Forwarded-For is no new network
+    assert network_of("203.0.113.9:1234") == "203.0.113.9"
+    assert network_of("[2001:db8:aa:bb::9]:443") == "2001:db8:aa:bb::/64"
 
 
 def test_a_visitor_over_the_cap_signs_up_all_the_same_unattributed(capped):

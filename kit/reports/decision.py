@@ -34,8 +34,8 @@ from kit.reports.stats import Ratio
 from kit.reports.stats import Report
 from kit.reports.stats import SampleRatio
 from kit.reports.stats import _small_counts
-from kit.reports.stats import chance_to_be_best
-from kit.reports.stats import chance_to_beat
+from kit.reports.chances import chance_to_be_best
+from kit.reports.chances import chance_to_beat
 from kit.reports.stats import conversion_rate
 from kit.reports.stats import fisher_exact
 from kit.reports.stats import holm
@@ -205,7 +205,7 @@ def analyse(
     minimum of the always-valid p; the current counts are always the last look.
     """
     control = arms[0]
-    best = chance_to_be_best(arms) if len(arms) > 1 else None
+    best = _chances(arms)
     control_rate = conversion_rate(control.conversions, control.visitors)
     results: list[dict] = []
     for index, arm in enumerate(arms):
@@ -272,6 +272,14 @@ def analyse(
         arms, report_arms, srm, enough, winner, needed, min_visitors, corrected, converted
     )
     return Report(report_arms, srm, enough, winner, leader, needed, corrected, verdict, METHODS)
+
+
+def _chances(arms: Sequence[Arm]) -> list[float] | None:
+    """Each arm's chance to be best: exact for two arms, integrated for more."""
+    if len(arms) == 2:
+        beat = chance_to_beat(arms[0], arms[1])
+        return None if beat is None else [1 - beat, beat]
+    return chance_to_be_best(arms) if len(arms) > 2 else None
 
 
 def _winner(

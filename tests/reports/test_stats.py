@@ -18,10 +18,11 @@ from scipy.stats import fisher_exact as scipy_fisher
 from scipy.stats import norm
 from scipy.stats.contingency import relative_risk
 
+from kit.reports.chances import chance_to_be_best
+from kit.reports.chances import chance_to_beat
 from kit.reports.decision import analyse
 from kit.reports.stats import Arm
 from kit.reports.stats import always_valid_p
-from kit.reports.stats import chance_to_be_best
 from kit.reports.stats import fisher_exact
 from kit.reports.stats import holm
 from kit.reports.stats import newcombe_interval
@@ -164,6 +165,44 @@ def test_chance_to_be_best_matches_scipy_integration(group):
     ref = scipy_best(group)
     assert mine == pytest.approx(ref, abs=0.005)
     assert sum(mine) == pytest.approx(1)
+
+
+def scipy_beat(control: Arm, arm: Arm) -> float:
+    """P(p_arm > p_control) by quadrature of the difference's posterior, to about 1e-10."""
+    a = beta(control.conversions + 1, control.visitors - control.conversions + 1)
+    b = beta(arm.conversions + 1, arm.visitors - arm.conversions + 1)
+    # P(B > A) = ∫ f_B(x) F_A(x) dx over B's support; the tails beyond 1e-14 add nothing visible.
+    low, high = b.ppf(1e-14), b.isf(1e-14)
+    points = sorted({b.mean(), a.mean()} & {x for x in (b.mean(), a.mean()) if low < x < high})
+    value, _ = integrate.quad(
+        lambda x: b.pdf(x) * a.cdf(x), low, high, points=points, limit=1000, epsabs=1e-12,
+        epsrel=1e-12,
+    )
+    return value
+
+
+@settings(max_examples=60, deadline=None)
+@given(arm(name="a", max_visitors=20_000, min_visitors=1),
+       arm(name="b", max_visitors=20_000, min_visitors=1))  # fmt: skip
+def test_two_arm_chance_to_beat_is_exact_to_1e_7(control, variant):
+    """Evan Miller's closed form, not a grid: the card's "81 % chance" is the posterior's own."""
+    assert chance_to_beat(control, variant) == pytest.approx(
+        scipy_beat(control, variant), abs=1e-7
+    )
+
+
+def test_two_arm_chances_on_known_cases_and_large_counts():
+    # Two identical arms: one half exactly (symmetry), at any size.
+    assert chance_to_beat(Arm("a", 10, 0), Arm("b", 10, 0)) == pytest.approx(0.5, abs=1e-12)
+    assert chance_to_beat(Arm("a", 10**6, 5000), Arm("b", 10**6, 5000)) == pytest.approx(
+        0.5, abs=1e-8
+    )
+    big_a, big_b = Arm("a", 300_000, 30_000), Arm("b", 300_000, 30_400)
+    assert chance_to_beat(big_a, big_b) == pytest.approx(scipy_beat(big_a, big_b), abs=1e-7)
+    report = analyse([Arm("a", 1000, 100), Arm("b", 1000, 130)])
+    chance = report.arms[1].chance_to_beat_control
+    assert chance == pytest.approx(scipy_beat(Arm("a", 1000, 100), Arm("b", 1000, 130)), abs=1e-7)
+    assert [arm.chance_to_be_best for arm in report.arms] == pytest.approx([1 - chance, chance])
 
 
 def test_an_arm_nobody_has_seen_gets_no_chances():

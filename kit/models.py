@@ -374,6 +374,11 @@ class PreOrder(db.Model):
     refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+NOT_REFUNDED = PreOrder.refunded < PreOrder.amount  # a pre-order not refunded in full
+# What "paid pre-orders" means wherever it is shown: by counted visitors, not refunded in full.
+PAID_BY_VISITORS = (PreOrder.variant.is_not(None), NOT_REFUNDED)
+
+
 class StripeEvent(db.Model):
     """A Stripe event already acted on: its id is the key, so a retry or a second worker
     receiving the same event inserts nothing and changes nothing. A payment the kit could not

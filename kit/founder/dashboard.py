@@ -46,6 +46,7 @@ from kit.pages.schema import Page
 from kit.reports import costs
 from kit.reports import formatting
 from kit.reports import ideas
+from kit.reports import preorders
 from kit.reports import results
 from kit.reports.charts import BAR_HEIGHT
 from kit.reports.charts import BAR_WIDTH
@@ -54,6 +55,7 @@ from kit.reports.charts import SPARK_WIDTH
 from kit.reports.charts import interval_bars
 from kit.reports.charts import line_chart
 from kit.reports.charts import sparkline
+from kit.reports.daily import DailyRow
 from kit.reports.decision import running_since
 from kit.reports.export import csv_lines
 from kit.reports.sources import SOURCE_DIMENSIONS
@@ -139,7 +141,7 @@ def index() -> str:
         spark=(SPARK_WIDTH, SPARK_HEIGHT),
         failed=failed_deliveries(),
         not_counted=marked_not_counted(),
-        unbooked=results.unbooked_payments(),
+        unbooked=preorders.unbooked_payments(),
     )
 
 
@@ -198,7 +200,7 @@ def page_view(slug: str) -> str:
         goal_bars=[_bars(goal.report) for goal in outcome.goals],
         preorder_bars=_bars(outcome.preorders.report),
         show_preorders=bool(page.checkouts or outcome.preorders.preorders),
-        unbooked=results.unbooked_payments(slug),
+        unbooked=preorders.unbooked_payments(slug),
         bar_size=(BAR_WIDTH, BAR_HEIGHT),
         changes=_changes(page, outcome),
         experiments=results.experiments_of(page),
@@ -214,11 +216,11 @@ def page_view(slug: str) -> str:
     )
 
 
-def _changes(page: Page, outcome: results.PageResults) -> dict[str, tuple[str, ...]]:
-    """What each variant of the current experiment overrides in the page file."""
+def _changes(page: Page, outcome: results.PageResults) -> dict[str, list[tuple[str, str]]]:
+    """What each variant of the current experiment overrides, with the text visitors see."""
     if page.experiment is None or not outcome.current:
         return {}
-    return {variant.name: variant.changes for variant in page.experiment.variants}
+    return {variant.name: variant.changed() for variant in page.experiment.variants}
 
 
 def _bars(report: Report) -> list:
@@ -232,7 +234,7 @@ def _bars(report: Report) -> list:
     return interval_bars(intervals)
 
 
-def _charts(days: list[results.DailyRow], arms: list[str]) -> list:
+def _charts(days: list[DailyRow], arms: list[str]) -> list:
     labels = sorted({row.day.isoformat() for row in days})
     per_arm: dict[str, dict[str, list]] = {
         name: {"visitors": [], "signups": [], "rate": []} for name in arms

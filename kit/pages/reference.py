@@ -15,6 +15,7 @@ from kit.pages.schema import Content
 from kit.pages.schema import Embed
 from kit.pages.schema import ExperimentConfig
 from kit.pages.schema import Goal
+from kit.pages.schema import Target
 from kit.pages.schema import VariantConfig
 from kit.pages.schema import Waitlist
 from kit.pages.validation import _TYPE_NAMES
@@ -53,6 +54,7 @@ def schema_reference() -> str:
     walk(Goal, "goals[].")
     walk(Waitlist, "waitlist.")
     walk(Embed, "embed.")
+    walk(Target, "target.")
     return "\n".join(lines) + "\n"
 
 

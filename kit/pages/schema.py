@@ -323,6 +323,27 @@ class Embed:
 
 
 @dataclass(frozen=True)
+class Target:
+    """The bar this idea must clear to be worth building: the dashboard then says go, no-go or
+    keep going (with how many more visitors), from a test that may be read every day."""
+
+    signup_rate: float = field(
+        default=0.0,
+        metadata=_doc("Share of visitors who must sign up, e.g. 0.10 for 10 %; 0: no bar."),
+    )
+    paid_rate: float = field(
+        default=0.0,
+        metadata=_doc("Share of visitors who must pay a pre-order, e.g. 0.02; 0: no bar."),
+    )
+
+    @property
+    def bars(self) -> list[tuple[str, float]]:
+        """The bars set, as (what a converted visitor did, rate)."""
+        named = (("sign up", self.signup_rate), ("pay", self.paid_rate))
+        return [(metric, rate) for metric, rate in named if rate > 0]
+
+
+@dataclass(frozen=True)
 class VariantConfig:
     """One arm of an experiment; any other key overrides the page content for this arm."""
 
@@ -350,6 +371,21 @@ class Variant:
     control: bool
     content: Content
     changes: tuple[str, ...] = ()  # the content keys it overrides, e.g. "headline", "form.cta"
+
+    def changed(self, width: int = 60) -> list[tuple[str, str]]:
+        """Each key it overrides with what a visitor sees there, cut to ``width`` characters:
+        [("headline", "Dinner in ten minutes")]."""
+        shown = []
+        for path in self.changes:
+            value: object = self.content
+            for key in path.split("."):
+                value = getattr(value, key, None)
+            if isinstance(value, tuple):
+                text = f"{len(value)} item{'s' if len(value) != 1 else ''}"
+            else:
+                text = " ".join(str(value if value is not None else "").split())
+            shown.append((path, text if len(text) <= width else text[: width - 1] + "…"))
+        return shown
 
 
 @dataclass(frozen=True)
@@ -382,6 +418,7 @@ class Page:
     goals: tuple[Goal, ...] = ()
     waitlist: Waitlist = Waitlist()
     embed: Embed = Embed()
+    target: Target = Target()
 
     def goal(self, name: str) -> Goal | None:
         return next((g for g in self.goals if g.name == name), None)

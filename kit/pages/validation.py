@@ -25,6 +25,7 @@ from kit.pages.schema import Experiment
 from kit.pages.schema import ExperimentConfig
 from kit.pages.schema import Goal
 from kit.pages.schema import Page
+from kit.pages.schema import Target
 from kit.pages.schema import Variant
 from kit.pages.schema import VariantConfig
 from kit.pages.schema import Waitlist
@@ -194,7 +195,7 @@ def _merge(base: dict, override: dict) -> dict:
     return merged
 
 
-_PAGE_KEYS = frozenset({"embed", "experiment", "goals", "waitlist"})
+_PAGE_KEYS = frozenset({"embed", "experiment", "goals", "target", "waitlist"})
 _VARIANT_KEYS = frozenset(f.name for f in fields(VariantConfig))
 
 
@@ -219,6 +220,13 @@ def parse_page(slug: str, data: dict, file: str = "") -> tuple[Page | None, list
             if reward.referrals < 1:
                 errors.add(f"waitlist.rewards[{i}].referrals", "expected 1 or more friends")
     embed = _convert(Embed, data.get("embed", {}), "embed", errors, False)
+    target = _convert(Target, data.get("target", {}), "target", errors, False)
+    if isinstance(target, Target):
+        for name in ("signup_rate", "paid_rate"):
+            rate = getattr(target, name)
+            if rate != 0 and not 0 < rate < 1:  # NaN and infinity fail too
+                errors.add(f"target.{name}", f"expected a share above 0 and below 1, like "
+                           f"0.10 for 10 % (0: no bar), got {rate!r}")  # fmt: skip
     experiment = None
     if "experiment" in data:
         # Variants are merged over a valid base only, so base errors are reported once.
@@ -228,7 +236,7 @@ def parse_page(slug: str, data: dict, file: str = "") -> tuple[Page | None, list
         _check_references(data, tuple(goal for goal in goals if isinstance(goal, Goal)), errors)
     if errors:
         return None, [PageConfigError(file, p, m) for p, m in errors]
-    return Page(slug, content, experiment, goals, waitlist, embed), []
+    return Page(slug, content, experiment, goals, waitlist, embed, target), []
 
 
 def _parse_experiment(raw: Any, base: dict | None, errors: _Errors) -> Experiment | None:

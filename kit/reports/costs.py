@@ -14,12 +14,12 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from kit import money
+from kit.models import PAID_BY_VISITORS
 from kit.models import AdSpend
 from kit.models import DailySource
 from kit.models import PreOrder
 from kit.models import aware
 from kit.models import db
-from kit.reports.results import PAID_BY_VISITORS
 from kit.reports.stats import Cost
 from kit.reports.stats import cost_per
 from kit.tracking.counters import CAMPAIGN

@@ -4,7 +4,8 @@ The overview's badges, the page's decision card and ``kit stats`` read the same 
 no view names a "leader" while the data cannot support one. The rules, in order:
 
 - counts that do not add up (conversions above visitors) → no data;
-- one arm only → no experiment (the page just collects signups);
+- one arm only (a page without an experiment, one idea) → its bars: go, no-go or keep going
+  (kit/reports/target.py), or "no bar" when its file sets none;
 - a winner already written in the page file → ended;
 - visitors split unlike the configured weights → sample ratio mismatch (nothing else counts);
 - the always-valid test names a winner → "b wins", with the line that ends the test;
@@ -23,9 +24,12 @@ import math
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date
 from datetime import timedelta
 
+from kit.reports.chances import chance_to_be_best
+from kit.reports.chances import chance_to_beat
 from kit.reports.stats import ALPHA
 from kit.reports.stats import METHODS
 from kit.reports.stats import Arm
@@ -34,8 +38,6 @@ from kit.reports.stats import Ratio
 from kit.reports.stats import Report
 from kit.reports.stats import SampleRatio
 from kit.reports.stats import _small_counts
-from kit.reports.chances import chance_to_be_best
-from kit.reports.chances import chance_to_beat
 from kit.reports.stats import conversion_rate
 from kit.reports.stats import fisher_exact
 from kit.reports.stats import holm
@@ -47,18 +49,30 @@ from kit.reports.stats import sample_size_per_arm
 from kit.reports.stats import usable
 from kit.reports.stats import wilson_interval
 from kit.reports.stats import z_test
+from kit.reports.target import METHOD
+from kit.reports.target import Bar
 
 RECENT_DAYS = 7
 
 
 @dataclass(frozen=True)
 class Decision:
-    # winner, no-difference, keep-going, collecting, srm, ended, no-experiment or no-data
+    # winner, no-difference, keep-going, collecting, srm, ended, no-data; for one idea: go,
+    # no-go, keep-going, collecting or no-bar
     kind: str
     badge: str  # a few words for the overview: "b wins", "collecting data — 140 more visitors"
     more_visitors: int | None  # before a decision, all arms together; None when not known
     days_left: int | None  # at the last week's visitors per day; None when not known
     end_line: str | None  # the page-file line that ends the test, when it should end
+    more_spend: tuple[float, str] | None = None  # those visitors at the current ad cost
+
+
+@dataclass(frozen=True)
+class AdCost:
+    """What one visitor costs at the page's ad spend so far, in the currency's minor unit."""
+
+    per_visitor: float
+    currency: str
 
 
 def visitors_per_day(days: Iterable[tuple[date, int]], today: date) -> float:
@@ -80,14 +94,17 @@ def decide(
     per_day: float = 0.0,
     weights: Iterable[float] = (),
     ended_with: str | None = None,
+    bars: Sequence[Bar] = (),
+    cost: AdCost | None = None,
 ) -> Decision:
     """The decision for one experiment's ``report`` (``weights`` as configured, one per arm;
-    ``ended_with``: the winner the page file names, if any)."""
+    ``ended_with``: the winner the page file names, if any; ``bars``: one idea's rates against
+    the bars its file sets; ``cost``: the ad cost of a visitor, to price the visitors needed)."""
     arms = report.arms
     if any(a.visitors > 0 and a.rate is None for a in arms):  # more signups than visitors
         return Decision("no-data", "no data: the counts do not add up", None, None, None)
     if len(arms) < 2:
-        return Decision("no-experiment", "no experiment", None, None, None)
+        return _priced(_decide_one(bars, per_day), cost)
     if ended_with:
         return Decision("ended", f"ended: {ended_with} chosen", None, None, None)
     if report.srm.mismatch:
@@ -99,14 +116,41 @@ def decide(
     if not report.enough_data:
         more = _more(arms, shares, min_visitors)
         badge = f"collecting data — {more:,} more visitors"
-        return Decision("collecting", badge, more, _days(more, per_day), None)
+        return _priced(Decision("collecting", badge, more, _days(more, per_day), None), cost)
     needed = report.needed_per_arm
     if needed is not None and min(a.visitors for a in arms) >= needed:
         line = f'winner = "{arms[0].name}"'
         return Decision("no-difference", "no difference", 0, 0, line)
     more = _more(arms, shares, needed) if needed is not None else None
     badge = "keep going" if more is None else f"keep going — {more:,} more visitors"
+    return _priced(Decision("keep-going", badge, more, _days(more, per_day), None), cost)
+
+
+def _decide_one(bars: Sequence[Bar], per_day: float) -> Decision:
+    """One idea against its bars: go when it clears every bar, no-go when it falls short of
+    one, else keep going with the visitors the slowest bar still needs."""
+    if not bars:
+        return Decision("no-bar", "no bar set", None, None, None)
+    if any(bar.kind == "no-data" for bar in bars):
+        return Decision("collecting", "collecting data — no visitors yet", None, None, None)
+    if any(bar.kind == "no-go" for bar in bars):
+        return Decision("no-go", "no-go: below your bar", None, None, None)
+    if all(bar.kind == "go" for bar in bars):
+        return Decision("go", "go: above your bar", None, None, None)
+    waiting = [bar.more_visitors for bar in bars if bar.kind == "keep-going"]
+    if None in waiting:
+        return Decision("keep-going", "keep going — too close to the bar to tell", None, None, None)
+    more = max(int(n) for n in waiting if n is not None)
+    badge = f"keep going — {more:,} more visitors"
     return Decision("keep-going", badge, more, _days(more, per_day), None)
+
+
+def _priced(decision: Decision, cost: AdCost | None) -> Decision:
+    """The decision with what its visitors still needed cost at the current ad cost."""
+    if cost is None or not decision.more_visitors:
+        return decision
+    spend = (decision.more_visitors * cost.per_visitor, cost.currency)
+    return replace(decision, more_spend=spend)
 
 
 def _shares(weights: list[float], arms: int) -> list[float]:
@@ -271,7 +315,11 @@ def analyse(
     verdict = _verdict(
         arms, report_arms, srm, enough, winner, needed, min_visitors, corrected, converted
     )
-    return Report(report_arms, srm, enough, winner, leader, needed, corrected, verdict, METHODS)
+    methods = METHODS
+    if len(arms) == 1:  # one idea: its interval and its bars; nothing is split or compared
+        methods = {"Conversion interval": METHODS["Conversion interval"]}
+        methods["Against your bar"] = METHOD
+    return Report(report_arms, srm, enough, winner, leader, needed, corrected, verdict, methods)
 
 
 def _chances(arms: Sequence[Arm]) -> list[float] | None:

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from kit.delivery import mail
 from kit.delivery import outbox
 from kit.extensions import registry
+from kit.models import PAID_BY_VISITORS
 from kit.models import AdSpend
 from kit.models import DailyConversions
 from kit.models import DailyExposures
@@ -184,7 +185,7 @@ def _preorders(slug: str, since: datetime, until: datetime) -> tuple[int, dict[s
     refunds, as the dashboard counts them."""
     rows = db.session.execute(
         select(PreOrder.currency, func.count(), func.sum(PreOrder.amount - PreOrder.refunded))
-        .where(PreOrder.page == slug, *results.PAID_BY_VISITORS,
+        .where(PreOrder.page == slug, *PAID_BY_VISITORS,
                PreOrder.created_at >= since, PreOrder.created_at < until)
         .group_by(PreOrder.currency)
     ).all()  # fmt: skip

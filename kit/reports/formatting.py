@@ -9,7 +9,7 @@ from flask import Flask
 
 from kit import money
 from kit.reports import costs
-from kit.reports.results import PreOrders
+from kit.reports.preorders import PreOrders
 from kit.reports.stats import Cost
 from kit.reports.stats import Report
 

@@ -322,7 +322,7 @@ def test_each_variant_says_what_it_changes_and_plain_columns_come_first(app):
     response = logged_in(app).get("/admin/ab")
     page, text = response.get_data(as_text=True), text_of(response)
     assert "a (control) the page as written 300 30 30 10.0%" in text
-    assert "b headline, cta 300 36 36 12.0%" in text
+    assert "b headline: “Headline B” cta: “Join B” 300 36 36 12.0%" in text  # what visitors read
     assert "+2.0 pp" in text  # the difference in percentage points, not "+2.0%"
     plain, details = page.split("<summary>Statistical details</summary>", 1)
     assert "Always-valid p" not in plain and "Always-valid p" in details

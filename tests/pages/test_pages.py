@@ -89,7 +89,7 @@ def test_every_error_is_reported_in_one_run_with_file_and_key_path(tmp_path):
         assert any(message.startswith(start) for message in found), (start, found)
     assert len(found) == len(expected)
     colour = next(message for message in found if ": colour: " in message)
-    assert colour.endswith("experiment, goals, waitlist)")  # the page's tables are keys too
+    assert colour.endswith("experiment, goals, target, waitlist)")  # the page's tables are keys too
 
 
 def test_toml_syntax_error_names_the_line(tmp_path):
@@ -280,3 +280,24 @@ label = "x"
     assert line_of(text, "experiment.variants[0].weight") == 6  # left out: its table's line
     assert line_of(text, "goals[0].label") == 13
     assert line_of(text, "nowhere.at.all") is None
+
+
+def test_a_bar_for_the_idea_is_a_share_between_0_and_1():
+    page, errors = parse_page(
+        "p", {"title": "T", "headline": "H", "target": {"signup_rate": 0.1, "paid_rate": 0.02}}
+    )
+    assert errors == [] and page.target.bars == [("sign up", 0.1), ("pay", 0.02)]
+    page, _ = parse_page("p", {"title": "T", "headline": "H"})
+    assert page.target.bars == []  # no [target]: no bar, the rates are shown and one is asked for
+    for value, said in [
+        (10, "expected a share above 0 and below 1, like 0.10 for 10 % (0: no bar), got 10.0"),
+        (-0.1, "got -0.1"),
+        (float("nan"), "got nan"),
+        (float("inf"), "got inf"),
+        ("10%", "expected a number, got text"),
+    ]:
+        _, errors = parse_page("p", {"title": "T", "headline": "H", "target": {"paid_rate": value}})
+        [error] = messages(errors)
+        assert error.startswith("p.toml: target.paid_rate: ") and said in error, error
+    _, errors = parse_page("p", {"title": "T", "headline": "H", "target": {"signup": 0.1}})
+    assert "did you mean 'signup_rate'" in messages(errors)[0]

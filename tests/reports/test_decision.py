@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from kit.reports.decision import AdCost
 from kit.reports.decision import analyse
 from kit.reports.decision import compare_sentence
 from kit.reports.decision import decide
@@ -13,6 +14,7 @@ from kit.reports.decision import shares
 from kit.reports.decision import visitors_per_day
 from kit.reports.stats import Arm
 from kit.reports.stats import rate_ratio
+from kit.reports.target import judge
 
 
 def decision(*arms: Arm, min_visitors: int = 100, per_day: float = 0.0, **kwargs):
@@ -66,10 +68,45 @@ def test_counts_that_do_not_add_up_are_no_data():
     assert decision(Arm("a", 100, 500), Arm("b", 100, 5)).kind == "no-data"
 
 
-def test_one_arm_is_no_experiment_and_a_winner_in_the_file_has_ended():
-    assert decision(Arm("", 300, 30)).badge == "no experiment"
+def test_one_idea_without_a_bar_is_asked_for_one_and_a_winner_in_the_file_has_ended():
+    assert (decision(Arm("", 300, 30)).kind, decision(Arm("", 300, 30)).badge) == (
+        "no-bar",
+        "no bar set",
+    )
     ended = decision(Arm("a", 300, 30), Arm("b", 300, 40), ended_with="b")
     assert (ended.kind, ended.badge) == ("ended", "ended: b chosen")
+
+
+def one_idea(signed_up: tuple[int, int], paid: tuple[int, int] | None = None, **kwargs):
+    """One page without an experiment against a 10 % signup bar (and a 2 % paid bar)."""
+    bars = [judge("sign up", 0.10, [signed_up])]
+    if paid is not None:
+        bars.append(judge("pay", 0.02, [paid]))
+    return decision(Arm("", *signed_up), bars=bars, **kwargs)
+
+
+def test_one_idea_clearing_its_bars_is_a_go_and_one_short_of_a_bar_a_no_go():
+    assert (one_idea((1000, 140)).kind, one_idea((1000, 140)).badge) == ("go", "go: above your bar")
+    assert one_idea((1000, 140), paid=(1000, 30)).kind == "keep-going"  # 3 % paid: not proven
+    short = one_idea((1000, 140), paid=(1000, 5))  # 14 % sign up, but 0.5 % pay
+    assert (short.kind, short.badge) == ("no-go", "no-go: below your bar")
+
+
+def test_one_idea_keeps_going_with_visitors_days_and_money_at_its_ad_cost():
+    result = one_idea((300, 35), per_day=120, cost=AdCost(150.0, "USD"))  # $1.50 a visitor
+    bar = judge("sign up", 0.10, [(300, 35)])
+    assert result.kind == "keep-going"
+    assert result.more_visitors == bar.more_visitors > 0
+    assert result.badge == f"keep going — {bar.more_visitors:,} more visitors"
+    assert result.days_left == -(-bar.more_visitors // 120)
+    assert result.more_spend == (bar.more_visitors * 150.0, "USD")
+    assert one_idea((300, 35)).more_spend is None  # no ad spend recorded: no price
+
+
+def test_one_idea_right_at_its_bar_says_it_is_too_close_to_tell():
+    result = one_idea((1000, 100))
+    assert (result.kind, result.more_visitors) == ("keep-going", None)
+    assert result.badge == "keep going — too close to the bar to tell"
 
 
 def test_visitors_per_day_is_the_last_weeks_average_with_empty_days_as_zero():

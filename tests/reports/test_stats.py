@@ -175,7 +175,12 @@ def scipy_beat(control: Arm, arm: Arm) -> float:
     low, high = b.ppf(1e-14), b.isf(1e-14)
     points = sorted({b.mean(), a.mean()} & {x for x in (b.mean(), a.mean()) if low < x < high})
     value, _ = integrate.quad(
-        lambda x: b.pdf(x) * a.cdf(x), low, high, points=points, limit=1000, epsabs=1e-12,
+        lambda x: b.pdf(x) * a.cdf(x),
+        low,
+        high,
+        points=points,
+        limit=1000,
+        epsabs=1e-12,
         epsrel=1e-12,
     )
     return value
@@ -186,9 +191,7 @@ def scipy_beat(control: Arm, arm: Arm) -> float:
        arm(name="b", max_visitors=20_000, min_visitors=1))  # fmt: skip
 def test_two_arm_chance_to_beat_is_exact_to_1e_7(control, variant):
     """Evan Miller's closed form, not a grid: the card's "81 % chance" is the posterior's own."""
-    assert chance_to_beat(control, variant) == pytest.approx(
-        scipy_beat(control, variant), abs=1e-7
-    )
+    assert chance_to_beat(control, variant) == pytest.approx(scipy_beat(control, variant), abs=1e-7)
 
 
 def test_two_arm_chances_on_known_cases_and_large_counts():

@@ -52,8 +52,8 @@ from kit.models import Signup
 from kit.models import db
 from kit.models import utcnow
 from kit.reports import digest
-from kit.reports import results
 from kit.reports.costs import costs as spend_costs
+from kit.reports.preorders import unbooked_payments
 from kit.reports.sources import by_dimension
 from kit.tracking.phases import shipped
 from kit.waitlist import places
@@ -431,7 +431,7 @@ def reported_page(app, slug: str) -> dict:
     figures = (day.visitors, day.signups, day.preorders, day.revenue.get("USD", 0),
                day.spend.get("USD", 0))  # fmt: skip
     with app.app_context():
-        said = results.unbooked_payments(slug)
+        said = unbooked_payments(slug)
     unbooked = re.match(r"(\d+) payments? could not be booked", said)
     api = app.test_client().get(f"/api/pages/{slug}", headers=API).get_json()
     return {"line": line, "costs": costs, "digest": figures,

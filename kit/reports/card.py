@@ -1,0 +1,128 @@
+"""The decision card in plain words: what a founder reads in ten seconds.
+
+The first sentence says who is ahead (or where one idea stands against its bar) in rates a
+person can picture; the second what is still missing, turned into visitors, days and money at
+the page's ad cost. No p-value and no "chance" here: those stay in the statistics behind the
+fold (``Report.verdict``), whose wording this card never contradicts, because both read the
+same ``Decision``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kit import money
+from kit.reports.decision import Decision
+from kit.reports.stats import ArmResult
+from kit.reports.stats import Report
+from kit.reports.target import Bar
+
+
+def rate(value: float | None) -> str:
+    """A rate with one decimal: "20.6%"; "–" when there is none."""
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def about(n: int) -> str:
+    """A count as a person says it: exact below 1,000, else two significant digits."""
+    if n < 1000:
+        return f"{n:,}"
+    digits = len(str(n)) - 2
+    return f"{round(n, -digits):,}"
+
+
+def to_go(decision: Decision) -> str:
+    """ "about 4,100 more visitors, ≈ 6 days or ≈ $2,500 at your current ad cost" """
+    if not decision.more_visitors:
+        return ""
+    words = f"about {about(decision.more_visitors)} more visitors"
+    if decision.days_left is not None:
+        days = "1 day" if decision.days_left == 1 else f"≈ {about(decision.days_left)} days"
+        words += f", {days}"
+    if decision.more_spend is not None:
+        amount, currency = decision.more_spend
+        cost = money.text(round(amount, -(len(str(int(amount))) - 2)), currency)
+        words += f" or ≈ {cost} at your current ad cost"
+    return words
+
+
+def plain_words(report: Report, decision: Decision, bars: Sequence[Bar], verb: str) -> str:
+    """The card's sentences for one experiment (``verb``: what a converted visitor did, "sign
+    up"), or for one idea against its ``bars``."""
+    if decision.kind == "no-data":
+        return "The stored counts do not add up (more conversions than visitors): no verdict."
+    if len(report.arms) < 2:
+        return _one_idea(report.arms[0], decision, bars, verb)
+    if decision.kind == "srm":
+        return (
+            "Don't read these numbers yet: visitors are not split between the variants as the "
+            "page file says, so something drops or double-counts one of them."
+        )
+    arms = [arm for arm in report.arms if arm.rate is not None]
+    if len(arms) < 2:
+        return f"Too early: {_missing(decision)}"
+    leader = max(arms, key=lambda arm: arm.rate or 0.0)
+    others = [arm for arm in arms if arm is not leader]
+    runner = max(others, key=lambda arm: arm.rate or 0.0)
+    rates = f"{rate(leader.rate)} vs {rate(runner.rate)} {verb}"
+    if decision.kind == "ended":
+        return f"The test has ended: {decision.badge.removeprefix('ended: ')}."
+    if decision.kind == "winner":
+        return f"{report.winner} wins: {_rates_of(report, report.winner, verb)}. It is proven."
+    if decision.kind == "no-difference":
+        return (
+            f"No difference worth having: {rates}, with enough visitors to see a 20% lift. "
+            f"Keep {report.arms[0].name} (the control)."
+        )
+    if leader.rate == runner.rate:
+        ahead = f"{leader.name} and {runner.name} are level so far: {rate(leader.rate)} {verb}."
+    else:
+        ahead = f"{_named(leader)} is ahead: {rates}."
+    if decision.kind == "collecting":
+        return f"{ahead} Too early to tell: {_missing(decision)}"
+    return f"{ahead} Not proven yet: {_missing(decision)}"
+
+
+def _one_idea(arm: ArmResult, decision: Decision, bars: Sequence[Bar], verb: str) -> str:
+    if arm.visitors <= 0 or arm.rate is None:
+        return "No visitors yet: share the page or start an ad to get a verdict."
+    if decision.kind == "no-bar":
+        return (
+            f"{rate(arm.rate)} of {arm.visitors:,} visitors {verb}. Set the bar this idea must "
+            f"clear to get go or no-go: add a [target] table to the page file."
+        )
+    described = "; ".join(_against(bar) for bar in bars)
+    if decision.kind == "go":
+        return f"Go: {described}."
+    if decision.kind == "no-go":
+        return f"No-go: {described}."
+    if decision.more_visitors is None:
+        return f"Not proven either way: {described}; too close to the bar to tell."
+    missing = _missing(decision)
+    return f"Not proven yet: {described}. {missing[0].upper()}{missing[1:]}"
+
+
+def _against(bar: Bar) -> str:
+    """ "14.0% sign up (11.0% to 17.5%), above your 10.0% bar" """
+    where = {"go": "above", "no-go": "below"}.get(bar.kind, "against")
+    return (
+        f"{rate(bar.rate)} {bar.metric} ({rate(bar.low)} to {rate(bar.high)}), {where} your "
+        f"{rate(bar.bar)} bar"
+    )
+
+
+def _missing(decision: Decision) -> str:
+    words = to_go(decision)
+    return f"{words}." if words else "wait for more visitors."
+
+
+def _named(arm: ArmResult) -> str:
+    return f"{arm.name} (the control)" if arm.is_control else arm.name
+
+
+def _rates_of(report: Report, name: str | None, verb: str) -> str:
+    arm = next(a for a in report.arms if a.name == name)
+    control = report.arms[0]
+    if arm is control:
+        return f"{rate(arm.rate)} {verb}, every variant converts worse"
+    return f"{rate(arm.rate)} vs {rate(control.rate)} for {control.name} {verb}"

@@ -1,0 +1,105 @@
+"""The decision card a founder reads in ten seconds: one idea against its bar, two variants in
+plain words with the visitors, days and money still needed; no p-value before the fold."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from kit.models import utcnow
+from kit.reports.target import judge
+from tests.founder.test_dashboard import logged_in
+from tests.founder.test_dashboard import seed
+from tests.founder.test_dashboard import text_of
+from tests.founder.test_spend import record
+from tests.founder.test_spend import visitors_from
+
+BAR = "\n[target]\nsignup_rate = 0.10\n"
+
+
+def two_digits(n: int) -> int:
+    """How the card says a count: exact below 1,000, else to two significant digits."""
+    return n if n < 1000 else round(n, -(len(str(n)) - 2))
+
+
+def card_of(founder, slug: str) -> tuple[str, str]:
+    """The card as read (the text before the fold) and the statistics behind the fold."""
+    text = text_of(founder.get(f"/admin/{slug}"))
+    card = text.split("Decision:", 1)[1].split("The statistics behind it", 1)[0]
+    behind = text.split("The statistics behind it", 1)[1].split("Signups by variant", 1)[0]
+    return card, behind
+
+
+def test_one_idea_without_a_bar_shows_its_rate_and_asks_for_a_bar(make_app):
+    app = make_app(MIN_VISITORS_FOR_VERDICT=10, RATELIMIT_ENABLED=False)
+    visitors_from(app, "plain", "utm_source=x", 20, 4)
+    founder = logged_in(app)
+    card, _ = card_of(founder, "plain")
+    assert card.startswith(" no bar set ")
+    assert "20.0% of 20 visitors sign up." in card
+    assert "[target] signup_rate = 0.10" in card  # what to add, ready to paste
+    page = text_of(founder.get("/admin/plain"))
+    assert "Sample ratio check" not in page  # one version of the page: nothing to split
+    overview = text_of(founder.get("/admin/"))
+    assert "no bar set" in overview
+
+
+def test_one_idea_well_above_its_bar_is_a_go(make_app, pages_dir):
+    (pages_dir / "plain.toml").write_text((pages_dir / "plain.toml").read_text() + BAR)
+    app = make_app(MIN_VISITORS_FOR_VERDICT=10, RATELIMIT_ENABLED=False)
+    visitors_from(app, "plain", "utm_source=x", 40, 20)  # 50 % sign up against a 10 % bar
+    founder = logged_in(app)
+    card, _ = card_of(founder, "plain")
+    assert card.startswith(" go: above your bar ")
+    go = r"Go: 50\.0% sign up \((\d+\.\d)% to (\d+\.\d)%\), above your 10\.0% bar\."
+    sentence = re.search(go, card)
+    assert sentence, card
+    assert 10 < float(sentence[1]) < 50 < float(sentence[2])
+    assert "go 50.0% sign up" in card  # the bar's own line with its badge
+    assert "go: above your bar" in text_of(founder.get("/admin/"))
+
+
+def test_one_idea_short_of_proof_says_visitors_days_and_money_at_its_ad_cost(make_app, pages_dir):
+    (pages_dir / "plain.toml").write_text((pages_dir / "plain.toml").read_text() + BAR)
+    app = make_app(MIN_VISITORS_FOR_VERDICT=10, RATELIMIT_ENABLED=False)
+    visitors_from(app, "plain", "utm_source=google", 20, 3)  # 15 % sign up: not proven
+    founder = logged_in(app)
+    today = utcnow().date()
+    record(
+        founder,
+        "plain",
+        source="google",
+        first_day=str(today - timedelta(days=1)),
+        last_day=str(today),
+        amount="30.00",
+    )  # fmt: skip  ($1.50 a visitor)
+    card, behind = card_of(founder, "plain")
+    more = judge("sign up", 0.10, [(20, 3)], 10).more_visitors
+    assert more and more > 100
+    cents = more * 150  # at $30 / 20 visitors
+    days = -(-more // 20)  # all 20 visitors came today: 20 a day
+    assert f"keep going — {more:,} more visitors" in card
+    assert (
+        "Not proven yet: 15.0% sign up (" in card
+        and f"against your 10.0% bar. About {two_digits(more):,} more visitors, "
+        f"≈ {two_digits(days):,} days or ≈ ${two_digits(cents) / 100:,.2f} at your current "
+        "ad cost."
+        in card
+    ), card
+    assert "p =" not in card and "p-value" not in card
+    assert "Add an experiment to compare messages" in behind
+
+
+def test_two_variants_in_plain_words_with_no_p_value_before_the_fold(app):
+    seed(app, {"a": (300, 30), "b": (300, 36)})
+    card, behind = card_of(logged_in(app), "ab")
+    assert "b is ahead: 12.0% vs 10.0% sign up. Not proven yet: about " in card
+    assert "more visitors" in card
+    assert "p =" not in card and "chance" not in card
+    assert "always-valid test (p = " in behind  # the statistics stay one click away
+
+
+def test_a_winner_in_plain_words(app):
+    seed(app, {"a": (2000, 100), "b": (2000, 240)})
+    card, _ = card_of(logged_in(app), "ab")
+    assert "b wins: 12.0% vs 5.0% for a sign up. It is proven." in card

@@ -169,6 +169,13 @@ def stats_command(slug: str | None, experiment: str | None) -> None:
     if outcome.unattributed:
         click.echo(f"unattributed signups: {outcome.unattributed:,}")
     click.echo(outcome.report.verdict)
+    found = outcome.detectable
+    if outcome.current and any(d.lift is not None for d in found):
+        lifts = " / ".join(formatting.signed_percent(d.lift) for d in found)
+        days = "/".join(str(d.days) for d in found)
+        per_day = f"{outcome.visitors_per_day:,.0f} visitors a day"
+        click.echo(f"smallest lift a test finds in {days} days: {lifts} "
+                   f"(at {per_day}, 80% power, 5% significance)")  # fmt: skip
     for goal in outcome.goals:
         click.echo(f"\ngoal {goal.name} ({goal.label}):")
         click.echo(formatting.text_table(goal.report))

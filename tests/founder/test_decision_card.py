@@ -4,9 +4,13 @@ plain words with the visitors, days and money still needed; no p-value before th
 from __future__ import annotations
 
 import re
+from datetime import UTC
+from datetime import datetime
+from datetime import time
 from datetime import timedelta
 
 from kit.models import utcnow
+from kit.reports.power import detectable
 from kit.reports.target import judge
 from tests.founder.test_dashboard import logged_in
 from tests.founder.test_dashboard import seed
@@ -103,3 +107,21 @@ def test_a_winner_in_plain_words(app):
     seed(app, {"a": (2000, 100), "b": (2000, 240)})
     card, _ = card_of(logged_in(app), "ab")
     assert "b wins: 12.0% vs 5.0% for a sign up. It is proven." in card
+
+
+def test_before_the_test_the_page_says_the_smallest_lift_found_in_7_14_28_days(app):
+    midnight = datetime.combine(utcnow().date() - timedelta(days=9), time(), UTC)
+    seed(app, {"a": (300, 30), "b": (300, 36)}, start=midnight, days=10)  # 60 visitors a day
+    founder = logged_in(app)
+    text = text_of(founder.get("/admin/ab"))
+    found = detectable(0.10, 60, [1, 1])  # 10 % sign up on a, the control
+    per_day = text.split("What a test can find with your traffic", 1)[1].split("80% power")[0]
+    assert "visitors a day and 10.0% signing up on a, this test finds a lift of at least" in per_day
+    shown = re.findall(r"in (\d+) days ([+-]\d+\.\d)%", per_day)
+    assert [int(days) for days, _ in shown] == [7, 14, 28]
+    lifts = [float(lift) for _, lift in shown]
+    assert lifts[0] > lifts[1] > lifts[2] > 0
+    assert lifts == [round(d.lift * 100, 1) for d in found]
+    printed = app.test_cli_runner().invoke(args=["kit", "stats", "ab"]).output
+    assert "smallest lift a test finds in 7/14/28 days: " in printed
+    assert " / ".join(f"{lift:+.1f}%" for lift in lifts) in printed

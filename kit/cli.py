@@ -146,14 +146,7 @@ def stats_command(slug: str | None, experiment: str | None) -> None:
                 + (f"  pre-orders {line['preorders']:,} ({money.totals_text(line['revenue'])})"
                    if line["preorders"] else "")
             )  # fmt: skip
-        ranked = ideas.ideas(pages)
-        if len(ranked) > 1:
-            click.echo("\nideas by conversion (all variants of each page's experiment together):")
-            for place, idea in enumerate(ranked, start=1):
-                interval = formatting.interval_text(idea.low, idea.high)
-                click.echo(f"  {place}. {idea.page.slug:<22} {formatting.percent(idea.rate):>6} "
-                           f"({interval}) of {idea.visitors:,} visitors")  # fmt: skip
-            click.echo(ideas.top_two_sentence(ranked))
+        _echo_ideas(pages, minimum)
         return
     page = pages.get(slug)
     if page is None:
@@ -182,6 +175,25 @@ def stats_command(slug: str | None, experiment: str | None) -> None:
     if outcome.preorders.preorders or page.checkouts:
         click.echo(f"\npaid pre-orders: {outcome.preorders.report.verdict}")
         click.echo("\n".join(formatting.preorder_lines(outcome.preorders)))
+
+
+def _echo_ideas(pages: dict, minimum: int) -> None:
+    """The ideas ranked as on /admin/compare, each by its winner or best variant."""
+    ranked, verb = ideas.ideas(pages, None, minimum)
+    if len(ranked) < 2:
+        return
+    click.echo(f"\nideas by visitors who {verb} (each by its winner or best variant):")
+    for place, idea in enumerate(ranked, start=1):
+        shown = idea.paid_interval if verb == "pay" else idea.interval
+        rate = idea.paid_rate if verb == "pay" else idea.rate
+        interval = formatting.interval_text(shown.low if shown else None,
+                                            shown.high if shown else None)  # fmt: skip
+        name = idea.page.slug
+        if idea.chosen != "one version":
+            name += f" ({idea.variant}, {idea.chosen})"
+        click.echo(f"  {place}. {name:<34} {formatting.percent(rate):>6} ({interval}) "
+                   f"of {idea.visitors:,} visitors")  # fmt: skip
+    click.echo(ideas.top_two_sentence(ranked, verb))
 
 
 @kit.command("export")

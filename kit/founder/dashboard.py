@@ -152,20 +152,27 @@ def compare() -> str:
     source = request.args.get("source") or None
     if source is not None and source not in sources:
         source = None  # a source nobody came from: compare on all traffic, and say so
-    ranked = ideas.ideas(registry().pages, source)
-    bars = interval_bars(
-        [(i.low, i.rate, i.high) if i.rate is not None and i.low is not None else None
-         for i in ranked]
-    )  # fmt: skip
+    ranked, verb = ideas.ideas(registry().pages, source, min_visitors())
+    signed_up = interval_bars([_bounds(i.interval, i.rate) for i in ranked])
+    paid = interval_bars([_bounds(i.paid_interval, i.paid_rate) for i in ranked])
     return render_template(
         "founder/compare.html",
-        ranked=list(zip(ranked, bars, strict=True)),
-        sentence=ideas.top_two_sentence(ranked),
+        ranked=list(zip(ranked, signed_up, paid, strict=True)),
+        verb=verb,
+        payments=any(i.paid or i.page.checkouts for i in ranked),
+        sentence=ideas.top_two_sentence(ranked, verb),
         sources=sources,
         source=source,
         asked=request.args.get("source") or None,
         bar_size=(BAR_WIDTH, BAR_HEIGHT),
     )
+
+
+def _bounds(interval: Any, rate: float | None) -> tuple[float, float, float] | None:
+    """An interval as (low, rate, high) for a bar, or None to draw none."""
+    if interval is None or rate is None:
+        return None
+    return (interval.low, rate, interval.high)
 
 
 @bp.post("/counting")

@@ -20,7 +20,7 @@ class PageRegistry:
         self.static_dir = static_dir
         self.auto_reload = auto_reload
         self._signature: tuple = ()
-        self.pages: dict[str, Page] = {}
+        self._pages: dict[str, Page] = {}
         self.errors: list[PageConfigError] = []
         self.inline_styles: tuple[str, ...] = ()
         self.reload()
@@ -30,17 +30,23 @@ class PageRegistry:
 
     def reload(self) -> None:
         self._signature = self._current_signature()
-        self.pages, self.errors = load_pages(self.pages_dir, self.static_dir)
-        themes = {c.theme.css for page in self.pages.values() for _, c in page.contents()}
+        self._pages, self.errors = load_pages(self.pages_dir, self.static_dir)
+        themes = {c.theme.css for page in self._pages.values() for _, c in page.contents()}
         self.inline_styles = tuple(sorted(themes))
 
     def _refresh(self) -> None:
         if self.auto_reload and self._current_signature() != self._signature:
             self.reload()
 
+    @property
+    def pages(self) -> dict[str, Page]:
+        """Every page by slug: a file added, edited or removed while the app runs shows here on
+        the next request (with ``auto_reload``), on the dashboard as on the visitor side."""
+        self._refresh()
+        return self._pages
+
     def get(self, slug: str) -> Page | None:
         """Return the page for ``slug``, reloading edited files first in development."""
-        self._refresh()
         return self.pages.get(slug)
 
     def errors_for(self, slug: str) -> list[PageConfigError]:
@@ -49,5 +55,4 @@ class PageRegistry:
         return [e for e in self.errors if e.file == f"{slug}.toml"]
 
     def all(self) -> list[Page]:
-        self._refresh()
         return list(self.pages.values())

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from kit import money
 from kit.reports.decision import Decision
 from kit.reports.stats import ArmResult
+from kit.reports.stats import Ratio
 from kit.reports.stats import Report
 from kit.reports.target import Bar
 
@@ -126,3 +127,49 @@ def _rates_of(report: Report, name: str | None, verb: str) -> str:
     if arm is control:
         return f"{rate(arm.rate)} {verb}, every variant converts worse"
     return f"{rate(arm.rate)} vs {rate(control.rate)} for {control.name} {verb}"
+
+
+# --- ideas side by side ---------------------------------------------------------------------
+
+
+def times(low: float, high: float) -> tuple[str, str]:
+    """The bounds of a ratio's interval, each with as few decimals (one to four) as keep it on
+    its side of 1: (0.96, 1.52) reads "0.96×" to "1.5×", never "1.0× to 1.5× includes 1×"."""
+    return f"{_beside_one(low)}×", f"{_beside_one(high)}×"
+
+
+def _beside_one(value: float) -> str:
+    for digits in (1, 2, 3):
+        text = f"{value:.{digits}f}"
+        if value == 1 or (float(text) < 1 if value < 1 else float(text) > 1):
+            return text
+    return f"{value:.4f}"
+
+
+def compare_sentence(first: str, second: str, ratio: Ratio | None, verb: str = "sign up",
+                     ideas: int = 2) -> str:  # fmt: skip
+    """One plain sentence on the first two ideas of a ranking of ``ideas``: how many times as
+    often the first's visitors ``verb`` as the second's, with its interval and test. With more
+    than two ideas the interval and p are Bonferroni-adjusted for the ``ideas - 1`` comparisons
+    a leader could have won (the ranking picked these two)."""
+    if ratio is None:
+        return (
+            f"{first} and {second} cannot be compared yet: each needs visitors, and some who "
+            f"{verb}."
+        )
+    often = f"{first}'s visitors {verb} {ratio.ratio:.1f}× as often as {second}'s"
+    adjusted = f", adjusted for {ideas} ideas" if ideas > 2 else ""
+    p = ratio.p_value
+    if p is not None and ideas > 2:
+        p = min(1.0, p * (ideas - 1))
+    test = "no test" if p is None else f"p = {p:.4f}, {ratio.test}{adjusted}"
+    if p is not None and p < 0.0001:
+        test = f"p < 0.0001, {ratio.test}{adjusted}"
+    if ratio.interval is None:
+        return f"{often} ({test})."
+    low, high = times(ratio.interval.low, ratio.interval.high)
+    level = f"{ratio.confidence * 100:.4g}%"
+    span = f"{level} interval {low} to {high}"
+    if ratio.interval.low <= 1 <= ratio.interval.high:
+        return f"{often}, but that is not a clear difference yet: the {span} includes 1× ({test})."
+    return f"{often} ({span}; {test})."

@@ -34,7 +34,6 @@ from kit.reports.stats import ALPHA
 from kit.reports.stats import METHODS
 from kit.reports.stats import Arm
 from kit.reports.stats import ArmResult
-from kit.reports.stats import Ratio
 from kit.reports.stats import Report
 from kit.reports.stats import SampleRatio
 from kit.reports.stats import _small_counts
@@ -202,24 +201,6 @@ def running_since(days: Iterable[date], today: date) -> tuple[date | None, int]:
     if first is None or first > today:
         return first, 0
     return first, (today - first).days + 1
-
-
-def compare_sentence(first: str, second: str, ratio: Ratio | None) -> str:
-    """One plain sentence on two ideas: how many times the first converts the second."""
-    if ratio is None:
-        return f"{first} and {second} cannot be compared yet: each needs visitors and signups."
-    test = f"p = {ratio.p_value:.4f}, {ratio.test}" if ratio.p_value is not None else "no test"
-    if ratio.p_value is not None and ratio.p_value < 0.0001:
-        test = f"p < 0.0001, {ratio.test}"
-    if ratio.interval is None:
-        return f"{first} converts {ratio.ratio:.1f}× {second} ({test})."
-    span = f"95% interval {ratio.interval.low:.1f}× to {ratio.interval.high:.1f}×"
-    if ratio.interval.low <= 1 <= ratio.interval.high:
-        return (
-            f"{first} converts {ratio.ratio:.1f}× {second}, but that is not a clear difference "
-            f"yet: the {span} includes 1× ({test})."
-        )
-    return f"{first} converts {ratio.ratio:.1f}× {second} ({span}; {test})."
 
 
 # --- the report ---------------------------------------------------------------------------

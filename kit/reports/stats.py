@@ -184,7 +184,7 @@ def newcombe_interval(control: Arm, arm: Arm) -> Interval | None:
     return Interval(low, high)
 
 
-def relative_interval(control: Arm, arm: Arm) -> Interval | None:
+def relative_interval(control: Arm, arm: Arm, confidence: float = 0.95) -> Interval | None:
     """95 % interval of ``rate(arm) / rate(control) - 1`` from the log risk ratio (Katz)."""
     if not (usable(control) and usable(arm)) or min(control.conversions, arm.conversions) <= 0:
         return None
@@ -192,7 +192,7 @@ def relative_interval(control: Arm, arm: Arm) -> Interval | None:
     se = math.sqrt(
         1 / arm.conversions - 1 / arm.visitors + 1 / control.conversions - 1 / control.visitors
     )
-    z = NORMAL.inv_cdf(0.975)
+    z = NORMAL.inv_cdf(0.5 + confidence / 2)
     return Interval(ratio * math.exp(-z * se) - 1, ratio * math.exp(z * se) - 1)
 
 
@@ -218,14 +218,15 @@ class Ratio:
     interval: Interval | None
     p_value: float | None
     test: str | None
+    confidence: float = 0.95
 
 
-def rate_ratio(first: Arm, second: Arm) -> Ratio | None:
+def rate_ratio(first: Arm, second: Arm, confidence: float = 0.95) -> Ratio | None:
     """``rate(first) / rate(second)``; None while either has no rate or ``second`` no signups."""
     if not (usable(first) and usable(second)) or second.conversions <= 0:
         return None
     ratio = (first.conversions / first.visitors) / (second.conversions / second.visitors)
-    relative = relative_interval(second, first)
+    relative = relative_interval(second, first, confidence)
     interval = Interval(relative.low + 1, relative.high + 1) if relative is not None else None
     p_value, test = None, None
     tested = z_test(second, first)
@@ -235,7 +236,7 @@ def rate_ratio(first: Arm, second: Arm) -> Ratio | None:
             p_value, test = exact, "Fisher's exact test"
     if p_value is None and tested is not None:
         p_value, test = tested[1], "z-test"
-    return Ratio(ratio, interval, p_value, test)
+    return Ratio(ratio, interval, p_value, test, confidence)
 
 
 def _log_choose(n: int, k: int) -> float:

@@ -602,20 +602,21 @@ def test_api_returns_the_same_statistics(app):
 
 
 def test_compare_ranks_ideas_and_says_how_many_times_the_first_converts_the_second(app):
-    seed(app, {"a": (300, 30), "b": (300, 30)})  # the A/B page: 60 of 600, 10 %
+    seed(app, {"a": (300, 30), "b": (300, 30)})  # the A/B page: a tie, shown by its control
     seed(app, {"": (400, 100)}, page="plain", experiment="")  # the plain page: 25 %
     text = text_of(logged_in(app).get("/admin/compare"))
     assert text.index("Plain page") < text.index("A/B page")  # ranked by conversion
-    assert "1 Plain page /plain 400 100 25.0%" in text
-    assert "2 A/B page /ab 600 60 10.0%" in text
-    risk = relative_risk(100, 400, 60, 600).confidence_interval(0.95)
+    assert "1 Plain page /plain 400 25.0% 100 · " in text
+    assert "2 A/B page /ab · a, best so far 300 10.0% 30 · " in text
+    risk = relative_risk(100, 400, 30, 300).confidence_interval(0.95)
     sentence = (
-        f"Plain page converts 2.5× A/B page (95% interval {risk.low:.1f}× to {risk.high:.1f}×; "
+        f"Plain page's visitors sign up 2.5× as often as A/B page's (95% interval "
+        f"{risk.low:.1f}× to {risk.high:.1f}×; "
     )
     assert sentence in text
     printed = app.test_cli_runner().invoke(args=["kit", "stats"]).output
     assert re.search(r"1\. plain\s+25\.0% \(\S+ to \S+\) of 400 visitors", printed)
-    assert re.search(r"2\. ab\s+10\.0% \(\S+ to \S+\) of 600 visitors", printed)
+    assert re.search(r"2\. ab \(a, best so far\)\s+10\.0% \(\S+ to \S+\) of 300 visitors", printed)
     assert sentence in printed
 
 
@@ -624,9 +625,9 @@ def test_compare_on_one_traffic_source_counts_only_its_visitors(app):
     founder = logged_in(app)
     text = text_of(founder.get("/admin/compare?source=newsletter"))
     assert "Only visitors whose first visit carried utm_source = newsletter" in text
-    assert "A/B page /ab 300 " in text  # half of the 600
+    assert "A/B page /ab · b, best so far 150 20.0% 30 · " in text  # half of b's 300
     unknown = text_of(founder.get("/admin/compare?source=nowhere"))
     assert "No visitor came with utm_source “nowhere”: showing all visitors." in unknown
-    assert "A/B page /ab 600 90 " in unknown
+    assert "A/B page /ab · b, best so far 300 20.0% 60 · " in unknown
     hostile = founder.get("/admin/compare?source=<script>alert(1)</script>").get_data(as_text=True)
     assert "<script>alert(1)" not in hostile and "&lt;script&gt;alert(1)" in hostile

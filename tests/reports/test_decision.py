@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from kit.reports.card import compare_sentence
 from kit.reports.decision import AdCost
 from kit.reports.decision import analyse
-from kit.reports.decision import compare_sentence
 from kit.reports.decision import decide
 from kit.reports.decision import running_since
 from kit.reports.decision import shares
@@ -136,6 +136,8 @@ def test_running_since_counts_today_and_survives_odd_dates():
 def test_two_ideas_within_noise_are_not_called_different():
     close = rate_ratio(Arm("one", 200, 22), Arm("two", 200, 20))
     sentence = compare_sentence("Idea A", "Idea B", close)
-    assert sentence.startswith("Idea A converts 1.1× Idea B, but that is not a clear difference")
+    assert sentence.startswith(
+        "Idea A's visitors sign up 1.1× as often as Idea B's, but that is not a clear difference"
+    )
     assert "includes 1×" in sentence
     assert "cannot be compared yet" in compare_sentence("A", "B", None)

@@ -78,6 +78,7 @@ def api_page(slug: str) -> dict:
             ],
             "unattributed": outcome.preorders.unattributed,
         },
+        "funnel": [asdict(step) for step in outcome.funnel],
         "daily": [{**asdict(row), "day": row.day.isoformat()} for row in outcome.days],
     }
 

@@ -52,6 +52,8 @@ from kit.reports.charts import BAR_HEIGHT
 from kit.reports.charts import BAR_WIDTH
 from kit.reports.charts import SPARK_HEIGHT
 from kit.reports.charts import SPARK_WIDTH
+from kit.reports.charts import forest_of
+from kit.reports.charts import funnel_of_steps
 from kit.reports.charts import interval_bars
 from kit.reports.charts import line_chart
 from kit.reports.charts import sparkline
@@ -61,7 +63,6 @@ from kit.reports.export import csv_lines
 from kit.reports.sources import SOURCE_DIMENSIONS
 from kit.reports.sources import by_dimension
 from kit.reports.sources import traffic_sources
-from kit.reports.stats import Report
 from kit.tracking.assignment import EMBED
 from kit.tracking.phases import counted_under
 from kit.urls import embed_snippet
@@ -203,16 +204,22 @@ def page_view(slug: str) -> str:
         outcome=outcome,
         started=started,
         days_running=days_running,
-        bars=_bars(outcome.report),
-        goal_bars=[_bars(goal.report) for goal in outcome.goals],
-        preorder_bars=_bars(outcome.preorders.report),
+        funnel=funnel_of_steps(outcome.funnel),
+        forests={
+            "signups": forest_of(outcome.report, "Visitors who signed up, with 95% intervals"),
+            "paid": forest_of(outcome.preorders.report, "Visitors who paid, with 95% intervals"),
+            "goals": [
+                forest_of(goal.report, f"Visitors who clicked “{goal.label}”")
+                for goal in outcome.goals
+            ],
+        },  # fmt: skip
         show_preorders=bool(page.checkouts or outcome.preorders.preorders),
         unbooked=preorders.unbooked_payments(slug),
         bar_size=(BAR_WIDTH, BAR_HEIGHT),
         changes=_changes(page, outcome),
         experiments=results.experiments_of(page),
         days=days,
-        charts=_charts(days, arms),
+        charts=_charts(days, arms) if len({row.day for row in days}) >= 2 else [],
         leaders=leaderboard(slug),
         referred=referred,
         all_signups=all_signups,
@@ -228,17 +235,6 @@ def _changes(page: Page, outcome: results.PageResults) -> dict[str, list[tuple[s
     if page.experiment is None or not outcome.current:
         return {}
     return {variant.name: variant.changed() for variant in page.experiment.variants}
-
-
-def _bars(report: Report) -> list:
-    """Each arm's conversion interval as a bar on the table's common axis."""
-    intervals = [
-        (arm.rate_interval.low, arm.rate, arm.rate_interval.high)
-        if arm.rate is not None and arm.rate_interval is not None
-        else None
-        for arm in report.arms
-    ]
-    return interval_bars(intervals)
 
 
 def _charts(days: list[DailyRow], arms: list[str]) -> list:

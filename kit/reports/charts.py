@@ -11,6 +11,9 @@ from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from kit.reports.funnel import Step
+from kit.reports.stats import Report
+
 # Distinguishable for common colour-vision deficiencies (Okabe–Ito), readable on white.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000000")
 
@@ -149,3 +152,135 @@ def interval_bars(
         low, rate, high = item
         bars.append(Bar(x(low), max(round(x(high) - x(low), 1), 1.0), x(rate)))
     return bars
+
+
+# --- the forest plot: every variant's interval on one wide axis ----------------------------
+
+FOREST_WIDTH, FOREST_ROW, FOREST_LABEL, FOREST_AXIS = 640, 28, 120, 24
+
+
+@dataclass(frozen=True)
+class ForestRow:
+    name: str
+    y: float
+    low: float | None  # x of the interval's ends and of the rate; None: no data
+    high: float | None
+    rate: float | None
+    label: str  # "20.6% (18.2% to 23.3%)"
+
+
+@dataclass(frozen=True)
+class Forest:
+    title: str
+    description: str
+    width: int
+    height: int
+    left: int
+    right: int
+    rows: list[ForestRow]
+    ticks: list[Tick]
+    reference: float | None  # x of the control's rate: the line the others are read against
+
+
+def forest(
+    title: str,
+    rows: Sequence[tuple[str, float | None, float | None, float | None]],
+    label: Callable[[float], str],
+) -> Forest:
+    """One row per (name, low, rate, high) on an axis from 0 to the highest ``high`` rounded
+    up to a tick, the first row's rate drawn as the reference line."""
+    highs = [high for _, low, rate, high in rows if high is not None]
+    step = _step(max(max(highs, default=0.0), 0.01), whole=False)
+    top = step * max(1, math.ceil(max(highs, default=0.01) / step - 1e-9))
+    left, right = FOREST_LABEL, FOREST_WIDTH - 16
+
+    def x(value: float) -> float:
+        return round(left + (right - left) * min(max(value, 0.0), top) / top, 1)
+
+    laid = []
+    for n, (name, low, rate, high) in enumerate(rows):
+        y = FOREST_ROW * n + FOREST_ROW / 2
+        if low is None or rate is None or high is None:
+            laid.append(ForestRow(name, y, None, None, None, "no data yet"))
+            continue
+        text = f"{label(rate)} ({label(low)} to {label(high)})"
+        laid.append(ForestRow(name, y, x(low), x(high), x(rate), text))
+    height = FOREST_ROW * len(rows) + FOREST_AXIS
+    ticks = [Tick(x(step * k), label(step * k)) for k in range(round(top / step) + 1)]
+    reference = laid[0].rate if laid else None
+    summary = "; ".join(f"{row.name}: {row.label}" for row in laid)
+    return Forest(title, f"{title}. {summary}.", FOREST_WIDTH, height, left, right, laid, ticks,
+                  reference)  # fmt: skip
+
+
+# --- the funnel: how far each variant's visitors got ----------------------------------------
+
+FUNNEL_BAR = 18
+
+
+@dataclass(frozen=True)
+class FunnelBar:
+    variant: str
+    colour: str
+    y: float
+    width: float
+    label: str  # "206 (20.6%)"
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    name: str
+    y: float  # of the step's label
+    bars: list[FunnelBar]
+
+
+@dataclass(frozen=True)
+class Funnel:
+    description: str
+    width: int
+    height: int
+    left: int
+    steps: list[FunnelStep]
+
+
+def funnel(steps: Sequence[tuple[str, Sequence[tuple[str, int, int]]]]) -> Funnel:
+    """Steps (name, [(variant, count, visitors)]) drawn as one bar per variant, its length the
+    share of that variant's visitors who got there (visitors themselves: a full bar)."""
+    left, right = FOREST_LABEL, FOREST_WIDTH - 120  # room for the count at the bar's end
+    laid, y = [], 0.0
+    for name, counts in steps:
+        bars = []
+        for n, (variant, count, visitors) in enumerate(counts):
+            share = count / visitors if visitors > 0 and 0 <= count <= visitors else None
+            width = round((right - left) * share, 1) if share is not None else 0.0
+            text = f"{count:,} ({share * 100:.1f}%)" if share is not None else f"{count:,}"
+            bars.append(FunnelBar(variant, PALETTE[n % len(PALETTE)], y, max(width, 1.0), text))
+            y += FUNNEL_BAR + 2
+        laid.append(FunnelStep(name, bars[0].y + FUNNEL_BAR / 2 if bars else y, bars))
+        y += 10
+    summary = "; ".join(
+        f"{step.name}: " + ", ".join(f"{bar.variant or 'all'} {bar.label}" for bar in step.bars)
+        for step in laid
+    )
+    return Funnel(f"How far visitors got. {summary}.", FOREST_WIDTH, round(y), left, laid)
+
+
+def forest_of(report: Report, title: str) -> Forest:
+    """The forest plot of a report's conversion intervals, one row per variant."""
+    rows = [
+        (arm.name or "all visitors",
+         arm.rate_interval.low if arm.rate_interval else None, arm.rate,
+         arm.rate_interval.high if arm.rate_interval else None)
+        for arm in report.arms
+    ]  # fmt: skip
+    return forest(title, rows, lambda v: f"{v * 100:.1f}%")
+
+
+def funnel_of_steps(steps: Sequence[Step]) -> Funnel:
+    """The funnel chart of a page's steps, every variant as a share of its own visitors."""
+    visitors = steps[0].counts if steps else {}
+    return funnel(
+        [(step.name, [(name or "all visitors", n, visitors.get(name, 0))
+                      for name, n in step.counts.items()])
+         for step in steps]
+    )  # fmt: skip

@@ -37,6 +37,8 @@ from kit.reports.decision import analyse
 from kit.reports.decision import decide
 from kit.reports.decision import shares
 from kit.reports.decision import visitors_per_day
+from kit.reports.funnel import Step
+from kit.reports.funnel import funnel_of
 from kit.reports.power import Detectable
 from kit.reports.power import detectable
 from kit.reports.preorders import PreOrders
@@ -102,6 +104,7 @@ class PageResults:
     bars: list[Bar]  # one idea (no experiment) against the bars its file sets
     card: str  # the decision in plain words (kit/reports/card.py)
     detectable: list[Detectable]  # the smallest lift a test finds in 7, 14, 28 days
+    funnel: list[Step]  # visitors → clicked pre-order → signed up → confirmed → paid
 
 
 def experiments_of(page: Page) -> list[str]:
@@ -276,6 +279,7 @@ def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
         bars=bars,
         card=plain_words(report, decision, bars, "sign up"),
         detectable=detectable(report.arms[0].rate, per_day, weights),
+        funnel=funnel_of(page, experiment, report, bought.report),
     )
 
 

@@ -327,7 +327,10 @@ def test_each_variant_says_what_it_changes_and_plain_columns_come_first(app):
     plain, details = page.split("<summary>Statistical details</summary>", 1)
     assert "Always-valid p" not in plain and "Always-valid p" in details
     signups = page.split("Signups by variant", 1)[1].split("<h2>Goal", 1)[0]
-    assert signups.count('<svg class="bar"') == 2  # an interval bar per variant
+    # One wide chart of both intervals on a shared axis (a forest plot), a row per variant.
+    forest = signups.split('<figure class="chart-figure forest">', 1)[1].split("</figure>")[0]
+    assert forest.count('<circle class="estimate"') == 2
+    assert "a 10.0% (7.1% to 13.9%)" in unescape(forest)  # scipy: Wilson for 30 of 300
 
 
 def test_sample_ratio_mismatch_shows_a_loud_warning(app):
@@ -367,12 +370,23 @@ def test_goal_clicks_are_shown_per_variant(app):
 def test_charts_are_svg_with_the_numbers_in_a_table(app):
     seed(app, {"a": (100, 10), "b": (100, 12)}, days=5)
     html = logged_in(app).get("/admin/ab").get_data(as_text=True)
-    assert html.count('<svg class="chart"') == 3
-    assert "<polyline" in html
+    over_time = html.split("<h2>Over time</h2>", 1)[1]
+    assert over_time.count('<svg class="chart"') == 3
+    assert "<polyline" in over_time
     assert "<script" not in html
     assert "2026-10-05" in html  # the daily table
     ticks = re.findall(r'text-anchor="end" dominant-baseline="middle">([^<]+)<', html)
     assert "0" in ticks and not any("." in tick for tick in ticks if "%" not in tick)
+
+
+def test_one_day_of_data_draws_no_empty_line_charts_but_a_funnel_and_intervals(app):
+    seed(app, {"a": (100, 10), "b": (100, 12)}, days=1)
+    html = logged_in(app).get("/admin/ab").get_data(as_text=True)
+    over_time = html.split("<h2>Over time</h2>", 1)[1]
+    assert "<polyline" not in over_time
+    assert "The charts appear once there are two days to draw" in over_time
+    funnel = html.split('<figure class="chart-figure funnel">', 1)[1].split("</figure>")[0]
+    assert "100 (100.0%)" in funnel and "10 (10.0%)" in funnel and "12 (12.0%)" in funnel
 
 
 def test_past_experiment_results_stay_viewable(app, pages_dir):

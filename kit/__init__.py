@@ -35,6 +35,7 @@ from kit.extensions import csrf
 from kit.extensions import migrate
 from kit.founder import api
 from kit.founder import dashboard
+from kit.founder import proof
 from kit.models import db
 from kit.pages.registry import PageRegistry
 from kit.reports import digest
@@ -114,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(checkout.webhook)  # Stripe signs its calls: checked by Stripe-Signature
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(proof.bp)
     app.add_url_rule("/healthz", "healthz", healthz)
     cli.init_app(app)
 

@@ -379,6 +379,20 @@ NOT_REFUNDED = PreOrder.refunded < PreOrder.amount  # a pre-order not refunded i
 PAID_BY_VISITORS = (PreOrder.variant.is_not(None), NOT_REFUNDED)
 
 
+class ShareLink(db.Model):
+    """A read-only demand report anyone with the link may open: of one page (its test as it
+    stands when opened) or of the ideas compared (``page`` None). The URL carries the public id
+    and an HMAC of it under SECRET_KEY, so the table alone opens nothing; revoking deletes the
+    row and the link answers 404."""
+
+    __tablename__ = "share_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(StoredString(32), unique=True)
+    page: Mapped[str | None] = mapped_column(StoredString(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class StripeEvent(db.Model):
     """A Stripe event already acted on: its id is the key, so a retry or a second worker
     receiving the same event inserts nothing and changes nothing. A payment the kit could not

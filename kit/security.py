@@ -171,7 +171,7 @@ STATIC_HEADERS = (
 
 
 # Pages that show a person's data (place, share code, status token, e-mail): never cached.
-PRIVATE_BLUEPRINTS = {"subscriber", "admin", "api"}
+PRIVATE_BLUEPRINTS = {"subscriber", "admin", "api", "proof"}  # proof: revoked means gone
 PRIVATE_ENDPOINTS = {"landing.thanks", "landing.signup"}
 
 

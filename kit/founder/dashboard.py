@@ -24,6 +24,7 @@ from flask import url_for
 from kit import money
 from kit.delivery.outbox import failed_deliveries
 from kit.extensions import registry
+from kit.founder import share
 from kit.founder import signup_list
 from kit.founder import spend
 from kit.founder.auth import admin_password
@@ -143,6 +144,7 @@ def index() -> str:
         failed=failed_deliveries(),
         not_counted=marked_not_counted(),
         unbooked=preorders.unbooked_payments(),
+        shared=[(link, share.url_of(link)) for link in share.live(every=True)],
     )
 
 
@@ -162,6 +164,7 @@ def compare() -> str:
         verb=verb,
         payments=any(i.paid or i.page.checkouts for i in ranked),
         sentence=ideas.top_two_sentence(ranked, verb),
+        shared=[(link, share.url_of(link)) for link in share.live(None)],
         sources=sources,
         source=source,
         asked=request.args.get("source") or None,
@@ -188,6 +191,32 @@ def counting() -> Response:
         else "This browser's visits are counted again (except while you are logged in)."
     )
     return response
+
+
+@bp.post("/share")
+def share_report() -> Response:
+    """A new read-only link to a page's report (form field ``page``) or to the comparison."""
+    slug = request.form.get("page") or None
+    if slug is not None:
+        page_or_404(slug)
+    link = share.create(slug)
+    url = share.url_of(link)
+    db.session.commit()
+    flash(f"Anyone with this link can read the report, until you revoke it: {url}")
+    back = url_for("admin.page_view", slug=slug) if slug else url_for("admin.compare")
+    return redirect(back + "#share")
+
+
+@bp.post("/share/<int(max=2147483647):link_id>/revoke")
+def revoke_report(link_id: int) -> Response:
+    """Revoke a link: it answers 404 from now on."""
+    gone = share.revoke(link_id)
+    db.session.commit()
+    flash("The link is revoked: it shows nothing any more." if gone else "No such link.")
+    back = request.form.get("back", "")
+    return redirect(
+        back if SAFE_NEXT.fullmatch(back) and "//" not in back else url_for("admin.index")
+    )
 
 
 @bp.get("/<slug>")
@@ -226,6 +255,7 @@ def page_view(slug: str) -> str:
         viral=referred / all_signups if all_signups else None,
         raw_signups=all_signups,
         embed_snippet=embed_snippet(page) if page.embed.origins else "",
+        shared=[(link, share.url_of(link)) for link in share.live(slug)],
         embed_experiment=EMBED,
     )
 

@@ -19,7 +19,7 @@ LAYERS = [{"pages"}, {"tracking"}, {"waitlist", "delivery"}, {"reports"}, {"visi
 ABOVE_EVERYTHING = {"kit", "kit.cli", "kit.doctor", "kit.recount"}  # factory, commands
 VIEWS = {  # modules that define the blueprints people reach by URL
     "kit.visitor.landing", "kit.visitor.embed", "kit.visitor.checkout",
-    "kit.visitor.subscriber", "kit.founder.dashboard", "kit.founder.api",
+    "kit.visitor.subscriber", "kit.founder.dashboard", "kit.founder.api", "kit.founder.proof",
 }  # fmt: skip
 # Who may commit: the views (and the login that keeps its own session row), the commands, the
 # two background workers, and the maintenance jobs that rebuild kept rows from the stored ones.

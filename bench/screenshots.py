@@ -2,14 +2,16 @@
 
     .venv/bin/python bench/screenshots.py [--out screenshots] [--docs docs] [--visitors 800]
 
-Starts the app itself on a fresh SQLite database with the real pages/, sends --visitors
-simulated visitors through the demo page over HTTP (from a few traffic sources; variant b's
-promise converts better), signs two more up through the real form in Chromium, logs the
-founder into the dashboard, and writes PNGs to screenshots/ (git-ignored): landing, thank-you
-and status pages and every admin page (overview, idea comparison, the page's dashboard, its
-sources and its signups), each as NAME-desktop.png and NAME-mobile.png. The landing page is
-shown as crawlers see it (the control variant). The README's pictures go to docs/: the
-overview (docs/overview.png) and the page's decision card (docs/decision-card.png).
+Starts the app itself on a fresh SQLite database with the real pages/ and a second idea (a
+page without a test, with a signup bar), sends --visitors simulated visitors through both over
+HTTP (from a few traffic sources; variant b's promise converts better), signs two more up
+through the real form in Chromium, logs the founder into the dashboard, creates shared report
+links, and writes PNGs to screenshots/ (git-ignored): landing, thank-you and status pages,
+every admin page (overview, idea comparison, the page's dashboard, its sources and its
+signups) and the shared reports, each as NAME-desktop.png and NAME-mobile.png. The landing
+page is shown as crawlers see it (the control variant). The README's pictures go to docs/:
+the overview, the page's decision card, the comparison and the shared report at 1280 px
+(docs/NAME.png) and at 375 px (docs/NAME-phone.png, the first screen).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import logging
 import random
 import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -77,14 +80,43 @@ def shoot(browser, base: str, out: Path, size: str, docs: Path | None) -> list[P
         page.goto(base + path)
         written.append(out / f"{name}-{size}.png")
         page.screenshot(path=written[-1], full_page=True)
-        if size == "desktop" and name == "overview" and docs:
-            written.append(docs / "overview.png")
-            page.locator("main").screenshot(path=written[-1])
-        if size == "desktop" and name == "dashboard" and docs:
-            written.append(docs / "decision-card.png")
-            page.locator("section.decision").screenshot(path=written[-1])
+        written += _for_docs(page, name, size, docs)
+    for name, where in REPORTS.items():
+        page.goto(base + where)
+        page.locator("#share button[type=submit]").first.click()
+        page.wait_for_load_state()
+        link = page.locator("#share .share-links input").first.input_value()
+        reader = browser.new_context(**options).new_page()  # a stranger: no login
+        reader.goto(link)
+        written.append(out / f"{name}-{size}.png")
+        reader.screenshot(path=written[-1], full_page=True)
+        written += _for_docs(reader, name, size, docs)
+        reader.context.close()
     context.close()
     return written
+
+
+DOCS = {  # the README's pictures: the file, and what it shows at 1280 px
+    "overview": ("overview", "main"),
+    "dashboard": ("decision-card", "section.decision"),
+    "compare": ("compare", "main"),
+    "report": ("report", "main"),
+}
+
+
+def _for_docs(page, name: str, size: str, docs: Path | None) -> list[Path]:
+    """The README's picture of this page: the part that matters at 1280 px, the first screen
+    at 375 px."""
+    if docs is None or name not in DOCS:
+        return []
+    file, part = DOCS[name]
+    if size == "desktop":
+        path = docs / f"{file}.png"
+        page.locator(part).first.screenshot(path=path)
+    else:
+        path = docs / f"{file}-phone.png"
+        page.screenshot(path=path)
+    return [path]
 
 
 ADMIN_PAGES = {
@@ -94,8 +126,18 @@ ADMIN_PAGES = {
     "sources": "/admin/demo/sources",
     "signups": "/admin/demo/signups",
 }
+REPORTS = {"report": "/admin/demo", "compare-report": "/admin/compare"}
 SOURCES = ["newsletter", "producthunt", "twitter", None]
-CONVERTS = {"a": 0.07, "b": 0.13}  # variant b's promise does better
+SECOND_IDEA = """title = "Mealkit — dinner planned for the week"
+product_name = "Mealkit"
+headline = "Five dinners, one shopping list"
+subheadline = "Mealkit plans the week's dinners around what you like and writes the list."
+cta = "Join the waitlist"
+
+[target]
+signup_rate = 0.08
+"""
+CONVERTS = {"a": 0.07, "b": 0.13, "mealkit": 0.10}  # variant b's promise does better
 FIELDS = re.compile(r'name="(csrf_token|rendered)" type="hidden" value="([^"]*)"')
 
 
@@ -108,12 +150,13 @@ def simulate(base: str, visitors: int) -> None:
             visitor.headers["User-Agent"] = BROWSER_UA
             source = SOURCES[n % len(SOURCES)]
             query = f"?utm_source={source}" if source else ""
-            html = visitor.get(f"{base}/demo{query}", timeout=10).text
-            variant = "b" if b_headline in html else "a"
+            slug = "mealkit" if n % 3 == 2 else "demo"  # a third of the traffic to the second idea
+            html = visitor.get(f"{base}/{slug}{query}", timeout=10).text
+            variant = "mealkit" if slug == "mealkit" else "b" if b_headline in html else "a"
             if rng.random() < CONVERTS[variant]:
                 data = {**dict(FIELDS.findall(html)), "email": f"v{n}@example.com",
                         "consent": "y"}  # fmt: skip
-                visitor.post(f"{base}/demo", data=data, timeout=10, allow_redirects=False)
+                visitor.post(f"{base}/{slug}", data=data, timeout=10, allow_redirects=False)
 
 
 def main() -> None:
@@ -126,14 +169,27 @@ def main() -> None:
     reason = missing_tools("chromium")
     if reason:
         raise SystemExit(reason)
-    from playwright.sync_api import sync_playwright
-
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     args.out.mkdir(parents=True, exist_ok=True)
     args.docs.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder:
+        pages = Path(folder) / "pages"
+        shutil.copytree(PROJECT_DIR / "pages", pages)
+        (pages / "mealkit.toml").write_text(SECOND_IDEA)
+        _shoot_all(Path(folder), pages, args)
+
+
+def _shoot_all(folder: Path, pages: Path, args: argparse.Namespace) -> None:
+    from playwright.sync_api import sync_playwright
+
     with (
-        tempfile.TemporaryDirectory() as folder,
-        live_server(Path(folder), args.port, MIN_SUBMIT_SECONDS=0) as base,
+        live_server(
+            folder,
+            args.port,
+            MIN_SUBMIT_SECONDS=0,
+            PAGES_DIR=str(pages),
+            NEW_VISITORS_PER_ADDRESS=0,
+        ) as base,  # every simulated visitor is local
         sync_playwright() as playwright,
     ):
         simulate(base, args.visitors)

@@ -126,7 +126,7 @@ def _rates_of(report: Report, name: str | None, verb: str) -> str:
     control = report.arms[0]
     if arm is control:
         return f"{rate(arm.rate)} {verb}, every variant converts worse"
-    return f"{rate(arm.rate)} vs {rate(control.rate)} for {control.name} {verb}"
+    return f"{rate(arm.rate)} {verb} vs {rate(control.rate)} for {control.name}"
 
 
 # --- ideas side by side ---------------------------------------------------------------------

@@ -205,5 +205,5 @@ def top_two_sentence(ranked: list[Idea], verb: str) -> str | None:
         confidence,
     )
     return compare_sentence(
-        first.page.content.title, second.page.content.title, ratio, verb, max(2, len(rated))
+        first.page.content.name, second.page.content.name, ratio, verb, max(2, len(rated))
     )

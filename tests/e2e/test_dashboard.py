@@ -136,6 +136,10 @@ def test_on_a_phone_every_row_and_variant_shows_its_numbers_in_view(new_context)
             assert 0 <= cell["left"] and cell["right"] <= 375, (path, cell)
         conversions = [c["text"] for c in cells if c["label"] == "Conversion"]
         assert all("%" in text for text in conversions), (path, conversions)
+    page.goto("/admin/demo")
+    card = page.locator("section.decision").bounding_box()
+    badge = page.locator("section.decision .badge").first.bounding_box()
+    assert badge["x"] + badge["width"] <= card["x"] + card["width"]  # the badge stays in its card
 
 
 def create_report_link(page: Any, where: str) -> str:

@@ -106,7 +106,7 @@ def test_two_variants_in_plain_words_with_no_p_value_before_the_fold(app):
 def test_a_winner_in_plain_words(app):
     seed(app, {"a": (2000, 100), "b": (2000, 240)})
     card, _ = card_of(logged_in(app), "ab")
-    assert "b wins: 12.0% vs 5.0% for a sign up. It is proven." in card
+    assert "b wins: 12.0% sign up vs 5.0% for a. It is proven." in card
 
 
 def test_before_the_test_the_page_says_the_smallest_lift_found_in_7_14_28_days(app):

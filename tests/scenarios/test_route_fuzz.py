@@ -24,8 +24,10 @@ from sqlalchemy import select
 from werkzeug.test import EnvironBuilder
 from werkzeug.test import run_wsgi_app
 
+from kit.founder import share
 from kit.founder.auth import ADMIN_COOKIE
 from kit.models import AdSpend
+from kit.models import ShareLink
 from kit.models import Signup
 from kit.models import db
 from kit.waitlist.tokens import confirm_token
@@ -92,13 +94,17 @@ def _arguments(app: Flask) -> dict[str, str]:
         "csrf_token": form_fields(page)["csrf_token"], "source": "newsletter", "currency": "USD",
         "first_day": "2026-11-01", "last_day": "2026-11-02", "amount": "5",
     })  # fmt: skip
+    founder.post("/admin/share", data={"csrf_token": form_fields(page)["csrf_token"],
+                                       "page": "plain"})  # fmt: skip
     with app.test_request_context():
         entry = db.session.scalar(select(Signup))
         spend_id = db.session.scalar(select(AdSpend.id))
+        link = db.session.scalar(select(ShareLink))
         return {
             "slug": "plain", "token": status_token(entry), "confirm": confirm_token(entry),
             "name": "nope", "tier": "pro", "filename": "app.css",
             "signup_id": str(entry.id), "spend_id": str(spend_id),
+            "link_id": str(link.id), "key": share.key_of(link),
         }  # fmt: skip
 
 

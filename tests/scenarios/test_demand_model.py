@@ -171,7 +171,7 @@ class Model:
     phases: list = field(default_factory=lambda: [TEST])  # the test's phases, in order
     visitors: Counter = field(default_factory=Counter)  # (period, arm)
     converted: dict = field(default_factory=dict)  # (period, browser) -> arm
-    signed: set = field(default_factory=set)  # (period, browser) that signed up, confirmed or not
+    signed: dict = field(default_factory=dict)  # (period, browser) -> arm, confirmed or not
     signups: Counter = field(default_factory=Counter)  # (period, arm): new addresses
     clicked: dict = field(default_factory=dict)  # (goal, period, browser) -> arm
     tags_of: dict = field(default_factory=dict)  # (period, browser) -> (source, campaign)
@@ -208,7 +208,7 @@ class Model:
         person = Person(address.lower(), who.ident, referrer, credited)
         self.people.append(person)
         if credited is not None:
-            self.signed.add((self.period, who.ident))  # the visitor signed up (confirmed or not)
+            self.signed.setdefault((self.period, who.ident), arm)  # signed up, confirmed or not
         if not self.double_opt_in:
             self.confirm(person)
         return True
@@ -308,6 +308,24 @@ class Model:
         return {arm: (self.visitors[(period, arm)], conversions[arm],
                       self.signups[(period, arm)]) for arm in found}  # fmt: skip
 
+    def funnel(self, period: str) -> dict[str, dict[str, int]]:
+        """step -> arm -> visitors who got there: visitors, clicked a pre-order button (any
+        tier), signed up, confirmed (with double opt-in), paid."""
+        clicked = {(browser, arm) for (goal, p, browser), arm in self.clicked.items()
+                   if p == period and goal.startswith("checkout:")}  # fmt: skip
+        steps = {
+            "visitors": {arm: n for (p, arm), n in self.visitors.items() if p == period},
+            "clicked": Counter(arm for _, arm in clicked),
+            "signed up": Counter(arm for (p, _), arm in self.signed.items() if p == period),
+            "paid": {arm: paying for arm, (_, paying, _) in self.preorders(period).items()},
+        }
+        converted = Counter(arm for (p, _), arm in self.converted.items() if p == period)
+        if self.double_opt_in:
+            steps["confirmed"] = converted
+        else:
+            steps["signed up"] = converted
+        return {step: {arm: n for arm, n in counts.items() if n} for step, counts in steps.items()}
+
     def goal(self, goal: str, period: str) -> Counter:
         return Counter(arm for (g, p, _), arm in self.clicked.items() if (g, p) == (goal, period))
 
@@ -367,6 +385,7 @@ def expected(model: Model, period: str) -> dict:
         "preorders": model.preorders(period),
         "unattributed pre-orders": sum(1 for o in model.orders.values() if o.period is None),
         "sources": model.by_source(period),
+        "funnel": model.funnel(period),
     }
 
 
@@ -390,6 +409,9 @@ def reported(app, slug: str, period: str) -> dict:
                                        arm["revenue"].get("USD", 0)) for arm in booked},
         "unattributed pre-orders": figures["preorders"]["unattributed"],
         "sources": {row.value: (row.visitors, row.signups) for row in rows if row.visitors},
+        "funnel": {"clicked" if step["name"].startswith("Clicked") else step["name"].lower():
+                   {arm: n for arm, n in step["counts"].items() if n}
+                   for step in figures["funnel"]},
     }  # fmt: skip
 
 

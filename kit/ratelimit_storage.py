@@ -17,6 +17,7 @@ import time
 
 from flask import current_app
 from limits.storage import Storage
+from sqlalchemy import Connection
 from sqlalchemy import case
 from sqlalchemy import delete
 from sqlalchemy import select
@@ -58,8 +59,7 @@ class DatabaseStorage(Storage):
                 },
             ).returning(table.c.hits)
             hits = connection.execute(statement).scalar_one()
-            if random.randrange(CLEAN_UP_EVERY) == 0:
-                connection.execute(delete(table).where(table.c.expires_at < now))
+            clean_up(connection, now, CLEAN_UP_EVERY)
         return hits
 
     def get(self, key: str) -> int:
@@ -93,6 +93,14 @@ class DatabaseStorage(Storage):
     def clear(self, key: str) -> None:
         with db.engine.begin() as connection:
             connection.execute(delete(RateLimit.__table__).where(RateLimit.key == _stored(key)))
+
+
+def clean_up(connection: Connection, now: float, every: int) -> None:
+    """About once in ``every`` calls, delete the windows that have ended: the limits' and the
+    new-visitor counts' (kit/tracking/networks.py) alike, whoever calls."""
+    if random.randrange(every) == 0:
+        table = RateLimit.__table__
+        connection.execute(delete(table).where(table.c.expires_at < now))
 
 
 def _stored(key: str) -> str:

@@ -17,7 +17,6 @@ to the daily counters.
 
 from __future__ import annotations
 
-import random
 import time
 from collections import Counter
 
@@ -28,6 +27,7 @@ from sqlalchemy import delete
 
 from kit.models import Exposure
 from kit.models import RateLimit
+from kit.ratelimit_storage import clean_up
 from kit.writes import dialect_insert
 
 NETWORK = "network"  # the key of a visitor's row that names its network (not a column)
@@ -46,9 +46,7 @@ def admit(connection: Connection, added: list[Row], networks: list[str | None]) 
     hour = int(now // HOUR)
     wanted = Counter(network for network in networks if network)
     totals = _add(connection, hour, wanted)
-    if random.randrange(CLEAN_UP_EVERY) == 0:
-        limits = RateLimit.__table__
-        connection.execute(delete(limits).where(limits.c.expires_at < now))
+    clean_up(connection, now, CLEAN_UP_EVERY)
     # Of a network's new visitors in this batch, the first ones up to what the cap still allowed.
     room = {network: cap - (totals[network] - n) for network, n in wanted.items()}
     kept, refused = [], []

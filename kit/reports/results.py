@@ -50,6 +50,7 @@ from kit.reports.target import judge
 from kit.tracking.assignment import EMBED
 from kit.tracking.payments import CHECKOUT_GOAL
 from kit.tracking.phases import SHIPPED
+from kit.tracking.phases import Phase
 from kit.tracking.phases import current_phase
 from kit.tracking.phases import periods_of
 from kit.tracking.phases import phases_of
@@ -118,7 +119,8 @@ def experiments_of(page: Page) -> list[str]:
     return list(dict.fromkeys([*known, *sorted(seen)]))
 
 
-def status_of(page: Page, experiment: str) -> str:
+def status_of(page: Page, experiment: str, phases: list[Phase]) -> str:
+    """What the experiment is to the page now, in words (``phases``: the page's, latest first)."""
     if experiment == EMBED:
         return "the views and signups of the form embedded on other sites"
     if experiment.endswith(SHIPPED):
@@ -127,7 +129,6 @@ def status_of(page: Page, experiment: str) -> str:
         return "after an earlier test, with its winner shown to everyone"
     if page.experiment is None:
         return "no experiment" if experiment == "" else "ended"
-    phases = phases_of(page)  # latest first
     if experiment == current_phase(page):
         state = f"winner: {page.experiment.winner}" if page.experiment.winner else "running"
         if len(phases) > 1:
@@ -209,9 +210,9 @@ def _signup_rows(page: Page, experiment: str) -> dict[str, int]:
     return {variant: int(n or 0) for variant, n in db.session.execute(query)}
 
 
-def _weights(page: Page, experiment: str, visitors: dict[str, int]) -> dict[str, float]:
+def _weights(experiment: str, visitors: dict[str, int], phases: list[Phase]) -> dict[str, float]:
     """Arms in the page file's order (control first) with their weights; past ones by name."""
-    phase = next((p for p in phases_of(page) if p.key == experiment), None)
+    phase = next((p for p in phases if p.key == experiment), None)
     if phase is not None:  # a phase of the page's test: its split as it was
         return phase.shares
     # A past experiment: its weights are no longer in the file; assume an even split.
@@ -220,12 +221,13 @@ def _weights(page: Page, experiment: str, visitors: dict[str, int]) -> dict[str,
 
 def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
     """Per-variant statistics, the verdict and the goal (fake door) results of one experiment."""
+    phases = phases_of(page)  # read once per report
     visitors = _visitors_per_day(page, experiment)
     converted = _converted_per_day(page, experiment)
     seen, joined, rows = totals(visitors), totals(converted), _signup_rows(page, experiment)
     arms = [
         Arm(name, seen.get(name, 0), joined.get(name, 0), weight, rows.get(name, 0))
-        for name, weight in _weights(page, experiment, seen).items()
+        for name, weight in _weights(experiment, seen, phases).items()
     ]
     kept = places.counts(page)
     unattributed, unconfirmed = kept.unattributed, kept.unconfirmed
@@ -265,7 +267,7 @@ def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
     return PageResults(
         page=page,
         experiment=experiment,
-        status=status_of(page, experiment),
+        status=status_of(page, experiment, phases),
         current=current,
         report=report,
         unattributed=unattributed,

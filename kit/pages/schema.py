@@ -324,8 +324,9 @@ class Embed:
 
 @dataclass(frozen=True)
 class Target:
-    """The bar this idea must clear to be worth building: the dashboard then says go, no-go or
-    keep going (with how many more visitors), from a test that may be read every day."""
+    """The bar this idea must clear to be worth building: on a page without a running test
+    (and after a test, for its winner) the dashboard says go, no-go or keep going (with how
+    many more visitors), from a test that may be read every day."""
 
     signup_rate: float = field(
         default=0.0,

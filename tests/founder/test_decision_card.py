@@ -12,6 +12,7 @@ from datetime import timedelta
 from kit.models import utcnow
 from kit.reports.power import detectable
 from kit.reports.target import judge
+from kit.tracking.phases import shipped
 from tests.founder.test_dashboard import logged_in
 from tests.founder.test_dashboard import seed
 from tests.founder.test_dashboard import text_of
@@ -125,3 +126,15 @@ def test_before_the_test_the_page_says_the_smallest_lift_found_in_7_14_28_days(a
     printed = app.test_cli_runner().invoke(args=["kit", "stats", "ab"]).output
     assert "smallest lift a test finds in 7/14/28 days: " in printed
     assert " / ".join(f"{lift:+.1f}%" for lift in lifts) in printed
+
+
+def test_after_a_test_its_winner_is_judged_against_the_bar(make_app, pages_dir):
+    """The test ended with b; the visitors since (all shown b) are one idea again."""
+    ab = (pages_dir / "ab.toml").read_text()
+    ended = ab.replace('key = "headline-1"', 'key = "headline-1"\nwinner = "b"')
+    (pages_dir / "ab.toml").write_text(ended + BAR)
+    app = make_app()
+    seed(app, {"b": (400, 120)}, experiment=shipped("headline-1"))
+    card = text_of(logged_in(app).get(f"/admin/ab?experiment={shipped('headline-1')}"))
+    assert "go: above your bar" in card
+    assert "Go: 30.0% sign up (" in card

@@ -155,7 +155,11 @@ def stats_command(slug: str | None, experiment: str | None) -> None:
     outcome = results.page_results(page, key, minimum)
     click.echo(f"{slug}: experiment {key or '(none)'}, {outcome.status}")
     click.echo(formatting.text_table(outcome.report))
-    click.echo(f"[{outcome.decision.badge}]")
+    click.echo(f"[{outcome.decision.badge}] {outcome.card}")
+    for bar in outcome.bars:
+        click.echo(f"  {bar.metric}: {formatting.percent(bar.rate)} (always-valid "
+                   f"{formatting.percent(bar.low)} to {formatting.percent(bar.high)}) against the "
+                   f"bar {formatting.percent(bar.bar, 2)}: {bar.kind}")  # fmt: skip
     if outcome.decision.end_line:
         click.echo(f"to end the test, add to pages/{slug}.toml under [experiment]: "
                    f"{outcome.decision.end_line}")  # fmt: skip

@@ -207,10 +207,10 @@ def share_report() -> Response:
     return redirect(back + "#share")
 
 
-@bp.post("/share/<int(max=2147483647):link_id>/revoke")
-def revoke_report(link_id: int) -> Response:
+@bp.post("/share/<public_id>/revoke")
+def revoke_report(public_id: str) -> Response:
     """Revoke a link: it answers 404 from now on."""
-    gone = share.revoke(link_id)
+    gone = share.revoke(public_id)
     db.session.commit()
     flash("The link is revoked: it shows nothing any more." if gone else "No such link.")
     back = request.form.get("back", "")
@@ -235,8 +235,16 @@ def page_view(slug: str) -> str:
         days_running=days_running,
         funnel=funnel_of_steps(outcome.funnel),
         forests={
-            "signups": forest_of(outcome.report, "Visitors who signed up, with 95% intervals"),
-            "paid": forest_of(outcome.preorders.report, "Visitors who paid, with 95% intervals"),
+            "signups": forest_of(
+                outcome.report,
+                "Visitors who signed up, with 95% intervals",
+                outcome.bar_for("sign up"),
+            ),
+            "paid": forest_of(
+                outcome.preorders.report,
+                "Visitors who paid, with 95% intervals",
+                outcome.bar_for("pay"),
+            ),
             "goals": [
                 forest_of(goal.report, f"Visitors who clicked “{goal.label}”")
                 for goal in outcome.goals

@@ -15,6 +15,7 @@ from kit.founder.selection import min_visitors
 from kit.models import utcnow
 from kit.reports import ideas
 from kit.reports import results
+from kit.reports.card import plain_words
 from kit.reports.charts import forest_of
 from kit.reports.charts import funnel_of_steps
 from kit.reports.decision import running_since
@@ -45,8 +46,12 @@ def show(key: str) -> Response:
         html = render_template(
             "proof/report.html", outcome=outcome, page=page, now=now, started=started,
             days_running=days, funnel=funnel_of_steps(outcome.funnel),
-            signups=forest_of(outcome.report, "Visitors who signed up, with 95% intervals"),
-            paid=forest_of(outcome.preorders.report, "Visitors who paid, with 95% intervals"),
+            card=plain_words(outcome.report, outcome.decision, outcome.bars, "sign up",
+                             owner=False),
+            signups=forest_of(outcome.report, "Visitors who signed up, with 95% intervals",
+                             outcome.bar_for("sign up")),
+            paid=forest_of(outcome.preorders.report, "Visitors who paid, with 95% intervals",
+                          outcome.bar_for("pay")),
         )  # fmt: skip
     response = make_response(html)
     response.headers["X-Robots-Tag"] = "noindex, nofollow"

@@ -32,9 +32,12 @@ def create(page: str | None) -> ShareLink:
     return link
 
 
-def revoke(link_id: int) -> bool:
-    """Delete the link; False when there was none. The caller commits."""
-    return bool(db.session.execute(delete(ShareLink).where(ShareLink.id == link_id)).rowcount)
+def revoke(public_id: str) -> bool:
+    """Delete the link; False when there was none. By its random id, never a row number a
+    database may give again: a revoke form left open in a tab can't take a newer link. The
+    caller commits."""
+    gone = db.session.execute(delete(ShareLink).where(ShareLink.public_id == public_id))
+    return bool(gone.rowcount)
 
 
 def live(page: str | None = None, every: bool = False) -> list[ShareLink]:

@@ -322,6 +322,9 @@ class Embed:
     )
 
 
+MIN_BAR, MAX_BAR = 0.0001, 0.9999  # the bars a page file may set: 0.01 % to 99.99 %
+
+
 @dataclass(frozen=True)
 class Target:
     """The bar this idea must clear to be worth building: on a page without a running test

@@ -19,6 +19,8 @@ from typing import Literal
 
 from kit.pages.fields import CONTROL_RE
 from kit.pages.fields import SLUG_RE
+from kit.pages.schema import MAX_BAR
+from kit.pages.schema import MIN_BAR
 from kit.pages.schema import Content
 from kit.pages.schema import Embed
 from kit.pages.schema import Experiment
@@ -224,9 +226,9 @@ def parse_page(slug: str, data: dict, file: str = "") -> tuple[Page | None, list
     if isinstance(target, Target):
         for name in ("signup_rate", "paid_rate"):
             rate = getattr(target, name)
-            if rate != 0 and not 0 < rate < 1:  # NaN and infinity fail too
-                errors.add(f"target.{name}", f"expected a share above 0 and below 1, like "
-                           f"0.10 for 10 % (0: no bar), got {rate!r}")  # fmt: skip
+            if rate != 0 and not MIN_BAR <= rate <= MAX_BAR:  # NaN and infinity fail too
+                errors.add(f"target.{name}", f"expected a share from {MIN_BAR} to {MAX_BAR}, "
+                           f"like 0.10 for 10 % (0: no bar), got {rate!r}")  # fmt: skip
     experiment = None
     if "experiment" in data:
         # Variants are merged over a valid base only, so base errors are reported once.

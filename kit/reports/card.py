@@ -32,28 +32,47 @@ def about(n: int) -> str:
     return f"{round(n, -digits):,}"
 
 
-def to_go(decision: Decision) -> str:
-    """ "about 4,100 more visitors, ≈ 6 days or ≈ $2,500 at your current ad cost" """
+def share(value: float) -> str:
+    """A bar as it was set: 0.1 → "10%", 0.025 → "2.5%", 0.0001 → "0.01%"."""
+    return f"{value * 100:.4g}%"
+
+
+def to_go(decision: Decision, priced: bool = True) -> str:
+    """ "about 4,100 more visitors, ≈ 6 days or ≈ $2,500 at your current ad cost" (the money
+    only when ``priced``)."""
     if not decision.more_visitors:
         return ""
     words = f"about {about(decision.more_visitors)} more visitors"
     if decision.days_left is not None:
         days = "1 day" if decision.days_left == 1 else f"≈ {about(decision.days_left)} days"
         words += f", {days}"
-    if decision.more_spend is not None:
+    if decision.more_spend is not None and priced:
         amount, currency = decision.more_spend
-        cost = money.text(round(amount, -(len(str(int(amount))) - 2)), currency)
-        words += f" or ≈ {cost} at your current ad cost"
+        words += f" or ≈ {_rounded_money(amount, currency)} at your current ad cost"
     return words
 
 
-def plain_words(report: Report, decision: Decision, bars: Sequence[Bar], verb: str) -> str:
+def _rounded_money(minor: float, currency: str) -> str:
+    """An estimate of money to two significant digits, without cents once it is 100 or more:
+    612345 USD cents → "$6,100"."""
+    rounded = round(minor, -max(0, len(str(int(minor))) - 2))
+    text = money.text(rounded, currency)
+    places = money.places(currency)
+    if places and rounded >= 100 * 10**places:
+        text = text.replace("." + "0" * places, "", 1)
+    return text
+
+
+def plain_words(
+    report: Report, decision: Decision, bars: Sequence[Bar], verb: str, owner: bool = True
+) -> str:
     """The card's sentences for one experiment (``verb``: what a converted visitor did, "sign
-    up"), or for one idea against its ``bars``."""
+    up"), or for one idea against its ``bars``. ``owner``: for the founder ("your bar", the
+    money at their ad cost); else for a reader of a shared report ("the bar set for it")."""
     if decision.kind == "no-data":
         return "The stored counts do not add up (more conversions than visitors): no verdict."
     if len(report.arms) < 2:
-        return _one_idea(report.arms[0], decision, bars, verb)
+        return _one_idea(report.arms[0], decision, bars, verb, owner)
     if decision.kind == "srm":
         return (
             "Don't read these numbers yet: visitors are not split between the variants as the "
@@ -80,40 +99,49 @@ def plain_words(report: Report, decision: Decision, bars: Sequence[Bar], verb: s
     else:
         ahead = f"{_named(leader)} is ahead: {rates}."
     if decision.kind == "collecting":
-        return f"{ahead} Too early to tell: {_missing(decision)}"
-    return f"{ahead} Not proven yet: {_missing(decision)}"
+        return f"{ahead} Too early to tell: {_missing(decision, owner)}"
+    return f"{ahead} Not proven yet: {_missing(decision, owner)}"
 
 
-def _one_idea(arm: ArmResult, decision: Decision, bars: Sequence[Bar], verb: str) -> str:
+def _one_idea(
+    arm: ArmResult, decision: Decision, bars: Sequence[Bar], verb: str, owner: bool
+) -> str:
     if arm.visitors <= 0 or arm.rate is None:
         return "No visitors yet: share the page or start an ad to get a verdict."
     if decision.kind == "no-bar":
-        return (
-            f"{rate(arm.rate)} of {arm.visitors:,} visitors {verb}. Set the bar this idea must "
-            f"clear to get go or no-go: add a [target] table to the page file."
-        )
-    described = "; ".join(_against(bar) for bar in bars)
+        ask = (" Set the bar this idea must clear to get go or no-go: add a [target] table to "
+               "the page file.") if owner else ""  # fmt: skip
+        return f"{rate(arm.rate)} of {arm.visitors:,} visitors {verb}.{ask}"
+    described = "; ".join(_against(bar, owner) for bar in bars)
     if decision.kind == "go":
         return f"Go: {described}."
     if decision.kind == "no-go":
         return f"No-go: {described}."
     if decision.more_visitors is None:
         return f"Not proven either way: {described}; too close to the bar to tell."
-    missing = _missing(decision)
+    missing = _missing(decision, owner)
     return f"Not proven yet: {described}. {missing[0].upper()}{missing[1:]}"
 
 
-def _against(bar: Bar) -> str:
-    """ "14.0% sign up (11.0% to 17.5%), above your 10.0% bar" """
+def _against(bar: Bar, owner: bool) -> str:
+    """ "14.0% sign up (always-valid range 11.0% to 17.5%), above your 10% bar" """
     where = {"go": "above", "no-go": "below"}.get(bar.kind, "against")
-    return (
-        f"{rate(bar.rate)} {bar.metric} ({rate(bar.low)} to {rate(bar.high)}), {where} your "
-        f"{rate(bar.bar)} bar"
+    whose = "your" if owner else "the"
+    said = (
+        f"{rate(bar.rate)} {bar.metric} (always-valid range {rate(bar.low)} to "
+        f"{rate(bar.high)}), {where} {whose} {share(bar.bar)} bar"
     )
+    if bar.moved:
+        said += ", judged on the counts as they stand: early and recent visitors differ"
+    elif bar.rate is not None and bar.low is not None and bar.rate < bar.low:
+        said += ", though recent visitors convert less than the first"
+    elif bar.rate is not None and bar.high is not None and bar.rate > bar.high:
+        said += ", and recent visitors convert more than the first"
+    return said
 
 
-def _missing(decision: Decision) -> str:
-    words = to_go(decision)
+def _missing(decision: Decision, owner: bool = True) -> str:
+    words = to_go(decision, priced=owner)
     return f"{words}." if words else "wait for more visitors."
 
 

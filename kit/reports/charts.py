@@ -156,7 +156,13 @@ def interval_bars(
 
 # --- the forest plot: every variant's interval on one wide axis ----------------------------
 
-FOREST_WIDTH, FOREST_ROW, FOREST_LABEL, FOREST_AXIS = 640, 28, 120, 24
+FOREST_WIDTH, FOREST_ROW, FOREST_AXIS = 640, 30, 26
+LABEL_CHARACTER = 9.5  # user units a label's character may take (16 px text on a phone)
+
+
+def label_column(labels: Sequence[str]) -> int:
+    """The width left of the plot that the longest label needs, at least 60 units."""
+    return max(60, round(max((len(label) for label in labels), default=0) * LABEL_CHARACTER) + 12)
 
 
 @dataclass(frozen=True)
@@ -179,20 +185,23 @@ class Forest:
     right: int
     rows: list[ForestRow]
     ticks: list[Tick]
-    reference: float | None  # x of the control's rate: the line the others are read against
+    reference: float | None  # x of the line read against: the control's rate, or the bar
 
 
 def forest(
     title: str,
     rows: Sequence[tuple[str, float | None, float | None, float | None]],
     label: Callable[[float], str],
+    reference: float | None = None,
 ) -> Forest:
-    """One row per (name, low, rate, high) on an axis from 0 to the highest ``high`` rounded
-    up to a tick, the first row's rate drawn as the reference line."""
+    """One row per (name, low, rate, high) on an axis from 0 to the highest ``high`` (or the
+    ``reference``) rounded up to a tick; the ``reference`` drawn as a line (a bar to clear),
+    else the first row's rate when there are several (the control)."""
     highs = [high for _, low, rate, high in rows if high is not None]
+    highs += [reference] if reference is not None else []
     step = _step(max(max(highs, default=0.0), 0.01), whole=False)
     top = step * max(1, math.ceil(max(highs, default=0.01) / step - 1e-9))
-    left, right = FOREST_LABEL, FOREST_WIDTH - 16
+    left, right = label_column([name for name, *_ in rows]), FOREST_WIDTH - 32  # the last tick
 
     def x(value: float) -> float:
         return round(left + (right - left) * min(max(value, 0.0), top) / top, 1)
@@ -207,10 +216,13 @@ def forest(
         laid.append(ForestRow(name, y, x(low), x(high), x(rate), text))
     height = FOREST_ROW * len(rows) + FOREST_AXIS
     ticks = [Tick(x(step * k), label(step * k)) for k in range(round(top / step) + 1)]
-    reference = laid[0].rate if laid else None
+    if reference is not None:
+        drawn = x(reference)
+    else:
+        drawn = laid[0].rate if len(laid) > 1 else None
     summary = "; ".join(f"{row.name}: {row.label}" for row in laid)
     return Forest(title, f"{title}. {summary}.", FOREST_WIDTH, height, left, right, laid, ticks,
-                  reference)  # fmt: skip
+                  drawn)  # fmt: skip
 
 
 # --- the funnel: how far each variant's visitors got ----------------------------------------
@@ -246,7 +258,8 @@ class Funnel:
 def funnel(steps: Sequence[tuple[str, Sequence[tuple[str, int, int]]]]) -> Funnel:
     """Steps (name, [(variant, count, visitors)]) drawn as one bar per variant, its length the
     share of that variant's visitors who got there (visitors themselves: a full bar)."""
-    left, right = FOREST_LABEL, FOREST_WIDTH - 120  # room for the count at the bar's end
+    left = label_column([name for name, _ in steps])
+    right = FOREST_WIDTH - 130  # room for the count at the bar's end
     laid, y = [], 0.0
     for name, counts in steps:
         bars = []
@@ -265,15 +278,16 @@ def funnel(steps: Sequence[tuple[str, Sequence[tuple[str, int, int]]]]) -> Funne
     return Funnel(f"How far visitors got. {summary}.", FOREST_WIDTH, round(y), left, laid)
 
 
-def forest_of(report: Report, title: str) -> Forest:
-    """The forest plot of a report's conversion intervals, one row per variant."""
+def forest_of(report: Report, title: str, bar: float | None = None) -> Forest:
+    """The forest plot of a report's conversion intervals, one row per variant; ``bar``: the
+    rate the page must clear, drawn as the line to read against."""
     rows = [
         (arm.name or "all visitors",
          arm.rate_interval.low if arm.rate_interval else None, arm.rate,
          arm.rate_interval.high if arm.rate_interval else None)
         for arm in report.arms
     ]  # fmt: skip
-    return forest(title, rows, lambda v: f"{v * 100:.1f}%")
+    return forest(title, rows, lambda v: f"{v * 100:.1f}%", bar)
 
 
 def funnel_of_steps(steps: Sequence[Step]) -> Funnel:

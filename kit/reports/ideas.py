@@ -104,7 +104,8 @@ def ideas(
     pages: dict[str, Page], source: str | None = None, min_visitors: int = 100
 ) -> tuple[list[Idea], str]:
     """Every page ranked, with the verb it is ranked on: "pay" once any idea has a paying
-    visitor (money is the stronger signal), else "sign up"; pages without a rate last.
+    visitor and every idea with visitors takes pre-orders (money is the stronger signal), else
+    "sign up"; pages without a rate last.
     ``source``: only visitors whose first visit carried ``utm_source=source``, so ideas compare
     on the same traffic (the kept source counts: every visitor is in one utm_source row)."""
     counts = _counts(source)
@@ -121,7 +122,10 @@ def ideas(
                 Idea(page, variant, chosen, visitors, signed_up, paid.get((slug, key, variant), 0),
                      revenue.get((slug, key, variant), {}), costs.summary(spend, min_visitors))
             )  # fmt: skip
-    verb = "pay" if any(idea.paid for idea in found) else "sign up"
+    # On payments only when every idea with visitors could take one: an idea without a
+    # pre-order button has no paid rate to rank on, not a paid rate of 0.
+    sells = all(idea.page.checkouts for idea in found if idea.visitors)
+    verb = "pay" if sells and any(idea.paid for idea in found) else "sign up"
 
     def rank(idea: Idea) -> tuple:
         rate = conversion_rate(idea.converted(verb), idea.visitors)

@@ -107,6 +107,10 @@ class PageResults:
     detectable: list[Detectable]  # the smallest lift a test finds in 7, 14, 28 days
     funnel: list[Step]  # visitors → clicked pre-order → signed up → confirmed → paid
 
+    def bar_for(self, metric: str) -> float | None:
+        """The bar set for ``metric`` ("sign up", "pay") where it is judged, else None."""
+        return next((bar.bar for bar in self.bars if bar.metric == metric), None)
+
 
 def experiments_of(page: Page) -> list[str]:
     """The experiment keys this page has data for, or that are periods of its test: its test

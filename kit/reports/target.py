@@ -16,16 +16,21 @@ numbers are exact (checked against scipy in the tests). The largest evidence ove
 looks decides, as for the two-arm test, so a verdict once reached stays.
 
 "go": the rate is above the bar; "no-go": below it; "keep going": neither yet, with the
-visitors until a verdict if the rate stays where it is. The interval shown is where the rate
-could be: each bound a one-sided always-valid 95 % bound (the same tests, inverted).
+visitors until a verdict if the rate stays where it is. The range shown is where the rate
+could be: each bound a one-sided always-valid 95 % bound (the same tests, inverted), and, like
+the verdict, kept from look to look (the running intersection of the daily ranges, itself
+always valid), so a "go" never sits beside a range that reaches below the bar.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from kit.pages.schema import MAX_BAR
+from kit.pages.schema import MIN_BAR
 from kit.reports.stats import ALPHA
 from kit.reports.stats import conversion_rate
 
@@ -35,7 +40,8 @@ METHOD = (
     "at 5% each; valid however often you look. The bounds shown are those tests inverted."
 )
 PRIOR_SPREAD = 0.5  # the prior's standard deviation, as a share of the bar
-MAX_MORE = 10_000_000  # beyond this many more visitors: "too close to the bar to tell"
+MAX_MORE = 1_000_000  # beyond this many more visitors: "too close to the bar to tell"
+_FLOOR = 1e-9  # bounds are searched above this (a bound below it reads as 0)
 _CF_ITERATIONS = 20_000
 _CF_EPSILON = 1e-15
 
@@ -53,6 +59,7 @@ class Bar:
     low: float | None  # always-valid 95 % lower bound
     high: float | None  # always-valid 95 % upper bound
     more_visitors: int | None  # to a verdict at the current rate; None when it can't be said
+    moved: bool = False  # early and recent visitors disagree: judged on the counts as they are
 
 
 def judge(
@@ -63,12 +70,18 @@ def judge(
     given (as for the two-arm test), though the interval is shown."""
     visitors, converted = looks[-1] if looks else (0, 0)
     rate = conversion_rate(converted, visitors)
-    if rate is None or not 0 < bar < 1:
+    if rate is None or not MIN_BAR <= bar <= MAX_BAR:  # NaN too
         return Bar(metric, bar, visitors, converted, "no-data", None, None, None, None)
     threshold = math.log(1 / ALPHA)
-    above = max((log_evidence(c, n, bar, +1) for n, c in _usable(looks)), default=0.0)
-    below = max((log_evidence(c, n, bar, -1) for n, c in _usable(looks)), default=0.0)
-    low, high = bounds(converted, visitors)
+    usable = _usable(looks)
+    found = bounds(usable)
+    moved = found is None  # the daily ranges no longer overlap: judge the counts as they are
+    if moved:
+        usable = usable[-1:]
+        found = bounds(usable)
+    low, high = found or (None, None)
+    above = max((log_evidence(c, n, bar, +1) for n, c in usable), default=0.0)
+    below = max((log_evidence(c, n, bar, -1) for n, c in usable), default=0.0)
     kind = "keep-going"
     if visitors >= min_visitors and max(above, below) >= threshold:
         kind = "go" if (above >= threshold and (below < threshold or rate > bar)) else "no-go"
@@ -77,7 +90,7 @@ def judge(
         more = _more_visitors(converted, visitors, bar, threshold)
         if more is not None:
             more = max(more, min_visitors - visitors)
-    return Bar(metric, bar, visitors, converted, kind, rate, low, high, more)
+    return Bar(metric, bar, visitors, converted, kind, rate, low, high, more, moved)
 
 
 def _usable(looks: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -107,32 +120,39 @@ def log_evidence(converted: int, visitors: int, bar: float, side: int) -> float:
     )  # fmt: skip
 
 
-def bounds(converted: int, visitors: int) -> tuple[float | None, float | None]:
-    """The always-valid 95 % bounds: the bars the counts already prove the rate above (the
-    largest) and below (the smallest), each found by bisection."""
-    if conversion_rate(converted, visitors) is None:
-        return None, None
+def bounds(looks: Sequence[tuple[int, int]]) -> tuple[float, float] | None:
+    """The always-valid 95 % bounds over ``looks`` (cumulative (visitors, converted) with a
+    rate, oldest first): the highest rate the counts of any look proved the rate above, and
+    the lowest they proved it below. None when those cross: early and recent visitors
+    disagree, which a steady rate does in at most 10 % of tests. Each look's bound is found by
+    bisection, only where it could move the running one (the evidence falls as the tested
+    rate nears the observed)."""
     threshold = math.log(1 / ALPHA)
-    rate = converted / visitors
+    low, high = _FLOOR, 1 - _FLOOR
+    for visitors, converted in looks:
+        rate = converted / visitors
+        if converted > 0 and rate > low and log_evidence(converted, visitors, low, +1) >= threshold:
+            low = _bisect(low, rate, lambda p, n=visitors, c=converted: (
+                log_evidence(c, n, p, +1) >= threshold))  # fmt: skip
+        if (
+            converted < visitors
+            and rate < high
+            and (log_evidence(converted, visitors, high, -1) >= threshold)
+        ):
+            high = _bisect(high, rate, lambda p, n=visitors, c=converted: (
+                log_evidence(c, n, p, -1) >= threshold))  # fmt: skip
+    if low > high:
+        return None
+    return (0.0 if low <= _FLOOR else low), (1.0 if high >= 1 - _FLOOR else high)
 
-    def proven(bar: float, side: int) -> bool:
-        return log_evidence(converted, visitors, bar, side) >= threshold
 
-    low = 0.0
-    if converted > 0:
-        lo, hi = 1e-12, rate
-        for _ in range(60):
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if proven(mid, +1) else (lo, mid)
-        low = lo if proven(lo, +1) else 0.0
-    high = 1.0
-    if converted < visitors:
-        lo, hi = rate, 1 - 1e-12
-        for _ in range(60):
-            mid = (lo + hi) / 2
-            lo, hi = (lo, mid) if proven(mid, -1) else (mid, hi)
-        high = hi if proven(hi, -1) else 1.0
-    return low, high
+def _bisect(proven: float, unproven: float, holds: Callable[[float], bool]) -> float:
+    """The point between ``proven`` (where ``holds``) and ``unproven`` where it stops holding,
+    to 1e-7."""
+    while abs(unproven - proven) > 1e-7:
+        middle = (proven + unproven) / 2
+        proven, unproven = (middle, unproven) if holds(middle) else (proven, middle)
+    return proven
 
 
 def _more_visitors(converted: int, visitors: int, bar: float, threshold: float) -> int | None:
@@ -158,7 +178,7 @@ def _more_visitors(converted: int, visitors: int, bar: float, threshold: float) 
     while hi - lo > max(1, hi // 200):  # within half a percent: it is an estimate
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if decided(mid) else (mid, hi)
-    return hi
+    return hi if hi <= MAX_MORE else None
 
 
 # --- the regularized incomplete Beta function, in logs ------------------------------------

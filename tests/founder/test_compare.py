@@ -35,7 +35,23 @@ def test_an_idea_is_shown_by_its_best_variant_not_the_blend(app):
     assert "17.0%" not in text
 
 
-def test_once_money_comes_in_ideas_are_ranked_and_compared_on_paying_visitors(app):
+SELLS = '\n[pricing]\n[[pricing.tiers]]\nname = "Pro"\nprice = "$49"\ncheckout_url = "https://buy.stripe.com/pro"\n'
+
+
+def sells(pages_dir, *slugs: str) -> None:
+    """Give pages a pre-order button (a Stripe Payment Link)."""
+    for slug in slugs:
+        text = (pages_dir / f"{slug}.toml").read_text()
+        if "[pricing]" in text:  # the A/B page's teaser: its tier takes pre-orders instead
+            text = text.replace('goal = "pro"', 'checkout_url = "https://buy.stripe.com/pro"')
+        else:
+            text = text.replace("\n[", SELLS + "\n[", 1) if "\n[" in text else text + SELLS
+        (pages_dir / f"{slug}.toml").write_text(text)
+
+
+def test_once_money_comes_in_ideas_are_ranked_and_compared_on_paying_visitors(make_app, pages_dir):
+    sells(pages_dir, "ab", "plain")
+    app = make_app()
     seed(app, {"a": (1000, 134), "b": (1000, 206)})
     seed(app, {"": (1000, 250)}, page="plain", experiment="")  # more signups ...
     paid(app, "ab", "headline-1", "b", 30)
@@ -48,6 +64,19 @@ def test_once_money_comes_in_ideas_are_ranked_and_compared_on_paying_visitors(ap
     assert (f"A/B page's visitors pay 6.0× as often as Plain page's (95% interval {low} to "
             f"{high}; p ") in text  # fmt: skip
     assert "20.6% 206 · " in text and "3.0% 30 · " in text and "$1,470.00" in text
+
+
+def test_an_idea_without_a_pre_order_button_keeps_the_ranking_on_signups(make_app, pages_dir):
+    sells(pages_dir, "ab")  # plain sells nothing: no paid rate of 0 % for it
+    app = make_app()
+    seed(app, {"a": (1000, 134), "b": (1000, 206)})
+    seed(app, {"": (1000, 250)}, page="plain", experiment="")
+    paid(app, "ab", "headline-1", "b", 30)
+    text = text_of(logged_in(app).get("/admin/compare"))
+    assert "ranked by the share of visitors who signed up" in text
+    assert text.index("Plain page /plain") < text.index("A/B page /ab")
+    assert "Plain page's visitors sign up 1.2× as often as A/B page's" in text
+    assert "no pre-order button" in text
 
 
 def test_three_ideas_compare_the_leader_with_care_for_having_picked_it(app, pages_dir):

@@ -27,6 +27,11 @@ def two_digits(n: int) -> int:
     return n if n < 1000 else round(n, -(len(str(n)) - 2))
 
 
+def dollars(cents: int) -> str:
+    """An estimate as the card writes it: "$450.00", but "$6,100" from $100 on."""
+    return f"${cents / 100:,.0f}" if cents >= 10_000 else f"${cents / 100:,.2f}"
+
+
 def card_of(founder, slug: str) -> tuple[str, str]:
     """The card as read (the text before the fold) and the statistics behind the fold."""
     text = text_of(founder.get(f"/admin/{slug}"))
@@ -56,12 +61,15 @@ def test_one_idea_well_above_its_bar_is_a_go(make_app, pages_dir):
     founder = logged_in(app)
     card, _ = card_of(founder, "plain")
     assert card.startswith(" go: above your bar ")
-    go = r"Go: 50\.0% sign up \((\d+\.\d)% to (\d+\.\d)%\), above your 10\.0% bar\."
+    go = r"Go: 50\.0% sign up \(always-valid range (\d+\.\d)% to (\d+\.\d)%\), above your 10% bar\."
     sentence = re.search(go, card)
     assert sentence, card
     assert 10 < float(sentence[1]) < 50 < float(sentence[2])
     assert "go 50.0% sign up" in card  # the bar's own line with its badge
     assert "go: above your bar" in text_of(founder.get("/admin/"))
+    printed = app.test_cli_runner().invoke(args=["kit", "stats", "plain"]).output
+    assert "[go: above your bar] Go: 50.0% sign up (always-valid range " in printed
+    assert "  sign up: 50.0% (always-valid " in printed and "against the bar 10.00%: go" in printed
 
 
 def test_one_idea_short_of_proof_says_visitors_days_and_money_at_its_ad_cost(make_app, pages_dir):
@@ -85,9 +93,9 @@ def test_one_idea_short_of_proof_says_visitors_days_and_money_at_its_ad_cost(mak
     days = -(-more // 20)  # all 20 visitors came today: 20 a day
     assert f"keep going — {more:,} more visitors" in card
     assert (
-        "Not proven yet: 15.0% sign up (" in card
-        and f"against your 10.0% bar. About {two_digits(more):,} more visitors, "
-        f"≈ {two_digits(days):,} days or ≈ ${two_digits(cents) / 100:,.2f} at your current "
+        "Not proven yet: 15.0% sign up (always-valid range " in card
+        and f"against your 10% bar. About {two_digits(more):,} more visitors, "
+        f"≈ {two_digits(days):,} days or ≈ {dollars(two_digits(cents))} at your current "
         "ad cost."
         in card
     ), card
@@ -137,4 +145,4 @@ def test_after_a_test_its_winner_is_judged_against_the_bar(make_app, pages_dir):
     seed(app, {"b": (400, 120)}, experiment=shipped("headline-1"))
     card = text_of(logged_in(app).get(f"/admin/ab?experiment={shipped('headline-1')}"))
     assert "go: above your bar" in card
-    assert "Go: 30.0% sign up (" in card
+    assert "Go: 30.0% sign up (always-valid range " in card

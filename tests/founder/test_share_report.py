@@ -70,11 +70,10 @@ def test_a_revoked_link_answers_404_and_a_forged_one_never_opens(app):
     listed = founder.get("/admin/").get_data(as_text=True)
     assert "Shared reports" in listed and f'value="{url}"' in listed  # ready to copy
     with app.app_context():
-        link_id = db.session.scalar(select(ShareLink.id))
         stored = db.session.scalar(select(ShareLink.public_id))
     assert signature not in stored  # the table alone opens nothing
     token = form_fields(founder.get("/admin/").get_data(as_text=True))["csrf_token"]
-    revoked = founder.post(f"/admin/share/{link_id}/revoke",
+    revoked = founder.post(f"/admin/share/{stored}/revoke",
                            data={"csrf_token": token, "back": "/admin/ab"})  # fmt: skip
     assert revoked.status_code == 302 and revoked.headers["Location"].endswith("/admin/ab")
     assert stranger.get(path).status_code == 404

@@ -290,7 +290,9 @@ def test_a_bar_for_the_idea_is_a_share_between_0_and_1():
     page, _ = parse_page("p", {"title": "T", "headline": "H"})
     assert page.target.bars == []  # no [target]: no bar, the rates are shown and one is asked for
     for value, said in [
-        (10, "expected a share above 0 and below 1, like 0.10 for 10 % (0: no bar), got 10.0"),
+        (10, "expected a share from 0.0001 to 0.9999, like 0.10 for 10 % (0: no bar), got 10.0"),
+        (5e-324, "got 5e-324"),  # so small no test could ever reach it (and 0.25 × it is 0)
+        (0.99999, "got 0.99999"),
         (-0.1, "got -0.1"),
         (float("nan"), "got nan"),
         (float("inf"), "got inf"),

@@ -104,7 +104,7 @@ def _arguments(app: Flask) -> dict[str, str]:
             "slug": "plain", "token": status_token(entry), "confirm": confirm_token(entry),
             "name": "nope", "tier": "pro", "filename": "app.css",
             "signup_id": str(entry.id), "spend_id": str(spend_id),
-            "link_id": str(link.id), "key": share.key_of(link),
+            "public_id": link.public_id, "key": share.key_of(link),
         }  # fmt: skip
 
 

@@ -25,6 +25,7 @@ from kit.founder import spend
 from kit.models import AdminSession
 from kit.models import Outbox
 from kit.models import RateLimit
+from kit.models import ShareLink
 from kit.models import Signup
 from kit.models import StripeEvent
 from kit.models import db
@@ -44,6 +45,7 @@ from kit.tracking.traffic import referrer_host
 from kit.tracking.traffic import utm_tags
 from kit.visitor.visit import key_of
 from tests.conftest import browser
+from tests.conftest import form_fields
 from tests.conftest import sign_up
 from tests.delivery.test_outbox import deliver
 from tests.founder.test_dashboard import logged_in
@@ -252,6 +254,31 @@ def currency(kit: Kit, n: int) -> None:
     assert answer["stored"] is False
 
 
+def share_page(kit: Kit, n: int) -> None:
+    """A report link names a page by the form's field: only a page the site has gets one."""
+    page_name(kit, n)
+    founder = logged_in(kit.app)
+    token = form_fields(founder.get("/admin/plain").get_data(as_text=True))["csrf_token"]
+    answer = founder.post("/admin/share", data={"csrf_token": token, "page": "p" * (n + 1)})
+    assert answer.status_code == 404
+    with kit.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ShareLink)) == 0
+
+
+def share_id(kit: Kit, n: int) -> None:
+    """A link's id is made by the kit; a longer one in a URL finds nothing."""
+    founder = logged_in(kit.app)
+    token = form_fields(founder.get("/admin/plain").get_data(as_text=True))["csrf_token"]
+    assert (
+        founder.post("/admin/share", data={"csrf_token": token, "page": "plain"}).status_code == 302
+    )
+    with kit.app.app_context():
+        assert len(db.session.scalar(select(ShareLink.public_id))) <= n
+    assert browser(kit.app).get(f"/proof/{'x' * (n + 1)}.{'y' * 22}").status_code == 404
+    long_revoke = founder.post(f"/admin/share/{'x' * (n + 1)}/revoke", data={"csrf_token": token})
+    assert long_revoke.status_code == 302
+
+
 def digest_period(kit: Kit, n: int) -> None:
     now = datetime(2100, 12, 31, tzinfo=UTC)
     assert all(len(digest.period(every, now)[0]) <= n for every in digest.EVERY)
@@ -289,6 +316,7 @@ PROBES: dict[str, Callable[[Kit, int], None]] = {
     "stripe_event.id": stripe_id("event"), "stripe_event.type": stripe_event_type,
     "stripe_event.problem": stripe_problem, "stripe_event.page": stripe_page,
     "digest_run.period": digest_period,
+    "share_link.page": share_page, "share_link.public_id": share_id,
 }  # fmt: skip
 
 

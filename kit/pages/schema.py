@@ -124,7 +124,23 @@ class Form:
     ask_name: bool = field(default=False, metadata=_doc("Also ask for a name."))
     question: str = field(
         default="",
-        metadata=_doc("Label of one optional free-text question; empty: not asked."),
+        metadata=_doc("Label of one optional question; empty: not asked."),
+    )
+    question_kind: Literal["text", "number", "choice"] = field(
+        default="text",
+        metadata=_doc(
+            'What the answer is: "text" (a few lines), "number" (a number box, with '
+            '`question_unit` after it) or "choice" (one of `question_options`).'
+        ),
+    )
+    question_unit: str = field(
+        default="", metadata=_doc('Shown after a number box, e.g. "$ per month".', _one_line)
+    )
+    question_options: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "The answers of a choice question, 2 to 12 (100 characters each).", _one_line
+        ),
     )
     consent: str = field(
         default="",

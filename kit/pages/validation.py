@@ -25,6 +25,7 @@ from kit.pages.schema import Content
 from kit.pages.schema import Embed
 from kit.pages.schema import Experiment
 from kit.pages.schema import ExperimentConfig
+from kit.pages.schema import Form as FormConfig
 from kit.pages.schema import Goal
 from kit.pages.schema import Page
 from kit.pages.schema import Target
@@ -221,6 +222,8 @@ def parse_page(slug: str, data: dict, file: str = "") -> tuple[Page | None, list
         for i, reward in enumerate(waitlist.rewards):
             if reward.referrals < 1:
                 errors.add(f"waitlist.rewards[{i}].referrals", "expected 1 or more friends")
+    if content:
+        _check_question(content.form, errors)
     embed = _convert(Embed, data.get("embed", {}), "embed", errors, False)
     target = _convert(Target, data.get("target", {}), "target", errors, False)
     if isinstance(target, Target):
@@ -239,6 +242,30 @@ def parse_page(slug: str, data: dict, file: str = "") -> tuple[Page | None, list
     if errors:
         return None, [PageConfigError(file, p, m) for p, m in errors]
     return Page(slug, content, experiment, goals, waitlist, embed, target), []
+
+
+MAX_OPTIONS, OPTION_LENGTH = 12, 100
+
+
+def _check_question(form: FormConfig, errors: _Errors, prefix: str = "") -> None:
+    """A choice question has 2 to 12 distinct answers that fit the answer column; other kinds
+    have none."""
+    options = form.question_options
+    if form.question_kind == "choice":
+        if not 2 <= len(options) <= MAX_OPTIONS:
+            wanted = f"a choice question needs 2 to {MAX_OPTIONS} answers, got {len(options)}"
+            errors.add(f"{prefix}form.question_options", wanted)
+        if len(set(options)) != len(options):
+            errors.add(f"{prefix}form.question_options", "each answer once: two are the same")
+        for i, option in enumerate(options):
+            if not 0 < len(option.strip()) <= OPTION_LENGTH:
+                errors.add(f"{prefix}form.question_options[{i}]",
+                           f"expected an answer of 1 to {OPTION_LENGTH} characters")  # fmt: skip
+    elif options:
+        errors.add(f"{prefix}form.question_options",
+                   'only a question_kind = "choice" has answers to pick')  # fmt: skip
+    if form.question_unit and form.question_kind != "number":
+        errors.add(f"{prefix}form.question_unit", 'only a question_kind = "number" has a unit')
 
 
 def _parse_experiment(raw: Any, base: dict | None, errors: _Errors) -> Experiment | None:
@@ -271,6 +298,8 @@ def _parse_experiment(raw: Any, base: dict | None, errors: _Errors) -> Experimen
         specs.append(spec)
         if base is not None and len(errors) == before:
             content = _build(Content, _merge(base, override), path, errors, partial=False)
+            if content and "form" in override:
+                _check_question(content.form, errors, f"{path}.")
             changes = tuple(_key_paths(override))
             variants.append(Variant(spec.name, spec.weight, spec.control, content, changes))
     # The rules between variants, checked on every variant that parsed (whatever else is wrong).

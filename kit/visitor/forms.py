@@ -3,6 +3,7 @@ status-link request. Field rules only; kit/waitlist/signup.py stores what a vali
 
 from __future__ import annotations
 
+import re
 import time
 
 from email_validator import EmailNotValidError
@@ -29,6 +30,7 @@ from kit.pages.schema import Page
 from kit.tracking.traffic import clean_text
 
 HONEYPOT_FIELD = "leave_this_empty"
+NUMBER_RE = re.compile(r"\d{1,9}(?:[.,]\d{1,2})?")  # 12, 12.5, 12,50: no sign, no thousands
 
 
 def _strip(value: object) -> object:
@@ -92,6 +94,22 @@ class SignupForm(FlaskForm):
         render_kw={"autocomplete": "off", "tabindex": "-1"},
     )
     rendered = HiddenField()  # signed time the form was first shown (minimum-time bot check)
+    question: FormConfig = FormConfig()  # the page's question: its kind, unit and answers
+
+    def validate_answer(self, field: TextAreaField) -> None:
+        """A number question takes a number (stored as typed, a decimal point for a comma); a
+        choice question one of its answers."""
+        value, question = (field.data or "").strip(), self.question
+        if not value:
+            return
+        if question.question_kind == "number":
+            if not NUMBER_RE.fullmatch(value):
+                raise ValidationError("Please enter a number, like 12 or 12.50.")
+            field.data = value.replace(",", ".")
+        elif (
+            self.question.question_kind == "choice" and value not in self.question.question_options
+        ):
+            raise ValidationError("Please pick one of the answers.")
 
     @classmethod
     def for_page(cls, config: FormConfig, **kwargs) -> SignupForm:
@@ -100,8 +118,11 @@ class SignupForm(FlaskForm):
         form.email.label.text = config.email_label
         if not config.ask_name:
             del form.name
+        else:
+            form.name.label.text = "Your name (optional)"
         if config.question:
-            form.answer.label.text = config.question
+            form.answer.label.text = _optional(config.question)
+            form.question = config
         else:
             del form.answer
         if config.consent:
@@ -109,6 +130,11 @@ class SignupForm(FlaskForm):
         else:
             del form.consent
         return form
+
+
+def _optional(label: str) -> str:
+    """The label of a field a visitor may leave empty, saying so once."""
+    return label if "optional" in label.lower() else f"{label} (optional)"
 
 
 class StatusRequestForm(FlaskForm):

@@ -59,6 +59,7 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_API_KEY": None,
     "MAIL_API_URL": None,  # the provider's endpoint; only to point at a test server
     "MAIL_FROM": None,
+    "MAIL_FROM_NAME": None,  # the From line's name; else the page's product name
     "CONFIRM_RESEND_MINUTES": 10,
     # Webhooks (comma-separated URLs; "slack:" prefix for Slack format) and Buttondown sync.
     "WEBHOOK_URLS": None,
@@ -103,6 +104,13 @@ def digest_every(value: str) -> str:
     if value not in ("daily", "weekly"):
         raise ConfigError('use "daily" or "weekly"')
     return value
+
+
+def header_text(value: str) -> str:
+    """Text for a mail header: one line (a line break would start another header)."""
+    if any(char in value for char in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"):
+        raise ConfigError("write it on one line")
+    return value.strip()
 
 
 def _hosts(value: str) -> list[str]:
@@ -192,6 +200,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "MAIL_API_KEY": ("MAIL_API_KEY", str),
     "MAIL_API_URL": ("MAIL_API_URL", str),
     "MAIL_FROM": ("MAIL_FROM", str),
+    "MAIL_FROM_NAME": ("MAIL_FROM_NAME", header_text),
     "CONFIRM_RESEND_MINUTES": ("CONFIRM_RESEND_MINUTES", float),
     "WEBHOOK_URLS": ("WEBHOOK_URLS", webhook_urls),
     "WEBHOOK_SECRET": ("WEBHOOK_SECRET", str),

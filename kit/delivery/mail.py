@@ -9,10 +9,12 @@ from __future__ import annotations
 import smtplib
 from collections.abc import Mapping
 from email.message import EmailMessage
+from email.utils import formataddr
 from typing import Any
 from urllib.parse import unquote
 from urllib.parse import urlsplit
 
+import css_inline
 import requests
 from flask import current_app
 from flask import render_template
@@ -22,6 +24,7 @@ API_URLS = {
     "resend": "https://api.resend.com/emails",
 }
 TIMEOUT = 10
+INLINER = css_inline.CSSInliner(keep_style_tags=True)  # styles inlined, media queries kept
 
 
 class DeliveryError(Exception):
@@ -32,21 +35,38 @@ def configured(config: Mapping[str, Any]) -> bool:
     return bool(config.get("MAIL_URL") or config.get("MAIL_API"))
 
 
-def render(template: str, to: str, subject: str, unsubscribe: str | None, **context: Any) -> dict:
-    """A message ready for the outbox: text and HTML bodies from templates/mail/. Mail to the
-    founder (the digest) has no unsubscribe link: they turn it off with DIGEST_TO."""
+def render(
+    template: str,
+    to: str,
+    subject: str,
+    unsubscribe: str | None,
+    sender: str | None = None,
+    **context: Any,
+) -> dict:
+    """A message ready for the outbox: text and HTML bodies from templates/mail/, the HTML's
+    stylesheet inlined into each element (mail clients drop ``<style>``; its media queries
+    stay for those that read them). ``sender``: the From line's name (MAIL_FROM_NAME wins).
+    Mail to the founder (the digest) has no unsubscribe link: they turn it off with
+    DIGEST_TO."""
     # RFC 8058: large mailbox providers unsubscribe with one POST to this link.
     headers = {
         "List-Unsubscribe": f"<{unsubscribe}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
+    html = render_template(f"mail/{template}.html", subject=subject, **context)
     return {
         "to": to,
         "subject": subject,
+        "from_name": current_app.config.get("MAIL_FROM_NAME") or sender or "",
         "text": render_template(f"mail/{template}.txt", **context),
-        "html": render_template(f"mail/{template}.html", **context),
+        "html": INLINER.inline(html),
         "headers": headers if unsubscribe else {},
     }
+
+
+def sender_of(config: Mapping[str, Any], message: Mapping[str, Any]) -> str:
+    """ "Tidyday <hello@example.com>": the name quoted or encoded as the header needs."""
+    return formataddr((message.get("from_name") or "", config["MAIL_FROM"]))
 
 
 def send(message: Mapping[str, Any]) -> None:
@@ -63,7 +83,7 @@ def _send_smtp(config: Mapping[str, Any], message: Mapping[str, Any]) -> None:
     """MAIL_URL: smtp://user:pass@host:587 (STARTTLS), smtps://…:465 (TLS), smtp://host:25."""
     url = urlsplit(config["MAIL_URL"])
     mail = EmailMessage()
-    mail["From"] = config["MAIL_FROM"]
+    mail["From"] = sender_of(config, message)
     mail["To"] = message["to"]
     mail["Subject"] = message["subject"]
     for name, value in message["headers"].items():
@@ -89,7 +109,7 @@ def _send_api(config: Mapping[str, Any], message: Mapping[str, Any]) -> None:
     if provider == "postmark":
         headers = {"X-Postmark-Server-Token": key, "Accept": "application/json"}
         body: dict[str, Any] = {
-            "From": config["MAIL_FROM"],
+            "From": sender_of(config, message),
             "To": message["to"],
             "Subject": message["subject"],
             "TextBody": message["text"],
@@ -100,7 +120,7 @@ def _send_api(config: Mapping[str, Any], message: Mapping[str, Any]) -> None:
     else:
         headers = {"Authorization": f"Bearer {key}"}
         body = {
-            "from": config["MAIL_FROM"],
+            "from": sender_of(config, message),
             "to": [message["to"]],
             "subject": message["subject"],
             "text": message["text"],

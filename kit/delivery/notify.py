@@ -11,6 +11,7 @@ import uuid
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 from flask import current_app
 from flask import request
@@ -28,6 +29,9 @@ from kit.models import db
 from kit.models import utcnow
 from kit.pages.schema import Page
 from kit.urls import absolute_url
+from kit.urls import image_url
+from kit.waitlist import places
+from kit.waitlist.referrals import next_reward
 from kit.waitlist.tokens import confirm_token
 from kit.waitlist.tokens import remove_url
 from kit.waitlist.tokens import share_url
@@ -90,14 +94,18 @@ def queue_mail(template: str, subject: str, page: Page, entry: Signup, **context
 
 def _message(template: str, subject: str, page: Page, entry: Signup, **context: Any) -> dict:
     unsubscribe = unsubscribe_url(entry)
+    content = page.content
     return mail.render(
         template,
         to=entry.email,
         subject=subject,
         unsubscribe=unsubscribe,
+        sender=content.name,
         page=page,
-        content=page.content,
+        content=content,
         entry=entry,
+        home_url=absolute_url("landing.show", slug=page.slug),
+        logo_url=image_url(content.logo, external=True) if content.logo else None,
         status_url=status_url(entry),
         share_url=share_url(entry),
         remove_url=remove_url(entry),
@@ -143,8 +151,18 @@ def on_created(page: Page, entry: Signup) -> None:
 
 
 def queue_welcome(page: Page, entry: Signup) -> None:
-    """The welcome mail with the status link: at signup, or at confirmation (double opt-in)."""
-    queue_mail("welcome", f"You're on the list: {page.content.name}", page, entry)
+    """The welcome mail: the place in line, what the next reward needs, the share link with a
+    button that shares it by mail, and the status link; at signup, or at confirmation (double
+    opt-in)."""
+    share = share_url(entry)
+    body = quote(f"{page.waitlist.share_text} {share}")
+    queue_mail(
+        "welcome", f"You're on the list: {page.content.name}", page, entry,
+        place=places.position(page, entry), list_size=places.size(page),
+        next_reward=next_reward(page.waitlist.rewards, entry.referrals),
+        bump=page.waitlist.referral_bump,
+        share_mail=f"mailto:?subject={quote(page.content.name)}&body={body}",
+    )  # fmt: skip
 
 
 STATUS_REQUEST = "status_request"

@@ -328,7 +328,7 @@ def test_postmark_api_gets_the_message(make_app):
     [request] = api.requests
     assert request["headers"]["X-Postmark-Server-Token"] == "pm-token"
     body = request["json"]
-    assert (body["From"], body["To"]) == ("hello@example.com", "ada@example.com")
+    assert (body["From"], body["To"]) == ("Plain page <hello@example.com>", "ada@example.com")
     assert "status page" in body["TextBody"] and "<a href=" in body["HtmlBody"]
     assert body["Headers"][0]["Name"] == "List-Unsubscribe"
 

@@ -131,9 +131,11 @@ def status_context(page: Page, entry: Signup) -> dict[str, Any]:
         for r in page.waitlist.rewards
     ]
     quoted_share = quote(share, safe="")
+    place = places.position(page, entry)
+    ahead = next_reward(page.waitlist.rewards, entry.referrals)
     return {
         "entry": entry,
-        "place": places.position(page, entry),
+        "place": place,
         "list_size": places.size(page),
         "share_url": share,
         "status_url": status_url(entry),
@@ -147,6 +149,14 @@ def status_context(page: Page, entry: Signup) -> dict[str, Any]:
             "E-mail": f"mailto:?subject={quote(page.content.name)}&body={message}",
         },
         "rewards": rewards,
-        "next_reward": next_reward(page.waitlist.rewards, entry.referrals),
+        "next_reward": ahead,
+        "projected_place": _projected(place, ahead, page.waitlist.referral_bump),
         "bump": page.waitlist.referral_bump,
     }
+
+
+def _projected(place: int | None, ahead: Progress | None, bump: int) -> int | None:
+    """About where the next reward's friends would put the person, if nobody else moved."""
+    if place is None or ahead is None:
+        return None
+    return max(1, place - bump * ahead.to_go)

@@ -17,7 +17,7 @@ from .browser import vnu_errors
 from .conftest import require
 
 THANKS_URL = re.compile(r"/demo/thanks$")
-POSITION = re.compile(r"You are #(\d+) of [\d,]+ on the list")
+POSITION = re.compile(r"#(\d+)\s+your place of [\d,]+ on the list")
 
 
 def demo_headlines() -> dict[str, str]:

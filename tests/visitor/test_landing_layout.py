@@ -32,7 +32,7 @@ def test_without_a_hero_image_the_hero_is_centred_and_with_one_it_is_split(make_
 def test_a_header_names_the_product_and_links_to_its_page(make_app, pages_dir):
     set_keys(pages_dir, "plain", 'product_name = "Quillnote"\n')
     html = html_of(make_app())
-    assert '<div class="site-header"><a class="wordmark" href="/plain">Quillnote</a></div>' in html
+    assert '<a class="wordmark" href="/plain">Quillnote</a></nav>' in html
 
 
 def test_one_pricing_tier_is_one_card_and_its_pre_order_button_is_the_main_action(

@@ -74,6 +74,21 @@ def test_a_logo_from_static_heads_every_visitor_page(make_app, pages_dir):
         assert logo.search(visitor.get(path).get_data(as_text=True)), path
 
 
+def test_the_place_is_large_and_says_where_the_next_reward_would_put_you(make_app, pages_dir):
+    rewards = '\n[waitlist]\nreferral_bump = 1\n[[waitlist.rewards]]\nreferrals = 3\nreward = "Stickers"\n'
+    (pages_dir / "plain.toml").write_text((pages_dir / "plain.toml").read_text() + rewards)
+    app = make_app(RATELIMIT_ENABLED=False)
+    for n in range(4):
+        join(app, f"p{n}@example.com")
+    last = join(app, "last@example.com")
+    text = thanks_text(last)
+    assert '<p class="place-number">#5</p><p>your place of 5 on the list.' in text
+    assert "The newest place — and the easiest to leave behind: bring a friend or two." in text
+    assert "3 friends to Stickers — you'd be about #2" in text  # 5 − 3 friends × 1 place
+    assert "Each friend who joins with your link moves you up 1 place." in text
+    assert text.count('<svg class="icon"') == 5  # WhatsApp, Telegram, X, LinkedIn, e-mail
+
+
 def test_thank_you_page_shows_progress_to_the_next_reward_and_every_share_button(
     make_app, pages_dir
 ):
@@ -84,18 +99,18 @@ def test_thank_you_page_shows_progress_to_the_next_reward_and_every_share_button
     app = make_app()
     ada = join(app, "ada@example.com")
     text = thanks_text(ada)
-    assert "0 of 3 friends for Stickers" in text
+    assert "3 friends to Stickers" in text
     assert '<progress id="reward-progress" value="0" max="3">' in text
 
     code = signup(app, "ada@example.com").share_code
     join(app, "bo@example.com", ref=code)
     text = thanks_text(ada)
-    assert "1 of 3 friends for Stickers" in text and 'value="1" max="3"' in text
+    assert "2 friends to Stickers" in text and 'value="1" max="3"' in text
     share = quote(f"http://localhost/plain?ref={code}", safe="")
     assert 'href="https://wa.me/?text=I%20just%20joined' in text
     assert f'href="https://t.me/share/url?url={share}&amp;text=' in text
     for name in ("WhatsApp", "Telegram", "X (Twitter)", "LinkedIn", "E-mail"):
-        assert f'target="_blank">{name}</a>' in text
+        assert f'</svg> {name}</a>' in text  # an icon, then the name
 
     for n in range(2):
         join(app, f"friend{n}@example.com", ref=code)

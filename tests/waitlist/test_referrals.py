@@ -44,14 +44,14 @@ def status_link(visitor, slug="plain") -> str:
 
 
 def place(visitor, slug="plain") -> int:
-    return int(re.search(r"You are <strong>#(\d+)</strong>", thanks_text(visitor, slug))[1])
+    return int(re.search(r'class="place-number">#(\d+)</p>', thanks_text(visitor, slug))[1])
 
 
 def test_thank_you_page_shows_place_share_link_and_private_status_link(app):
     ada = join(app, "ada@example.com")
     text = thanks_text(ada)
     code = signup(app, "ada@example.com").share_code
-    assert "You are <strong>#1</strong> of 1 on the list" in text
+    assert "#1</p><p>your place of 1 on the list" in text
     assert f"http://localhost/plain?ref={code}" in text
     assert "twitter.com/intent/tweet" in text and "linkedin.com/sharing" in text
     assert "mailto:?subject=" in text

@@ -59,7 +59,7 @@ def test_signup_redirects_to_thanks_with_position(app, client):
     assert response.status_code == 302
     assert response.headers["Location"] == "/plain/thanks"
     thanks = client.get("/plain/thanks").get_data(as_text=True)
-    assert "#1</strong> of 1 on the list" in thanks
+    assert "#1</p><p>your place of 1 on the list" in thanks
     [row] = signups(app)
     assert (row.email, row.email_key, row.name, row.answer) == (
         "Ada@example.com",
@@ -81,14 +81,14 @@ def test_positions_count_up(app):
     for n in range(1, 4):
         client = browser(app)
         sign_up(client, email=f"person{n}@example.com")
-        assert f"#{n}</strong>" in client.get("/plain/thanks").get_data(as_text=True)
+        assert f"#{n}</p>" in client.get("/plain/thanks").get_data(as_text=True)
 
 
 def test_duplicate_signup_keeps_one_row(app, client):
     sign_up(client, email="ada@example.com")
     again = sign_up(client, email="ADA@example.com")
     assert again.headers["Location"] == "/plain/thanks"
-    assert "#1</strong>" in client.get("/plain/thanks").get_data(as_text=True)
+    assert 'class="place-number">#1</p>' in client.get("/plain/thanks").get_data(as_text=True)
     assert len(signups(app)) == 1
 
 

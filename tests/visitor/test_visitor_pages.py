@@ -75,7 +75,8 @@ def test_a_logo_from_static_heads_every_visitor_page(make_app, pages_dir):
 
 
 def test_the_place_is_large_and_says_where_the_next_reward_would_put_you(make_app, pages_dir):
-    rewards = '\n[waitlist]\nreferral_bump = 1\n[[waitlist.rewards]]\nreferrals = 3\nreward = "Stickers"\n'
+    rewards = "\n".join(["", "[waitlist]", "referral_bump = 1", "[[waitlist.rewards]]",
+                         "referrals = 3", 'reward = "Stickers"', ""])  # fmt: skip
     (pages_dir / "plain.toml").write_text((pages_dir / "plain.toml").read_text() + rewards)
     app = make_app(RATELIMIT_ENABLED=False)
     for n in range(4):
@@ -110,7 +111,7 @@ def test_thank_you_page_shows_progress_to_the_next_reward_and_every_share_button
     assert 'href="https://wa.me/?text=I%20just%20joined' in text
     assert f'href="https://t.me/share/url?url={share}&amp;text=' in text
     for name in ("WhatsApp", "Telegram", "X (Twitter)", "LinkedIn", "E-mail"):
-        assert f'</svg> {name}</a>' in text  # an icon, then the name
+        assert f"</svg> {name}</a>" in text  # an icon, then the name
 
     for n in range(2):
         join(app, f"friend{n}@example.com", ref=code)

@@ -10,6 +10,7 @@ import json
 import uuid
 from datetime import datetime
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
@@ -114,6 +115,38 @@ def _message(template: str, subject: str, page: Page, entry: Signup, **context: 
     )
 
 
+def subject_of(template: str, page: Page) -> str:
+    """The subject of each mail a person on the list gets."""
+    name = page.content.name
+    return {
+        "confirm": f"Please confirm: {name}",
+        "welcome": f"You're on the list: {name}",
+        "status_link": f"Your place on the list: {name}",
+    }[template]
+
+
+PREVIEWS = ("confirm", "welcome", "status_link")
+
+
+def preview(page: Page, template: str) -> dict:
+    """One of ``PREVIEWS`` as Ada, #42 of 120 with one friend, would get it: for the founder
+    to see (no row is read or written; its links lead to the page)."""
+    content, home = page.content, absolute_url("landing.show", slug=page.slug)
+    sample = f"{home}#preview"
+    ahead = next_reward(page.waitlist.rewards, 1)
+    share = f"{home}?ref=sample"
+    return mail.render(
+        template, to="ada@example.com", subject=subject_of(template, page), unsubscribe=sample,
+        sender=content.name, page=page, content=content,
+        entry=SimpleNamespace(name="Ada", email="ada@example.com", referrals=1),
+        home_url=home, logo_url=image_url(content.logo, external=True) if content.logo else None,
+        status_url=sample, share_url=share, remove_url=sample, unsubscribe_url=sample,
+        confirm_url=sample, place=42, list_size=120, next_reward=ahead,
+        bump=page.waitlist.referral_bump,
+        share_mail=f"mailto:?subject={quote(content.name)}&body={quote(share)}",
+    )  # fmt: skip
+
+
 def _due(last_sent: datetime | None) -> bool:
     """At most one mail of a kind per address per CONFIRM_RESEND_MINUTES, whoever asks."""
     wait = timedelta(minutes=current_app.config["CONFIRM_RESEND_MINUTES"])
@@ -125,9 +158,7 @@ def queue_confirmation(page: Page, entry: Signup) -> None:
     if not _due(entry.confirm_sent_at):
         return
     confirm = absolute_url("subscriber.confirm", slug=entry.page, token=confirm_token(entry))
-    if queue_mail(
-        "confirm", f"Please confirm: {page.content.name}", page, entry, confirm_url=confirm
-    ):
+    if queue_mail("confirm", subject_of("confirm", page), page, entry, confirm_url=confirm):
         entry.confirm_sent_at = utcnow()
 
 
@@ -138,7 +169,7 @@ def queue_status_link(page: Page, entry: Signup) -> None:
 
 
 def _status_subject(page: Page) -> str:
-    return f"Your place on the list: {page.content.name}"
+    return subject_of("status_link", page)
 
 
 def on_created(page: Page, entry: Signup) -> None:
@@ -157,7 +188,7 @@ def queue_welcome(page: Page, entry: Signup) -> None:
     share = share_url(entry)
     body = quote(f"{page.waitlist.share_text} {share}")
     queue_mail(
-        "welcome", f"You're on the list: {page.content.name}", page, entry,
+        "welcome", subject_of("welcome", page), page, entry,
         place=places.position(page, entry), list_size=places.size(page),
         next_reward=next_reward(page.waitlist.rewards, entry.referrals),
         bump=page.waitlist.referral_bump,

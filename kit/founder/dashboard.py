@@ -22,6 +22,7 @@ from flask import stream_with_context
 from flask import url_for
 
 from kit import money
+from kit.delivery import notify
 from kit.delivery.outbox import failed_deliveries
 from kit.extensions import registry
 from kit.founder import share
@@ -295,6 +296,21 @@ def _charts(days: list[DailyRow], arms: list[str]) -> list:
         line_chart(title, labels, {names[n]: s[key] for n, s in per_arm.items()}, label, whole)
         for title, key, label, whole in charts
     ]
+
+
+MAIL_PREVIEW_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:"
+
+
+@bp.get("/<slug>/mail/<name>")
+def mail_preview(slug: str, name: str) -> Response:
+    """A mail of the page as a person gets it, with sample data (its inlined styles allowed)."""
+    page = page_or_404(slug)
+    if name not in notify.PREVIEWS:
+        abort(404, f"There is no mail called {name!r}; mails: {', '.join(notify.PREVIEWS)}.")
+    message = notify.preview(page, name)
+    response = Response(message["html"], mimetype="text/html")
+    response.headers["Content-Security-Policy"] = MAIL_PREVIEW_POLICY  # no script, no form
+    return response
 
 
 @bp.get("/<slug>/sources")

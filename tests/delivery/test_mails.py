@@ -17,6 +17,7 @@ from tests.conftest import sign_up
 from tests.delivery.test_outbox import confirm_by
 from tests.delivery.test_outbox import deliver
 from tests.delivery.test_outbox import link_in
+from tests.founder.test_dashboard import logged_in
 from tests.servers import body_text
 from tests.servers import smtp_server
 
@@ -90,3 +91,18 @@ def test_a_from_name_on_two_lines_is_refused_where_it_is_set():
     with pytest.raises(ConfigError, match="MAIL_FROM_NAME"):
         from_env({"MAIL_FROM_NAME": "Ada\nBcc: everyone@example.com"})
     assert from_env({"MAIL_FROM_NAME": " Ada's Lab "})["MAIL_FROM_NAME"] == "Ada's Lab"
+
+
+def test_the_founder_previews_each_mail_with_sample_data(mailed):
+    founder = logged_in(mailed)
+    page = founder.get("/admin/plain").get_data(as_text=True)
+    assert 'href="/admin/plain/mail/welcome"' in page
+    for name, says in [("confirm", "Confirm my address"), ("welcome", "#42"),
+                       ("status_link", "My status page")]:  # fmt: skip
+        answer = founder.get(f"/admin/plain/mail/{name}")
+        assert answer.status_code == 200 and says in answer.get_data(as_text=True), name
+        assert "script-src" not in answer.headers["Content-Security-Policy"]
+        assert "Ada" in answer.get_data(as_text=True)
+    assert founder.get("/admin/plain/mail/nope").status_code == 404
+    assert browser(mailed).get("/admin/plain/mail/welcome").status_code == 302  # log in first
+    assert mailed.inbox.messages == []  # a preview sends nothing

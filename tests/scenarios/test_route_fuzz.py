@@ -121,6 +121,8 @@ def _paths(app: Flask, args: dict[str, str]) -> list[tuple[str, str, str]]:
                 values["slug"] = "shop"
             if rule.endpoint == "assets.static":
                 values["filename"] = "favicon.svg"
+            if rule.endpoint == "admin.mail_preview":
+                values["name"] = "welcome"
             for method in sorted(rule.methods - {"OPTIONS"}):
                 paths.append((rule.endpoint, method, url_for(rule.endpoint, **values)))
     return paths

@@ -72,7 +72,7 @@ def earns_credit(entry: Signup) -> bool:
 @dataclass(frozen=True)
 class Leader:
     share_code: str
-    masked_email: str
+    label: str  # "Ada L." from the name they gave, else "a…e@example.com"
     referrals: int
 
 
@@ -82,14 +82,27 @@ def mask(email: str) -> str:
     return f"{local[:1]}{'*' * min(len(local) - 1, 5)}@{domain}" if domain else "(removed)"
 
 
+def label(name: str | None, email: str) -> str:
+    """Who someone is on the leaderboard: their first name and initial when they gave a name,
+    else the first and last letters of their address's name and its domain: rows differ where
+    "s*****@example.com" made them all alike, and no full address is shown."""
+    words = (name or "").split()
+    if words:
+        return f"{words[0]} {words[-1][0]}." if len(words) > 1 else words[0]
+    local, _, domain = email.partition("@")
+    if not domain:
+        return "(removed)"
+    return f"{local[0]}…{local[-1]}@{domain}" if len(local) > 2 else f"{local[0]}…@{domain}"
+
+
 def leaderboard(slug: str, limit: int = 10) -> list[Leader]:
     rows = db.session.execute(
-        select(Signup.share_code, Signup.email, Signup.referrals)
+        select(Signup.share_code, Signup.name, Signup.email, Signup.referrals)
         .where(Signup.page == slug, Signup.referrals > 0, Signup.deleted_at.is_(None))
         .order_by(Signup.referrals.desc(), Signup.id)
         .limit(limit)
     )
-    return [Leader(code, mask(email), count) for code, email, count in rows]
+    return [Leader(code, label(name, email), count) for code, name, email, count in rows]
 
 
 def referral_share(page: Page) -> tuple[int, int]:

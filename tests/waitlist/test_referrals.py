@@ -183,7 +183,20 @@ def test_dashboard_shows_the_referral_leaderboard_and_share(app):
     join(app, "cy@example.com", ref=code)
     text = text_of(logged_in(app).get("/admin/plain"))
     assert "2 of 3 signups came through a friend's share link (66.7%" in text
-    assert f"a**@example.com {code} 2" in text
+    assert f"a…a@example.com {code} 2" in text  # no name given: letters of the address
+
+
+def test_the_leaderboard_names_people_by_the_name_they_gave_and_tells_rows_apart(app):
+    visitor = browser(app)
+    sign_up(visitor, email="sam.lee@example.com", name="Sam Lee")
+    sam = signup(app, "sam.lee@example.com").share_code
+    join(app, "stan@example.com")
+    stan = signup(app, "stan@example.com").share_code
+    for n, code in enumerate([sam, sam, stan]):
+        join(app, f"friend{n}@example.com", ref=code)
+    text = text_of(logged_in(app).get("/admin/plain"))
+    assert f"Sam L. {sam} 2" in text and f"s…n@example.com {stan} 1" in text
+    assert "sam.lee@example.com" not in text.split("Who brought the most friends")[1]
 
 
 @pytest.mark.parametrize(

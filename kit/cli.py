@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from kit import money
 from kit import recount
+from kit import urls
 from kit.delivery import mail
 from kit.delivery.outbox import deliver_due
 from kit.doctor import diagnose
@@ -27,7 +28,9 @@ from kit.models import db
 from kit.pages.fields import SLUG_RE
 from kit.pages.reference import schema_reference
 from kit.pages.reference import starter_page
+from kit.pages.share_card import write_card
 from kit.pages.validation import RESERVED_SLUGS
+from kit.pages.validation import load_page_file
 from kit.pages.validation import load_pages
 from kit.reports import costs
 from kit.reports import digest
@@ -89,7 +92,23 @@ def new_command(slug: str, force: bool) -> None:
     if target.exists() and not force:
         raise click.ClickException(f"{target} already exists (use --force to overwrite)")
     target.write_text(starter_page(slug), encoding="utf-8")
-    click.echo(f"wrote {target}; open http://127.0.0.1:5000/{slug} to see it")
+    page, _ = load_page_file(target)
+    card = write_card(page.content, urls.STATIC_DIR, slug) if page is not None else None
+    click.echo(f"wrote {target}" + (f" and its share card {card}" if card else ""))
+    click.echo(f"open http://127.0.0.1:5000/{slug} to see it")
+
+
+@kit.command("card")
+@click.argument("slug")
+def card_command(slug: str) -> None:
+    """Draw SLUG's share card (static/SLUG-card.png, 1200 × 630): its link previews show it
+    unless the page file names an image (meta.image). Run it again after editing the page."""
+    page = registry().pages.get(slug)
+    if page is None:
+        raise click.ClickException(f"no page called {slug!r} (see `flask --app app kit check`)")
+    path = write_card(page.content, urls.STATIC_DIR, slug)
+    note = " (the page file's meta.image is shown instead)" if page.content.meta.image else ""
+    click.echo(f"wrote {path}{note}")
 
 
 @kit.command("reference")

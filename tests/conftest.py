@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy import text
 from kit import create_app
 from kit.config import normalise_database_url
 from kit.models import db
+from kit.urls import STATIC_DIR
 
 TESTS_DIR = Path(__file__).parent
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0"
@@ -98,6 +100,15 @@ def _reset(app: Flask, create: bool = True) -> None:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     if create:
         db.create_all()
+
+
+@pytest.fixture(autouse=True)
+def _no_card_left_behind() -> Iterator[None]:
+    """`kit new` and `kit card` draw share cards into static/: a test leaves none of its own."""
+    before = set(STATIC_DIR.glob("*-card.png"))
+    yield
+    for path in set(STATIC_DIR.glob("*-card.png")) - before:
+        path.unlink(missing_ok=True)
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.conftest import browser
 from tests.conftest import sign_up
 from tests.pages.test_pages import BROKEN
@@ -33,6 +35,26 @@ def test_new_writes_a_valid_page_that_is_served(runner, client, pages_dir):
     assert "The one-line promise of Notes App" in body
     assert 'product_name = "Notes App"' in (pages_dir / "notes-app.toml").read_text()
     assert "You're on the Notes App list" in client.get("/notes-app/thanks").get_data(as_text=True)
+    # ... with its share card, which its link previews show
+    assert "and its share card" in result.output
+    card = re.search(r'<meta property="og:image" content="http://localhost(/static/[^"]+)"', body)
+    assert card and "notes-app-card" in card[1]
+    image = client.get(card[1])
+    png = image.data
+    image.close()
+    assert image.status_code == 200 and image.mimetype == "image/png"
+    assert png[16:24] == (1200).to_bytes(4, "big") + (630).to_bytes(4, "big")  # its IHDR
+
+
+def test_card_draws_the_share_card_and_a_page_image_wins(runner, client, pages_dir):
+    result = runner.invoke(args=["kit", "card", "plain"])
+    assert result.exit_code == 0 and "plain-card.png" in result.output
+    assert "plain-card." in client.get("/plain").get_data(as_text=True)
+    text = (pages_dir / "plain.toml").read_text()
+    (pages_dir / "plain.toml").write_text(text + '\n[meta]\nimage = "social.png"\n')
+    own = client.get("/plain").get_data(as_text=True)
+    assert "social." in own and "plain-card." not in own  # the page file's image wins
+    assert runner.invoke(args=["kit", "card", "nope"]).exit_code == 1
 
 
 def test_new_refuses_to_overwrite(runner, pages_dir):

@@ -23,7 +23,9 @@ from kit.models import Signup
 from kit.models import db
 from kit.models import is_share_code
 from kit.pages.schema import Page
+from kit.pages.share_card import card_name
 from kit.urls import absolute_url
+from kit.urls import fingerprint
 from kit.urls import image_url
 from kit.visitor.forms import BOT
 from kit.visitor.forms import HURRIED
@@ -111,7 +113,7 @@ def _page_html(visit: Visit, form: SignupForm, notice: str, proof: int | None) -
     return render_template(
         "visitor/page.html",
         hero_image=image_url(visit.content.hero_image),
-        social_image=image_url(visit.content.meta.image, external=True),
+        social_image=image_url(visit.content.meta.image or _card(page), external=True),
         page=page,
         content=visit.content,
         visit=visit,
@@ -131,6 +133,12 @@ def _page_html(visit: Visit, form: SignupForm, notice: str, proof: int | None) -
 def home() -> tuple:
     """The configured home page, served at the site root."""
     return show(current_app.config["HOME_PAGE"])
+
+
+def _card(page: Page) -> str:
+    """The share card ``kit card`` drew for the page, if there is one."""
+    name = card_name(page.slug)
+    return name if fingerprint(name) is not None else ""
 
 
 @bp.route("/<slug>", methods=["GET", "HEAD"])

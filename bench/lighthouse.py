@@ -1,8 +1,10 @@
 """Lighthouse scores for the demo page, measured against the real app with Debian's Chromium.
 
-    .venv/bin/python bench/lighthouse.py [--desktop] [--path /demo] [--port 8700] [--json out.json]
+    .venv/bin/python bench/lighthouse.py [--desktop] [--path /demo] [--starter] [--port 8700]
+                                        [--json out.json]
 
-Starts the app itself (fresh SQLite database, the real pages/), runs Lighthouse 12 from
+Starts the app itself (fresh SQLite database, the real pages/; with --starter also the page
+`kit new notes-app` writes, measured at /notes-app), runs Lighthouse 12 from
 tests/e2e/node_modules (``npm install --prefix tests/e2e``), prints the four category scores
 (performance, accessibility, best practices, SEO; 100 is the best) and every audit that cost
 points. Lighthouse's default is a throttled mid-range phone; --desktop uses its desktop preset.
@@ -14,6 +16,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,6 +25,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
+from kit.pages.reference import starter_page  # noqa: E402
 from tests.e2e.browser import CHROMIUM  # noqa: E402
 from tests.e2e.browser import CHROMIUM_ARGS  # noqa: E402
 from tests.e2e.browser import LIGHTHOUSE_CLI  # noqa: E402
@@ -70,23 +74,28 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0, help="port for the app (default: any)")
     parser.add_argument("--desktop", action="store_true", help="Lighthouse's desktop preset")
     parser.add_argument("--json", type=Path, help="also save the full report here")
+    starter = "measure the page `kit new notes-app` writes, at /notes-app"
+    parser.add_argument("--starter", action="store_true", help=starter)
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     reason = missing_tools("chromium", "lighthouse")
     if reason:
         raise SystemExit(reason)
 
-    # TESTING off: production settings (no page auto-reload), as a deployed app runs.
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        live_server(Path(folder), args.port, TESTING=False) as base,
-    ):
-        report = run_lighthouse(base + args.path, args.desktop)
+    path = "/notes-app" if args.starter else args.path
+    with tempfile.TemporaryDirectory() as folder:
+        pages = Path(folder) / "pages"
+        shutil.copytree(PROJECT_DIR / "pages", pages)
+        if args.starter:
+            (pages / "notes-app.toml").write_text(starter_page("notes-app"))
+        # TESTING off: production settings (no page auto-reload), as a deployed app runs.
+        with live_server(Path(folder), args.port, TESTING=False, PAGES_DIR=str(pages)) as base:
+            report = run_lighthouse(base + path, args.desktop)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
 
     form = "desktop" if args.desktop else "mobile (throttled)"
-    print(f"Lighthouse {report['lighthouseVersion']}, {form}, {args.path}")
+    print(f"Lighthouse {report['lighthouseVersion']}, {form}, {path}")
     for category in CATEGORIES:
         score = report["categories"][category]["score"]
         print(f"  {report['categories'][category]['title']:<15} {round(score * 100):>3}")

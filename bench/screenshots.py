@@ -10,7 +10,8 @@ links, and writes PNGs to screenshots/ (git-ignored): landing, thank-you and sta
 every admin page (overview, idea comparison, the page's dashboard, its sources and its
 signups) and the shared reports, each as NAME-desktop.png and NAME-mobile.png. The landing
 page is shown as crawlers see it (the control variant). The README's pictures go to docs/:
-the overview, the page's decision card, the comparison and the shared report at 1280 px
+the landing (with and without a hero image, light and dark), thank-you and status pages, each
+mail, the overview, the page's decision card, the comparison and the shared report at 1280 px
 (docs/NAME.png) and at 375 px (docs/NAME-phone.png, the first screen).
 """
 
@@ -54,23 +55,30 @@ def shoot(browser, base: str, out: Path, size: str, docs: Path | None) -> list[P
     written = []
     options = SIZES[size]
 
-    # Crawlers and previews see the control variant, so this picture is stable.
-    context = browser.new_context(**{**options, "user_agent": "HeadlessChrome screenshot"})
-    page = context.new_page()
-    page.goto(base + "/demo")
-    written.append(out / f"landing-{size}.png")
-    page.screenshot(path=written[-1], full_page=True)
-    context.close()
+    # Crawlers and previews see the control variant, so these pictures are stable: the demo
+    # (a hero image) in light and dark, and the second idea as `kit new` starts it (none).
+    for name, path, scheme in LANDINGS:
+        context = browser.new_context(
+            **{**options, "user_agent": "HeadlessChrome screenshot", "color_scheme": scheme}
+        )
+        page = context.new_page()
+        page.goto(base + path)
+        written.append(out / f"{name}-{size}.png")
+        page.screenshot(path=written[-1], full_page=True)
+        written += _for_docs(page, name, size, docs)
+        context.close()
 
     context = browser.new_context(**options)
     page = context.new_page()
     sign_up(page, base, f"screenshot-{size}@example.com", name="Ada Lovelace")
     written.append(out / f"thanks-{size}.png")
     page.screenshot(path=written[-1], full_page=True)
+    written += _for_docs(page, "thanks", size, docs)
 
     page.goto(page.locator("a", has_text="your private status page").get_attribute("href"))
     written.append(out / f"status-{size}.png")
     page.screenshot(path=written[-1], full_page=True)
+    written += _for_docs(page, "status", size, docs)
 
     page.goto(base + "/admin/login?next=/admin/")
     page.locator("input[name=password]").fill(ADMIN_PASSWORD)
@@ -81,6 +89,11 @@ def shoot(browser, base: str, out: Path, size: str, docs: Path | None) -> list[P
         written.append(out / f"{name}-{size}.png")
         page.screenshot(path=written[-1], full_page=True)
         written += _for_docs(page, name, size, docs)
+    for mail in ("confirm", "welcome", "status_link"):  # as a person gets each, sample data
+        page.goto(f"{base}/admin/demo/mail/{mail}")
+        written.append(out / f"mail-{mail}-{size}.png")
+        page.screenshot(path=written[-1], full_page=True)
+        written += _for_docs(page, f"mail-{mail}", size, docs)
     for name, where in REPORTS.items():
         page.goto(base + where)
         page.locator("#share button[type=submit]").first.click()
@@ -96,11 +109,24 @@ def shoot(browser, base: str, out: Path, size: str, docs: Path | None) -> list[P
     return written
 
 
-DOCS = {  # the README's pictures: the file, and what it shows at 1280 px
+LANDINGS = [  # name, page, colour scheme
+    ("landing", "/demo", "light"),
+    ("landing-dark", "/demo", "dark"),
+    ("landing-plain", "/mealkit", "light"),
+]
+DOCS = {  # the README's pictures: the file, and what it shows at 1280 px (None: first screen)
     "overview": ("overview", "main"),
     "dashboard": ("decision-card", "section.decision"),
     "compare": ("compare", "main"),
     "report": ("report", "main"),
+    "landing": ("landing", None),
+    "landing-dark": ("landing-dark", None),
+    "landing-plain": ("landing-plain", None),
+    "thanks": ("thanks", "main"),
+    "status": ("status", "main"),
+    "mail-confirm": ("mail-confirm", ".card"),
+    "mail-welcome": ("mail-welcome", ".card"),
+    "mail-status_link": ("mail-status-link", ".card"),
 }
 
 
@@ -112,7 +138,10 @@ def _for_docs(page, name: str, size: str, docs: Path | None) -> list[Path]:
     file, part = DOCS[name]
     if size == "desktop":
         path = docs / f"{file}.png"
-        page.locator(part).first.screenshot(path=path)
+        if part is None:
+            page.screenshot(path=path)
+        else:
+            page.locator(part).first.screenshot(path=path)
     else:
         path = docs / f"{file}-phone.png"
         page.screenshot(path=path)

@@ -60,6 +60,10 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_API_URL": None,  # the provider's endpoint; only to point at a test server
     "MAIL_FROM": None,
     "MAIL_FROM_NAME": None,  # the From line's name; else the page's product name
+    # Read the buyer's address on the return from Stripe (a restricted key: Checkout Sessions,
+    # read); STRIPE_API_URL only to point at a test server.
+    "STRIPE_SECRET_KEY": None,
+    "STRIPE_API_URL": "https://api.stripe.com",
     "CONFIRM_RESEND_MINUTES": 10,
     # Webhooks (comma-separated URLs; "slack:" prefix for Slack format) and Buttondown sync.
     "WEBHOOK_URLS": None,
@@ -207,6 +211,8 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "BUTTONDOWN_API_KEY": ("BUTTONDOWN_API_KEY", str),
     "BUTTONDOWN_API_URL": ("BUTTONDOWN_API_URL", str),
     "STRIPE_WEBHOOK_SECRET": ("STRIPE_WEBHOOK_SECRET", str),
+    "STRIPE_SECRET_KEY": ("STRIPE_SECRET_KEY", str),
+    "STRIPE_API_URL": ("STRIPE_API_URL", base_url),
     "DIGEST_TO": ("DIGEST_TO", str),
     "DIGEST_EVERY": ("DIGEST_EVERY", digest_every),
     "OUTBOX_WORKER": ("OUTBOX_WORKER", _bool),

@@ -172,7 +172,7 @@ STATIC_HEADERS = (
 
 # Pages that show a person's data (place, share code, status token, e-mail): never cached.
 PRIVATE_BLUEPRINTS = {"subscriber", "admin", "api", "proof"}  # proof: revoked means gone
-PRIVATE_ENDPOINTS = {"landing.thanks", "landing.signup"}
+PRIVATE_ENDPOINTS = {"landing.thanks", "landing.signup", "checkout.paid"}
 
 
 def _security_headers(response: Response) -> Response:

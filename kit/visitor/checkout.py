@@ -1,5 +1,6 @@
-"""The pre-order button (``/checkout/<page>/<tier>``) and Stripe's webhook
-(``POST /webhooks/stripe``); what a payment books is in kit/tracking/payments.py."""
+"""The pre-order button (``/checkout/<page>/<tier>``), the buyer's way back
+(``/<page>/paid``) and Stripe's webhook (``POST /webhooks/stripe``); what a payment books is
+in kit/tracking/payments.py."""
 
 from __future__ import annotations
 
@@ -12,16 +13,21 @@ from flask import Blueprint
 from flask import abort
 from flask import current_app
 from flask import redirect
+from flask import render_template
 from flask import request
+from flask import url_for
 from werkzeug.wrappers import Response
 
 from kit.models import db
 from kit.pages.schema import Tier
 from kit.tracking.payments import CHECKOUT_GOAL
 from kit.tracking.payments import book
+from kit.tracking.payments import buyer_email
 from kit.tracking.payments import read_event
 from kit.tracking.payments import reference
 from kit.visitor import stripe_signature
+from kit.visitor.forms import SignupForm
+from kit.visitor.forms import keep_render_time
 from kit.visitor.visit import count_click
 from kit.visitor.visit import load_page
 from kit.visitor.visit import resolve_visit
@@ -49,6 +55,23 @@ def checkout(slug: str, tier: str) -> Response:
     ours = urlencode({"client_reference_id": reference(key, slug, target)})
     query = f"{parts.query}&{ours}" if parts.query else ours
     return redirect(urlunsplit(parts._replace(query=query)))
+
+
+@bp.get("/<slug>/paid")
+def paid(slug: str) -> str:
+    """Where a tier's Payment Link sends the buyer back (its after-payment URL,
+    ``/<page>/paid?session_id={CHECKOUT_SESSION_ID}``): thanks, and the page's signup form,
+    filled in with the address they paid with when Stripe tells it, so one press puts them on
+    the list (by the one signup path) with their share link."""
+    page = load_page(slug)
+    visit = resolve_visit(page)
+    email = buyer_email(slug, request.args.get("session_id", ""))
+    form = SignupForm.for_page(visit.content.form, formdata=None, data={"email": email or ""})
+    keep_render_time(form, slug)
+    return render_template(
+        "visitor/paid.html", page=page, content=visit.content, form=form, email=email,
+        action=url_for("landing.signup", slug=slug), notice="",
+    )  # fmt: skip
 
 
 @bp.post("/webhooks/stripe")

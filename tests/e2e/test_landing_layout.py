@@ -6,10 +6,13 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import pytest
 
 from kit.pages.reference import starter_page
+from tests.tracking.test_return_from_stripe import stripe_api
 
 from .browser import BROWSER_UA
 from .browser import MOBILE_UA
@@ -34,13 +37,20 @@ def first_page() -> str:
     return text.replace("https://buy.stripe.com/...", "https://buy.stripe.com/test_pro")
 
 
+SESSIONS: dict[str, dict] = {}  # what the Stripe stand-in answers, filled by the tests
+
+
 @pytest.fixture(scope="module")
 def founder_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     work = tmp_path_factory.mktemp("first-page")
     pages = work / "pages"
     shutil.copytree(PROJECT_DIR / "pages", pages)
     (pages / "notes-app.toml").write_text(first_page())
-    with live_server(work, PAGES_DIR=str(pages)) as url:
+    with (
+        stripe_api(SESSIONS) as (stripe, _),
+        live_server(work, PAGES_DIR=str(pages), STRIPE_SECRET_KEY="rk_test_x",
+                    STRIPE_API_URL=stripe) as url,
+    ):  # fmt: skip
         yield url
 
 
@@ -93,3 +103,20 @@ def test_the_number_question_is_a_decimal_box_with_its_unit_marked_optional(visi
     page.wait_for_load_state()
     assert page.locator("#answer-error").inner_text() == "Please enter a number, like 12 or 12.50."
     assert page.locator("#answer").input_value() == "twelve"  # nothing typed is lost
+
+
+def test_a_buyer_back_from_stripe_joins_the_list_with_one_press(visit):
+    page = visit()
+    href = page.locator(".tiers a.button").get_attribute("href")
+    # The button leads through the kit to Stripe (not reachable here): follow it to there.
+    answer = page.request.get(href, max_redirects=0)
+    reference = parse_qs(urlsplit(answer.headers["location"]).query)["client_reference_id"][0]
+    SESSIONS["cs_test_browser"] = {"client_reference_id": reference, "payment_status": "paid",
+                                   "customer_details": {"email": "buyer@example.com"}}  # fmt: skip
+    page.goto("/notes-app/paid?session_id=cs_test_browser")
+    assert page.locator("h1").inner_text() == "Thank you for your pre-order!"
+    assert page.locator("#email").input_value() == "buyer@example.com"
+    page.locator("form.signup button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/notes-app/thanks")
+    assert "notes-app?ref=" in page.locator("#share-link").input_value()

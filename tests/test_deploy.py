@@ -1,0 +1,136 @@
+"""The one-click deploy manifests (app.json, render.yaml, fly.toml, railway.json) hold to the
+kit's own configuration: the same commands as the Procfile, a database, every setting
+production needs generated or asked for, the health check; and what they provide serves."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import tomllib
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from kit import create_app
+from kit.config import from_env
+from kit.config import production_problems
+from kit.doctor import diagnose
+from kit.models import db
+from tests.servers import gunicorn
+
+ROOT = Path(__file__).resolve().parent.parent
+PROCFILE = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines())
+
+
+def app_json() -> dict:
+    return json.loads((ROOT / "app.json").read_text())
+
+
+def render() -> dict:
+    return yaml.safe_load((ROOT / "render.yaml").read_text())
+
+
+def fly() -> dict:
+    return tomllib.loads((ROOT / "fly.toml").read_text())
+
+
+def railway() -> dict:
+    return json.loads((ROOT / "railway.json").read_text())
+
+
+def test_every_manifest_runs_the_procfiles_release_and_web_commands():
+    web, release = PROCFILE["web"], PROCFILE["release"]
+    service = render()["services"][0]
+    assert (service["preDeployCommand"], service["startCommand"]) == (release, web)
+    assert (fly()["deploy"]["release_command"], fly()["processes"]["app"]) == (release, web)
+    deploy = railway()["deploy"]
+    assert (deploy["preDeployCommand"], deploy["startCommand"]) == ([release], web)
+    # Heroku runs the Procfile itself; its button only needs the python buildpack.
+    assert app_json()["buildpacks"] == [{"url": "heroku/python"}]
+    builds = {service["buildCommand"], railway()["build"]["buildCommand"]}
+    assert builds == {"pip install -r requirements.txt"}
+    assert (ROOT / "requirements.txt").read_text().split() == ["-e", "."]
+
+
+def test_every_manifest_has_a_database_and_the_health_check():
+    assert app_json()["addons"][0]["plan"].startswith("heroku-postgresql:")
+    database = render()["databases"][0]["name"]
+    variables = {v["key"]: v for v in render()["services"][0]["envVars"]}
+    assert variables["DATABASE_URL"]["fromDatabase"] == {
+        "name": database, "property": "connectionString"}  # fmt: skip
+    assert render()["services"][0]["healthCheckPath"] == "/healthz"
+    assert railway()["deploy"]["healthcheckPath"] == "/healthz"
+    [check] = fly()["http_service"]["checks"]
+    assert check["path"] == "/healthz" and fly()["http_service"]["internal_port"] == int(
+        fly()["env"]["PORT"])  # fmt: skip
+
+
+def test_every_setting_production_needs_is_generated_or_asked_for():
+    """SECRET_KEY generated; ADMIN_PASSWORD and BASE_URL asked for at deploy (Fly.io and
+    Railway take secrets from their CLI: the README's steps set them)."""
+    env = app_json()["env"]
+    assert env["SECRET_KEY"]["generator"] == "secret"
+    assert env["ADMIN_PASSWORD"]["required"] and env["BASE_URL"]["required"]
+    variables = {v["key"]: v for v in render()["services"][0]["envVars"]}
+    assert variables["SECRET_KEY"]["generateValue"] is True
+    assert variables["ADMIN_PASSWORD"]["sync"] is False and variables["BASE_URL"]["sync"] is False
+    readme = (ROOT / "README.md").read_text()
+    deploying = readme.split("## Deploying", 1)[1].split("\n## ", 1)[0]
+    for platform in ("fly secrets set SECRET_KEY=", "railway variables --set SECRET_KEY="):
+        assert platform in deploying and "ADMIN_PASSWORD=" in deploying
+
+
+def provided(manifest: str) -> dict[str, str]:
+    """The environment a manifest gives the app (generated and asked-for values filled in as
+    the platform and the founder would)."""
+    values = {"ADMIN_PASSWORD": "a long founder password", "BASE_URL": "https://example.com"}
+    if manifest == "app.json":
+        env = app_json()["env"]
+        return {key: spec.get("value") or values.get(key) or secrets.token_hex(32)
+                for key, spec in env.items()}  # fmt: skip
+    found = {}
+    for spec in render()["services"][0]["envVars"]:
+        if "value" in spec:
+            found[spec["key"]] = spec["value"]
+        elif spec.get("generateValue"):
+            found[spec["key"]] = secrets.token_urlsafe(32)
+        elif spec["key"] in values:
+            found[spec["key"]] = values[spec["key"]]
+    return found
+
+
+@pytest.mark.parametrize("manifest", ["app.json", "render.yaml"])
+def test_what_a_manifest_provides_passes_the_production_checks(manifest, database_url):
+    env = {**provided(manifest), "DATABASE_URL": database_url, "PROXY_FIX_HOPS": "1"}
+    config = from_env(env)
+    assert production_problems(config) == []
+    app = create_app(config)
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()  # what the release step does
+        problems = [f for f in diagnose(app) if not f.ok]
+        db.session.remove()
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.engine.dispose()
+    assert problems == []
+
+
+def test_the_release_and_start_commands_serve_with_what_the_manifest_provides(
+    app, database_url, tmp_path
+):
+    with app.app_context():
+        db.drop_all()
+    env = {key: value for key, value in provided("app.json").items() if key != "BASE_URL"}
+    with gunicorn(database_url, tmp_path / "gunicorn.log", **env) as base:
+        assert requests.get(f"{base}/healthz").status_code == 200
+        assert (
+            requests.get(f"{base}/demo", headers={"User-Agent": "Mozilla/5.0"}).status_code == 200
+        )

@@ -148,8 +148,8 @@ def bounds(looks: Sequence[tuple[int, int]]) -> tuple[float, float] | None:
 
 def _bisect(proven: float, unproven: float, holds: Callable[[float], bool]) -> float:
     """The point between ``proven`` (where ``holds``) and ``unproven`` where it stops holding,
-    to 1e-7."""
-    while abs(unproven - proven) > 1e-7:
+    to 1e-5 (the page shows rates to a tenth of a point)."""
+    while abs(unproven - proven) > 1e-5:  # a thousandth of a percentage point
         middle = (proven + unproven) / 2
         proven, unproven = (middle, unproven) if holds(middle) else (proven, middle)
     return proven

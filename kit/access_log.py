@@ -33,9 +33,13 @@ TOKEN_IN_PATH = re.compile(
 )
 
 
+SESSION_IN_QUERY = re.compile(r"([?&]session_id=)[^&\s\"]+", re.IGNORECASE)
+
+
 def redact(text: str) -> str:
-    """``/demo/status/<token>/data.json`` -> ``/demo/status/[token]/data.json``."""
-    return TOKEN_IN_PATH.sub(r"/\1/[token]", text)
+    """``/demo/status/<token>/data.json`` -> ``/demo/status/[token]/data.json``, and a Stripe
+    Checkout Session id in a query (it opens the buyer's address) -> ``session_id=[id]``."""
+    return SESSION_IN_QUERY.sub(r"\1[id]", TOKEN_IN_PATH.sub(r"/\1/[token]", text))
 
 
 class RedactingLogger(Logger):

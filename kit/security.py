@@ -44,6 +44,7 @@ LIMITED_ENDPOINTS: dict[str, tuple[str, list[str]]] = {
     "subscriber.request_link": ("RATELIMIT_SIGNUP", ["POST"]),  # it sends mail: no inbox bombing
     "landing.goal": ("RATELIMIT_GOAL", ["GET"]),
     "checkout.checkout": ("RATELIMIT_GOAL", ["GET"]),
+    "checkout.paid": ("RATELIMIT_GOAL", ["GET"]),  # each view may ask Stripe's API
     "admin.login": ("RATELIMIT_LOGIN", ["POST"]),
 }
 

@@ -6,10 +6,13 @@ and correct) and stored in the outbox; the deliverer hands them to ``send``.
 
 from __future__ import annotations
 
+import email.policy
 import smtplib
 from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import formataddr
+from email.utils import formatdate
+from email.utils import make_msgid
 from typing import Any
 from urllib.parse import unquote
 from urllib.parse import urlsplit
@@ -25,6 +28,7 @@ API_URLS = {
 }
 TIMEOUT = 10
 INLINER = css_inline.CSSInliner(keep_style_tags=True)  # styles inlined, media queries kept
+HEADERS_UNFOLDED = email.policy.default.clone(max_line_length=998)
 
 
 class DeliveryError(Exception):
@@ -82,10 +86,14 @@ def send(message: Mapping[str, Any]) -> None:
 def _send_smtp(config: Mapping[str, Any], message: Mapping[str, Any]) -> None:
     """MAIL_URL: smtp://user:pass@host:587 (STARTTLS), smtps://…:465 (TLS), smtp://host:25."""
     url = urlsplit(config["MAIL_URL"])
-    mail = EmailMessage()
+    # Headers up to RFC 5322's 998 characters stay on one line: folding would turn a long
+    # List-Unsubscribe URL into an encoded word, which RFC 2369 readers don't take.
+    mail = EmailMessage(policy=HEADERS_UNFOLDED)
     mail["From"] = sender_of(config, message)
     mail["To"] = message["to"]
     mail["Subject"] = message["subject"]
+    mail["Date"] = formatdate(usegmt=True)
+    mail["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].rpartition("@")[2] or None)
     for name, value in message["headers"].items():
         mail[name] = value
     mail.set_content(message["text"])

@@ -7,6 +7,7 @@ so a signup never waits for, or fails because of, a mail server or a webhook rec
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import datetime
 from datetime import timedelta
@@ -93,6 +94,17 @@ def queue_mail(template: str, subject: str, page: Page, entry: Signup, **context
     return True
 
 
+FIRST_NAME_RE = re.compile(r"[^\W\d_][^\W\d_'’.-]{0,19}")
+
+
+def first_name(name: str | None) -> str:
+    """The name a mail greets with: the first word of the name given, when it is a name (up
+    to 20 letters). The address is not proven the signer's: "Win $500 at https://…" typed as
+    a name must not reach someone else's inbox in the product's voice."""
+    word = (name or "").split()[0] if (name or "").split() else ""
+    return word if FIRST_NAME_RE.fullmatch(word) else ""
+
+
 def _message(template: str, subject: str, page: Page, entry: Signup, **context: Any) -> dict:
     unsubscribe = unsubscribe_url(entry)
     content = page.content
@@ -105,6 +117,7 @@ def _message(template: str, subject: str, page: Page, entry: Signup, **context: 
         page=page,
         content=content,
         entry=entry,
+        greeting_name=first_name(entry.name),
         home_url=absolute_url("landing.show", slug=page.slug),
         logo_url=image_url(content.logo, external=True) if content.logo else None,
         status_url=status_url(entry),
@@ -139,6 +152,7 @@ def preview(page: Page, template: str) -> dict:
         template, to="ada@example.com", subject=subject_of(template, page), unsubscribe=sample,
         sender=content.name, page=page, content=content,
         entry=SimpleNamespace(name="Ada", email="ada@example.com", referrals=1),
+        greeting_name="Ada",
         home_url=home, logo_url=image_url(content.logo, external=True) if content.logo else None,
         status_url=sample, share_url=share, remove_url=sample, unsubscribe_url=sample,
         confirm_url=sample, place=42, list_size=120, next_reward=ahead,

@@ -32,6 +32,13 @@ def _one_line(value: str) -> str | None:
     return "one line of text (it goes into mail subjects)" if LINE_BREAK_RE.search(value) else None
 
 
+def _unit(value: str) -> str | None:
+    """What follows a number box: a few words on one line."""
+    if LINE_BREAK_RE.search(value) or len(value) > 40:
+        return 'a unit of at most 40 characters on one line, like "$ per month"'
+    return None
+
+
 def _tier_name(value: str) -> str | None:
     if 0 < len(value.strip()) <= TIER_NAME_MAX:
         return None

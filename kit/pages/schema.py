@@ -25,6 +25,7 @@ from kit.pages.fields import _name
 from kit.pages.fields import _one_line
 from kit.pages.fields import _origin
 from kit.pages.fields import _tier_name
+from kit.pages.fields import _unit
 from kit.pages.fields import _webhook_url
 
 TAGLINE_MARKS = (" — ", " – ", " | ", " - ", ": ")
@@ -134,7 +135,7 @@ class Form:
         ),
     )
     question_unit: str = field(
-        default="", metadata=_doc('Shown after a number box, e.g. "$ per month".', _one_line)
+        default="", metadata=_doc('Shown after a number box, e.g. "$ per month".', _unit)
     )
     question_options: tuple[str, ...] = field(
         default=(),

@@ -92,29 +92,33 @@ def _verified(ref: str) -> re.Match[str] | None:
     return match if good else None
 
 
-SESSION_ID_RE = re.compile(r"cs_(?:test|live)_[A-Za-z0-9]{1,200}")
+SESSION_ID_RE = re.compile(r"cs_(?:test|live)_[A-Za-z0-9]{1,200}", re.ASCII)
 STRIPE_TIMEOUT = 5
 
 
-def buyer_email(slug: str, session_id: str) -> str | None:
+def buyer_email(slug: str, session_id: str, key: str | None) -> str | None:
     """The address a buyer gave Stripe, for the page they come back to: read from Stripe's API
     with STRIPE_SECRET_KEY, only for a paid Checkout Session whose reference this site signed
-    for this page; None otherwise (no key, an odd id, Stripe away: they type it themselves)."""
-    key = current_app.config.get("STRIPE_SECRET_KEY")
-    if not key or not SESSION_ID_RE.fullmatch(session_id):
+    for this page and for this browser's visitor ``key``; None otherwise (no key, an odd id,
+    another browser, Stripe away: they type it themselves)."""
+    secret = current_app.config.get("STRIPE_SECRET_KEY")
+    if not secret or not key or not SESSION_ID_RE.fullmatch(session_id):
         return None
     url = f"{current_app.config['STRIPE_API_URL']}/v1/checkout/sessions/{session_id}"
     try:
-        answer = requests.get(url, auth=(key, ""), timeout=STRIPE_TIMEOUT)
+        answer = requests.get(url, auth=(secret, ""), timeout=STRIPE_TIMEOUT)
         session = answer.json() if answer.status_code == 200 else {}
     except (requests.RequestException, ValueError):
         return None
-    ref = session.get("client_reference_id") if isinstance(session, dict) else None
+    if not isinstance(session, dict):
+        return None
+    ref = session.get("client_reference_id")
     match = _verified(ref) if isinstance(ref, str) else None
-    details = session.get("customer_details") if isinstance(session, dict) else None
+    details = session.get("customer_details")
     email = details.get("email") if isinstance(details, dict) else None
     paid = session.get("payment_status") in ("paid", "no_payment_required")
-    if match is None or match[2] != slug or not paid or not isinstance(email, str):
+    ours = match is not None and match[2] == slug and match[1].split("_", 1)[0] == key
+    if not ours or not paid or not isinstance(email, str):
         return None
     return email[:254]
 

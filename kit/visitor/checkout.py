@@ -64,8 +64,10 @@ def paid(slug: str) -> str:
     filled in with the address they paid with when Stripe tells it, so one press puts them on
     the list (by the one signup path) with their share link."""
     page = load_page(slug)
+    if not page.checkouts:
+        abort(404, "This page takes no pre-orders.")
     visit = resolve_visit(page)
-    email = buyer_email(slug, request.args.get("session_id", ""))
+    email = buyer_email(slug, request.args.get("session_id", ""), visitor_key())
     form = SignupForm.for_page(visit.content.form, formdata=None, data={"email": email or ""})
     keep_render_time(form, slug)
     return render_template(

@@ -30,7 +30,7 @@ from kit.pages.schema import Page
 from kit.tracking.traffic import clean_text
 
 HONEYPOT_FIELD = "leave_this_empty"
-NUMBER_RE = re.compile(r"\d{1,9}(?:[.,]\d{1,2})?")  # 12, 12.5, 12,50: no sign, no thousands
+NUMBER_RE = re.compile(r"[0-9]{1,9}(?:[.,][0-9]{1,2})?")  # 12, 12.5, 12,50; no sign, no thousands
 
 
 def _strip(value: object) -> object:

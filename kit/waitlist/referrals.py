@@ -169,7 +169,9 @@ def status_context(page: Page, entry: Signup) -> dict[str, Any]:
 
 
 def _projected(place: int | None, ahead: Progress | None, bump: int) -> int | None:
-    """About where the next reward's friends would put the person, if nobody else moved."""
+    """About where the next reward's friends would put the person, if nobody else moved: a
+    friend makes their number ``bump`` smaller, and the person who joined with that number
+    earlier stays ahead, so each friend is worth ``bump - 1`` places past such people."""
     if place is None or ahead is None:
         return None
-    return max(1, place - bump * ahead.to_go)
+    return max(1, place - max(bump - 1, 0) * ahead.to_go)

@@ -50,8 +50,8 @@ def test_the_welcome_comes_from_the_product_greets_by_name_and_carries_place_and
     text = body_text(welcome)
     assert text.startswith("You're on the list, Ada!")
     assert "Your place: #2 of 2." in text
-    assert "Each friend who joins with your link moves you up 5 places. 3 more friends and you " \
-           "get Early access." in text  # fmt: skip
+    assert "Each friend who joins with your link moves you up to 5 places. 3 more friends and " \
+           "you get Early access." in text  # fmt: skip
     html = html_part(welcome)
     assert "<h1" in html and "You're on the list, Ada!" in html
     assert re.search(r'class="place"[^>]*>#2</p>', html)
@@ -106,3 +106,27 @@ def test_the_founder_previews_each_mail_with_sample_data(mailed):
     assert founder.get("/admin/plain/mail/nope").status_code == 404
     assert browser(mailed).get("/admin/plain/mail/welcome").status_code == 302  # log in first
     assert mailed.inbox.messages == []  # a preview sends nothing
+
+
+def test_a_mail_greets_only_with_a_first_name_that_is_a_name(mailed):
+    """The address is not proven the signer's: text typed as a name must not reach someone
+    else's inbox in the product's voice."""
+    spam = "Win $500 now: https://evil.example/claim"
+    assert sign_up(browser(mailed), email="victim@example.org", name=spam).status_code == 302
+    assert sign_up(browser(mailed), email="ada@example.com", name="Ada Lovelace").status_code == 302
+    deliver(mailed)
+    spammed, ada = mailed.inbox.messages
+    assert body_text(spammed).startswith("You're on the list, Win!")  # the first word only
+    assert "evil.example" not in body_text(spammed) + html_part(spammed)
+    assert body_text(ada).startswith("You're on the list, Ada!")
+
+
+def test_smtp_mail_carries_date_message_id_and_an_unfolded_one_click_unsubscribe(mailed):
+    sign_up(browser(mailed), email="ada@example.com")
+    deliver(mailed)
+    [message] = mailed.inbox.messages
+    raw = mailed.inbox.raw[0].decode()
+    assert message["Date"] and re.fullmatch(r"<[^@>]+@example\.com>", message["Message-ID"])
+    unsubscribe = re.search(r"^List-Unsubscribe: (.*?)\r?$", raw, re.MULTILINE)[1]
+    assert unsubscribe.startswith("<https://waitlist.example.com/plain/unsubscribe/")  # as is
+    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in raw

@@ -38,7 +38,7 @@ def test_every_mail_fits_the_screen_and_its_button_is_easy_to_tap(chromium: Any,
         assert page.evaluate("document.documentElement.scrollWidth") <= width, subject
         button = page.locator("a.button").bounding_box()
         assert button["height"] >= 44 and button["x"] + button["width"] <= width, subject
-        assert "Ada Lovelace" in page.locator("h1").inner_text(), subject
+        assert "Ada" in page.locator("h1").inner_text(), subject  # her first name
         card = page.locator(".card").bounding_box()
         assert card["width"] <= 560 + 2 * 32, subject  # one readable column on a desktop too
     context.close()

@@ -10,6 +10,7 @@ import pytest
 from kit.pages.reference import schema_reference
 from kit.pages.reference import starter_page
 from kit.pages.toml_lines import line_of
+from kit.pages.validation import RESERVED_SLUGS
 from kit.pages.validation import load_page_file
 from kit.pages.validation import load_pages
 from kit.pages.validation import parse_page
@@ -203,6 +204,20 @@ def test_missing_static_image_is_reported(tmp_path):
 def test_image_paths_cannot_leave_static(name):
     _, errors = parse_page("p", {"title": "T", "headline": "H", "hero_image": name})
     assert any("hero_image" in str(e) for e in errors)
+
+
+def test_no_page_can_take_a_name_a_route_of_the_site_starts_with(app):
+    """A page called "checkout" or "proof" would lose its own links to /checkout/... and
+    /proof/...: every literal first segment of a route is a name no page file may have."""
+    firsts = {
+        rule.rule.strip("/").split("/")[0]
+        for rule in app.url_map.iter_rules()
+        if rule.rule.strip("/") and "<" not in rule.rule.strip("/").split("/")[0]
+    }
+    assert firsts <= RESERVED_SLUGS, firsts - RESERVED_SLUGS
+    for slug in sorted(firsts):
+        _, errors = parse_page(slug, {"title": "T", "headline": "H"})
+        assert any("bad file name" in str(e) for e in errors), slug
 
 
 @pytest.mark.parametrize("slug", ["Admin", "admin", "with space", "-dash"])

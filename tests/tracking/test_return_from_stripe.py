@@ -124,3 +124,25 @@ def test_without_a_stripe_key_or_with_stripe_away_the_form_is_there_empty(make_a
     away = make_app(STRIPE_SECRET_KEY=KEY, STRIPE_API_URL="http://127.0.0.1:9")
     answer = browser(away).get("/shop/paid?session_id=cs_test_1")
     assert answer.status_code == 200 and 'value=""' in answer.get_data(as_text=True)
+
+
+def test_the_address_shows_only_in_the_browser_that_paid_and_never_breaks_the_page(
+    make_app, pages_dir
+):
+    (pages_dir / "shop.toml").write_text(SHOP, encoding="utf-8")
+    app = make_app(STRIPE_SECRET_KEY=KEY)
+    buyer = browser(app)
+    ref = pre_order(buyer)
+    sessions = {"cs_test_b1": {"client_reference_id": ref, "payment_status": "paid",
+                               "customer_details": {"email": "buyer@example.com"}},
+                "cs_test_list": ["not", "a", "session"]}  # fmt: skip
+    with stripe_api(sessions) as (url, _):
+        app.config["STRIPE_API_URL"] = url
+        assert "buyer@example.com" in buyer.get("/shop/paid?session_id=cs_test_b1").get_data(
+            as_text=True)  # fmt: skip
+        stranger = browser(app)  # the link alone, in another browser
+        stranger.get("/shop")
+        other = stranger.get("/shop/paid?session_id=cs_test_b1").get_data(as_text=True)
+        assert "buyer@example.com" not in other
+        assert buyer.get("/shop/paid?session_id=cs_test_list").status_code == 200
+    assert browser(app).get("/plain/paid?session_id=cs_test_b1").status_code == 404  # no tier

@@ -75,7 +75,7 @@ def test_a_logo_from_static_heads_every_visitor_page(make_app, pages_dir):
 
 
 def test_the_place_is_large_and_says_where_the_next_reward_would_put_you(make_app, pages_dir):
-    rewards = "\n".join(["", "[waitlist]", "referral_bump = 1", "[[waitlist.rewards]]",
+    rewards = "\n".join(["", "[waitlist]", "referral_bump = 2", "[[waitlist.rewards]]",
                          "referrals = 3", 'reward = "Stickers"', ""])  # fmt: skip
     (pages_dir / "plain.toml").write_text((pages_dir / "plain.toml").read_text() + rewards)
     app = make_app(RATELIMIT_ENABLED=False)
@@ -85,8 +85,9 @@ def test_the_place_is_large_and_says_where_the_next_reward_would_put_you(make_ap
     text = thanks_text(last)
     assert '<p class="place-number">#5</p><p>your place of 5 on the list.' in text
     assert "The newest place — and the easiest to leave behind: bring a friend or two." in text
+    # each friend: a number 2 smaller, past the one earlier joiner who holds it: 1 place
     assert "3 friends to Stickers — you'd be about #2" in text  # 5 − 3 friends × 1 place
-    assert "Each friend who joins with your link moves you up 1 place." in text
+    assert "Each friend who joins with your link moves you up to 2 places." in text
     assert text.count('<svg class="icon"') == 5  # WhatsApp, Telegram, X, LinkedIn, e-mail
 
 

@@ -65,7 +65,7 @@ def test_a_friend_counts_as_joining_bump_places_earlier_ties_to_the_earlier(make
     assert place(people[3]) == 4
     text = thanks_text(people[6])
     assert "#5</p><p>your place of 8 on the list" in text
-    assert "Each friend who joins with your link moves you up 3 places." in text
+    assert "Each friend who joins with your link moves you up to 3 places." in text
 
 
 def test_unconfirmed_signups_neither_hold_nor_take_a_place(make_app):

@@ -25,7 +25,11 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
+from kit.pages.illustration import illustration_name  # noqa: E402
+from kit.pages.illustration import write_illustration  # noqa: E402
 from kit.pages.reference import starter_page  # noqa: E402
+from kit.pages.validation import load_page_file  # noqa: E402
+from kit.urls import STATIC_DIR as STATIC  # noqa: E402
 from tests.e2e.browser import CHROMIUM  # noqa: E402
 from tests.e2e.browser import CHROMIUM_ARGS  # noqa: E402
 from tests.e2e.browser import LIGHTHOUSE_CLI  # noqa: E402
@@ -86,11 +90,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         pages = Path(folder) / "pages"
         shutil.copytree(PROJECT_DIR / "pages", pages)
-        if args.starter:
-            (pages / "notes-app.toml").write_text(starter_page("notes-app"))
-        # TESTING off: production settings (no page auto-reload), as a deployed app runs.
-        with live_server(Path(folder), args.port, TESTING=False, PAGES_DIR=str(pages)) as base:
-            report = run_lighthouse(base + path, args.desktop)
+        drawn = None
+        if args.starter:  # as `kit new` writes it, with the hero picture it draws
+            page_file = pages / "notes-app.toml"
+            page_file.write_text(starter_page("notes-app", illustration_name("notes-app")))
+            drawn = write_illustration(load_page_file(page_file)[0].content, STATIC, "notes-app")
+        try:
+            # TESTING off: production settings (no page auto-reload), as a deployed app runs.
+            with live_server(Path(folder), args.port, TESTING=False, PAGES_DIR=str(pages)) as base:
+                report = run_lighthouse(base + path, args.desktop)
+        finally:
+            if drawn is not None:
+                drawn.unlink(missing_ok=True)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
 

@@ -26,6 +26,8 @@ from kit.founder import spend
 from kit.models import Outbox
 from kit.models import db
 from kit.pages.fields import SLUG_RE
+from kit.pages.illustration import illustration_name
+from kit.pages.illustration import write_illustration
 from kit.pages.reference import schema_reference
 from kit.pages.reference import starter_page
 from kit.pages.share_card import write_card
@@ -91,10 +93,11 @@ def new_command(slug: str, force: bool) -> None:
     target = registry().pages_dir / f"{slug}.toml"
     if target.exists() and not force:
         raise click.ClickException(f"{target} already exists (use --force to overwrite)")
-    target.write_text(starter_page(slug), encoding="utf-8")
-    page, _ = load_page_file(target)
-    card = write_card(page.content, urls.STATIC_DIR, slug) if page is not None else None
-    click.echo(f"wrote {target}" + (f" and its share card {card}" if card else ""))
+    target.write_text(starter_page(slug, hero_image=illustration_name(slug)), encoding="utf-8")
+    page, _ = load_page_file(target)  # its pictures are drawn from it, so they come next
+    hero = write_illustration(page.content, urls.STATIC_DIR, slug) if page else None
+    card = write_card(page.content, urls.STATIC_DIR, slug) if page else None
+    click.echo(f"wrote {target}, its hero picture {hero} and its share card {card}")
     click.echo(f"open http://127.0.0.1:5000/{slug} to see it")
 
 

@@ -104,10 +104,11 @@ def _reset(app: Flask, create: bool = True) -> None:
 
 @pytest.fixture(autouse=True)
 def _no_card_left_behind() -> Iterator[None]:
-    """`kit new` and `kit card` draw share cards into static/: a test leaves none of its own."""
-    before = set(STATIC_DIR.glob("*-card.png"))
+    """`kit new` and `kit card` draw pictures into static/: a test leaves none of its own."""
+    drawn = ("*-card.png", "*-hero.svg")
+    before = {path for pattern in drawn for path in STATIC_DIR.glob(pattern)}
     yield
-    for path in set(STATIC_DIR.glob("*-card.png")) - before:
+    for path in {path for pattern in drawn for path in STATIC_DIR.glob(pattern)} - before:
         path.unlink(missing_ok=True)
 
 

@@ -35,8 +35,12 @@ def test_new_writes_a_valid_page_that_is_served(runner, client, pages_dir):
     assert "The one-line promise of Notes App" in body
     assert 'product_name = "Notes App"' in (pages_dir / "notes-app.toml").read_text()
     assert "You're on the Notes App list" in client.get("/notes-app/thanks").get_data(as_text=True)
-    # ... with its share card, which its link previews show
-    assert "and its share card" in result.output
+    # ... with a hero picture in its colours, and its share card for link previews
+    assert "its hero picture" in result.output and "its share card" in result.output
+    assert re.search(r'<img class="hero-image" src="/static/notes-app-hero\.[0-9a-f]+\.svg"', body)
+    svg = client.get(re.search(r'src="(/static/notes-app-hero[^"]+)"', body)[1])
+    assert svg.status_code == 200 and "#4338ca" in svg.get_data(as_text=True)  # the accent
+    svg.close()
     card = re.search(r'<meta property="og:image" content="http://localhost(/static/[^"]+)"', body)
     assert card and "notes-app-card" in card[1]
     image = client.get(card[1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import typing
 from dataclasses import MISSING
 from dataclasses import fields
@@ -79,7 +80,12 @@ def _type_label(tp: Any) -> str:
     return _TYPE_NAMES[tp]
 
 
-def starter_page(slug: str) -> str:
-    """The commented starter page file for a new page, titled after its slug."""
+def starter_page(slug: str, hero_image: str = "") -> str:
+    """The commented starter page file for a new page, titled after its slug; with
+    ``hero_image`` (the picture `kit new` draws) it shows that picture."""
     title = slug.replace("-", " ").title()
-    return STARTER_PATH.read_text(encoding="utf-8").replace("{{title}}", title)
+    text = STARTER_PATH.read_text(encoding="utf-8").replace("{{title}}", title)
+    if hero_image:
+        line = f"{f'hero_image = {hero_image!r}':<48} # drawn in your colours: swap in yours"
+        text = re.sub(r"(?m)^# hero_image = .*$", line.replace("'", '"'), text)
+    return text

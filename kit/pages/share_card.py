@@ -47,8 +47,14 @@ def share_card(content: Content) -> bytes:
     for line in lines:
         draw.text((MARGIN, y), line, font=headline, fill=ink)
         y += round(size * 1.15)
-    label = ImageFont.truetype(str(FONT), 30)
     cta = content.cta or "Join the waitlist"
+    room = WIDTH - 2 * MARGIN - 56
+    for size in (30, 26, 22):  # a long button text gets smaller, then cut, never out of its pill
+        label = ImageFont.truetype(str(FONT), size)
+        if draw.textlength(cta, font=label) <= room:
+            break
+    while draw.textlength(cta, font=label) > room and len(cta) > 1:
+        cta = cta[:-2].rstrip() + "…"
     left, top, right, bottom = draw.textbbox((0, 0), cta, font=label)
     pill = (MARGIN, HEIGHT - MARGIN - 60, MARGIN + right - left + 56, HEIGHT - MARGIN)
     draw.rounded_rectangle(pill, radius=30, fill=ink)

@@ -90,6 +90,16 @@ def test_trusted_hosts_refuse_any_other_host(make_app):
     assert "Traceback" not in refused.get_data(as_text=True)
 
 
+def test_the_platforms_health_check_gets_through_trusted_hosts(make_app):
+    """Railway calls /healthz as healthcheck.railway.app, Fly by a machine's address: the
+    health check answers; every other path still refuses a foreign host."""
+    app = make_app(TRUSTED_HOSTS=[".example.com", "waitlist.example.com"])
+    for host in ("http://healthcheck.railway.app", "http://172.19.0.2:8080"):
+        assert app.test_client().get("/healthz", base_url=host).status_code == 200, host
+        assert app.test_client().get("/plain", base_url=host).status_code == 400, host
+        assert app.test_client().get("/healthz/x", base_url=host).status_code == 400, host
+
+
 def test_rotating_x_forwarded_for_does_not_escape_the_limit_without_a_proxy(make_app):
     app = make_app(RATELIMIT_SIGNUP="2 per minute")
     statuses = []

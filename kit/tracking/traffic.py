@@ -27,14 +27,20 @@ def clean_text(value: str) -> str:
 # Crawlers, link-preview fetchers and HTTP libraries: they see the control and are not counted.
 # The one list of agents (tests/tracking/test_tracking.py tries each one).
 BOT_RE = re.compile(
-    r"bot|crawl|spider|slurp|preview|facebookexternalhit|embedly|vkshare|whatsapp|telegram"
+    r"bot|crawl|spider|slurp|preview|facebookexternalhit|embedly|vkshare"
     r"|skypeuripreview|bitlybot|pinterest|quora link|outbrain|nuzzel|redditbot|mastodon"
-    r"|bluesky|cardyb|google-pagerenderer|microsoft office|ms-office|outlook|iframely|viber"
+    r"|bluesky|cardyb|google-pagerenderer|iframely"
     r"|zoom|headless|lighthouse|pagespeed|curl|wget|httpie|python-requests|python-urllib"
     r"|httpx|aiohttp|go-http-client|okhttp|java/|libwww|scrapy|node-fetch|axios|postman"
     r"|insomnia",
     re.IGNORECASE,
 )
+# Apps whose link previews fetch the page (a bot) and whose in-app browsers bring people: the
+# preview says only the app's name ("WhatsApp/2.23", "Microsoft Office/16.0 (... Outlook)"),
+# the in-app browser is a full browser engine with the app's name added. (Telegram's preview
+# is "TelegramBot", a bot by name; its Android in-app browser adds "Telegram-Android".)
+APP_RE = re.compile(r"whatsapp|viber|outlook|microsoft office|ms-office|telegram", re.I)
+BROWSER_ENGINE_RE = re.compile(r"^Mozilla/5\.0 \([^)]*\) AppleWebKit/\S+ \(KHTML", re.I)
 # Headers of a page fetched ahead of a click the person may never make (Chrome's speculation
 # rules and Sec-Purpose, older browsers' Purpose and X-Moz, Safari's Top Sites X-Purpose).
 AHEAD_HEADERS = ("Sec-Purpose", "Purpose", "X-Purpose", "X-Moz")
@@ -63,7 +69,9 @@ def is_bot(user_agent: str | None, method: str = "GET") -> bool:
 # Every page view asks; a few hundred distinct agents make up nearly all traffic.
 @fastpath.kept(maxsize=2048)
 def _bot_agent(user_agent: str) -> bool:
-    return BOT_RE.search(user_agent) is not None
+    if BOT_RE.search(user_agent) is not None:
+        return True
+    return APP_RE.search(user_agent) is not None and not BROWSER_ENGINE_RE.match(user_agent)
 
 
 def device_class(user_agent: str | None) -> str:

@@ -62,6 +62,28 @@ BOTS = [
 ]
 
 
+# People reading a link inside an app: a full browser engine with the app's name added.
+IN_APP_BROWSERS = [
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Version/4.0 Chrome/130.0.6723.107 Mobile Safari/537.36 Telegram-Android/11.2.3 "
+    "(Google Pixel 8; Android 14; SDK 34; HIGH)",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Mobile/15E148 Outlook-iOS/723.4027091.prod.iphone (4.2430.0)",
+    "Mozilla/5.0 (Linux; Android 13; SM-A536B) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36 Viber/22.4.1.0",
+]
+
+
+@pytest.mark.parametrize("agent", IN_APP_BROWSERS)
+def test_a_person_in_an_apps_browser_is_counted_and_signs_up(app, agent):
+    """Referral links spread through Telegram, WhatsApp, Viber and mail apps: the people
+    who open them inside the app are visitors, while the app's link preview is not."""
+    person = browser(app, user_agent=agent)
+    assert person.get("/plain").status_code == 200
+    assert sign_up(person, email="in-app@example.com").status_code == 302
+    assert count(app, Exposure) == 1 and count(app, Signup) == 1
+
+
 @pytest.fixture(params=[True, False], ids=["fast", "plain"])
 def fast_path(request: pytest.FixtureRequest) -> bool:
     """Every test here runs with the fast path on and off (kit/fastpath.py)."""

@@ -117,8 +117,8 @@ def _paths(app: Flask, args: dict[str, str]) -> list[tuple[str, str, str]]:
             values = {name: args[name] for name in rule.arguments}
             if rule.endpoint == "subscriber.confirm":
                 values["token"] = args["confirm"]
-            if rule.endpoint == "checkout.checkout":
-                values["slug"] = "shop"
+            if rule.endpoint in ("checkout.checkout", "checkout.paid"):
+                values["slug"] = "shop"  # the page that takes pre-orders
             if rule.endpoint == "assets.static":
                 values["filename"] = "favicon.svg"
             if rule.endpoint == "admin.mail_preview":

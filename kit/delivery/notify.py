@@ -32,8 +32,8 @@ from kit.models import utcnow
 from kit.pages.schema import Page
 from kit.urls import absolute_url
 from kit.urls import image_url
-from kit.waitlist import places
 from kit.waitlist.referrals import next_reward
+from kit.waitlist.referrals import status_context
 from kit.waitlist.tokens import confirm_token
 from kit.waitlist.tokens import remove_url
 from kit.waitlist.tokens import share_url
@@ -197,16 +197,14 @@ def on_created(page: Page, entry: Signup) -> None:
 
 def queue_welcome(page: Page, entry: Signup) -> None:
     """The welcome mail: the place in line, what the next reward needs, the share link with a
-    button that shares it by mail, and the status link; at signup, or at confirmation (double
-    opt-in)."""
-    share = share_url(entry)
-    body = quote(f"{page.waitlist.share_text} {share}")
+    button that shares it by mail, and the status link (what the status page shows); at
+    signup, or at confirmation (double opt-in)."""
+    status = status_context(page, entry)
     queue_mail(
         "welcome", subject_of("welcome", page), page, entry,
-        place=places.position(page, entry), list_size=places.size(page),
-        next_reward=next_reward(page.waitlist.rewards, entry.referrals),
-        bump=page.waitlist.referral_bump,
-        share_mail=f"mailto:?subject={quote(page.content.name)}&body={body}",
+        place=status["place"], list_size=status["list_size"],
+        next_reward=status["next_reward"], bump=status["bump"],
+        share_mail=status["share_links"]["E-mail"],
     )  # fmt: skip
 
 

@@ -134,7 +134,6 @@ def index() -> str:
             **row,
             "spark": sparkline(row["trend"].per_day),
             "week_change": row["trend"].last_week - row["trend"].week_before,
-            "spend": costs.summary(costs.costs(row["page"], minimum), minimum),
         }
         for row in ideas.overview(registry().pages, minimum)
     ]

@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from kit.pages.schema import Content
+from kit.pages.share_card import mix
+from kit.pages.share_card import rgb
 
 
 def illustration_name(slug: str) -> str:
@@ -43,11 +45,7 @@ def hero_svg(content: Content) -> str:
 
 def _tint(colour: str, share: float) -> str:
     """``colour`` mixed with white: ``share`` 0 is the colour, 1 is white."""
-    digits = colour.lstrip("#")
-    if len(digits) == 3:
-        digits = "".join(c * 2 for c in digits)
-    rgb = [int(digits[i : i + 2], 16) for i in (0, 2, 4)]
-    return "#" + "".join(f"{round(c + (255 - c) * share):02x}" for c in rgb)
+    return "#" + "".join(f"{c:02x}" for c in mix(rgb(colour), (255, 255, 255), share))
 
 
 def write_illustration(content: Content, static_dir: Path, slug: str) -> Path:

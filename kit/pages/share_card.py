@@ -33,14 +33,14 @@ def card_name(slug: str) -> str:
 
 def share_card(content: Content) -> bytes:
     """The PNG of the page's share card."""
-    accent, ink = _rgb(content.theme.accent), _rgb(content.theme.accent_text)
+    accent, ink = rgb(content.theme.accent), rgb(content.theme.accent_text)
     image = Image.new("RGB", (WIDTH, HEIGHT), accent)
     draw = ImageDraw.Draw(image)
     # Two soft discs of the text colour, far right: a shape, not a photo, in the page's colours.
     for box, alpha in (((760, -220, 1460, 480), 0.10), ((880, 300, 1380, 800), 0.07)):
-        draw.ellipse(box, fill=_mix(accent, ink, alpha))
+        draw.ellipse(box, fill=mix(accent, ink, alpha))
     name = ImageFont.truetype(str(FONT), 40)
-    draw.text((MARGIN, MARGIN), content.name, font=name, fill=_mix(accent, ink, 0.85))
+    draw.text((MARGIN, MARGIN), content.name, font=name, fill=mix(accent, ink, 0.85))
     size, lines = _fit(draw, content.headline, WIDTH - 2 * MARGIN - 120)
     headline = ImageFont.truetype(str(FONT), size)
     y = HEIGHT - MARGIN - 96 - len(lines) * round(size * 1.15)
@@ -91,7 +91,7 @@ def _wrap(
     return lines or [""]
 
 
-def _rgb(colour: str) -> tuple[int, int, int]:
+def rgb(colour: str) -> tuple[int, int, int]:
     """ "#4f46e5" or "#fff" (validated page colours) as RGB."""
     digits = colour.lstrip("#")
     if len(digits) == 3:
@@ -99,7 +99,7 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
 
 
-def _mix(base: tuple[int, int, int], top: tuple[int, int, int], share: float) -> tuple:
+def mix(base: tuple[int, int, int], top: tuple[int, int, int], share: float) -> tuple:
     return tuple(round(b + (t - b) * share) for b, t in zip(base, top, strict=True))
 
 

@@ -60,6 +60,7 @@ def overview(pages: dict[str, Page], min_visitors: int) -> list[dict[str, Any]]:
                 "trend": trend(page, today),
                 "preorders": results.preorders.preorders,
                 "revenue": results.preorders.revenue,
+                "spend": results.spend,
             }
         )
     return lines

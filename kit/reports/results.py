@@ -103,6 +103,7 @@ class PageResults:
     visitors_per_day: float  # over the last week
     preorders: PreOrders
     bars: list[Bar]  # one idea (no experiment) against the bars its file sets
+    spend: costs.Summary | None  # the page's ad spend and what it bought, all entries together
     card: str  # the decision in plain words (kit/reports/card.py)
     detectable: list[Detectable]  # the smallest lift a test finds in 7, 14, 28 days
     funnel: list[Step]  # visitors → clicked pre-order → signed up → confirmed → paid
@@ -266,8 +267,8 @@ def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
     elif page.experiment is not None and page.experiment.winner:
         ended = page.experiment.winner
     weights = [arm.weight for arm in arms]
-    cost = _ad_cost(page, min_visitors)
-    decision = decide(report, min_visitors, per_day, weights, ended, bars, cost)
+    spent = costs.summary(costs.costs(page.slug, min_visitors), min_visitors)
+    decision = decide(report, min_visitors, per_day, weights, ended, bars, _ad_cost(spent))
     return PageResults(
         page=page,
         experiment=experiment,
@@ -283,6 +284,7 @@ def page_results(page: Page, experiment: str, min_visitors: int) -> PageResults:
         visitors_per_day=per_day,
         preorders=bought,
         bars=bars,
+        spend=spent,
         card=plain_words(report, decision, bars, "sign up"),
         detectable=detectable(report.arms[0].rate, per_day, weights),
         funnel=funnel_of(page, experiment, report, bought.report),
@@ -301,9 +303,8 @@ def _bars(
     ]  # fmt: skip
 
 
-def _ad_cost(page: Page, min_visitors: int) -> AdCost | None:
+def _ad_cost(spent: costs.Summary | None) -> AdCost | None:
     """A visitor's cost at the page's ad spend so far (None without spend in one currency)."""
-    spent = costs.summary(costs.costs(page.slug, min_visitors), min_visitors)
     if spent is None or spent.costs is None or spent.costs.per_visitor is None:
         return None
     return AdCost(spent.costs.per_visitor, next(iter(spent.amount)))

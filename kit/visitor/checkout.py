@@ -28,6 +28,7 @@ from kit.tracking.payments import reference
 from kit.visitor import stripe_signature
 from kit.visitor.forms import SignupForm
 from kit.visitor.forms import keep_render_time
+from kit.visitor.forms import vouch_render_time
 from kit.visitor.visit import count_click
 from kit.visitor.visit import load_page
 from kit.visitor.visit import resolve_visit
@@ -69,7 +70,10 @@ def paid(slug: str) -> str:
     visit = resolve_visit(page)
     email = buyer_email(slug, request.args.get("session_id", ""), visitor_key())
     form = SignupForm.for_page(visit.content.form, formdata=None, data={"email": email or ""})
-    keep_render_time(form, slug)
+    if email:
+        vouch_render_time(form, slug)
+    else:
+        keep_render_time(form, slug)
     return render_template(
         "visitor/paid.html", page=page, content=visit.content, form=form, email=email,
         action=url_for("landing.signup", slug=slug), notice="",

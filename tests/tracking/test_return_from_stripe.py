@@ -91,6 +91,30 @@ def test_a_buyer_comes_back_to_thanks_and_joins_with_the_address_they_paid_with(
         assert person.email == "buyer@example.com" and person.variant in ("a", "b")
 
 
+def test_a_buyer_joins_with_one_quick_press_while_the_form_alone_still_asks_bots_to_wait(
+    make_app, pages_dir
+):
+    """The address is filled in, so a buyer presses at once: paying proved them a person. The
+    same page without a payment Stripe confirms keeps the usual wait against bots."""
+    (pages_dir / "shop.toml").write_text(SHOP, encoding="utf-8")
+    app = make_app(STRIPE_SECRET_KEY=KEY, MIN_SUBMIT_SECONDS=2)
+    buyer, stranger = browser(app), browser(app)
+    sessions = {"cs_test_q1": {"client_reference_id": pre_order(buyer), "payment_status": "paid",
+                               "customer_details": {"email": "quick@example.com"}}}  # fmt: skip
+    with stripe_api(sessions) as (url, _):
+        app.config["STRIPE_API_URL"] = url
+        for visitor, email in [(buyer, "quick@example.com"), (stranger, "bot@example.com")]:
+            html = visitor.get("/shop/paid?session_id=cs_test_q1").get_data(as_text=True)
+            sent = visitor.post("/shop", data={**form_fields(html), "email": email})
+            if visitor is buyer:
+                assert sent.status_code == 302 and sent.headers["Location"] == "/shop/thanks"
+            else:
+                assert sent.status_code == 422
+                assert "press the button once more" in sent.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(Signup.email)).all() == ["quick@example.com"]
+
+
 def test_no_address_is_shown_for_another_page_an_unpaid_or_forged_session(make_app, pages_dir):
     (pages_dir / "shop.toml").write_text(SHOP, encoding="utf-8")
     app = make_app(STRIPE_SECRET_KEY=KEY)

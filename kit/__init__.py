@@ -22,6 +22,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kit import cli
 from kit import fastpath
+from kit import language
 from kit import security
 from kit import urls
 from kit.config import DEFAULTS
@@ -82,6 +83,7 @@ def register_extensions(app: Flask) -> None:
     fastpath.trim_csrf(app)
     app.session_interface = fastpath.VisitorSessionInterface(security.drop_malformed_values)
     formatting.init_app(app)
+    language.init_app(app)
     hops = app.config["PROXY_FIX_HOPS"]
     if hops:
         # X-Forwarded-Host only when asked for: absolute links come from BASE_URL anyway.
@@ -204,10 +206,7 @@ def _database_unavailable(error: DBAPIError) -> Any:
     current_app.logger.warning(
         "database unavailable on %s %s: %s", request.method, request.path, error
     )
-    message = (
-        "We couldn't reach our database for a moment, so nothing was saved. "
-        "Please try again in a few seconds."
-    )
+    message = language.text("error.database")
     headers = {"Retry-After": "5"}
     if request.path.startswith("/api/"):
         return {"error": "database unavailable, retry shortly"}, 503, headers

@@ -3,6 +3,7 @@ export, recount, deliver, digest and ad spend."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,20 +18,27 @@ from sqlalchemy import select
 from kit import money
 from kit import recount
 from kit import urls
+from kit.catalogs import update_and_compile
 from kit.delivery import mail
 from kit.delivery.outbox import deliver_due
 from kit.doctor import diagnose
 from kit.extensions import registry
 from kit.founder import signup_list
 from kit.founder import spend
+from kit.language import catalog_languages
+from kit.language import has_catalog
+from kit.language import in_language
+from kit.language import translated
 from kit.models import Outbox
 from kit.models import db
 from kit.pages.fields import SLUG_RE
 from kit.pages.illustration import illustration_name
 from kit.pages.illustration import write_illustration
 from kit.pages.reference import schema_reference
-from kit.pages.reference import starter_page
+from kit.pages.schema import Page
 from kit.pages.share_card import write_card
+from kit.pages.starter import STARTERS
+from kit.pages.starter import starter_page
 from kit.pages.validation import RESERVED_SLUGS
 from kit.pages.validation import load_page_file
 from kit.pages.validation import load_pages
@@ -63,6 +71,12 @@ def _check_pages() -> None:
     pages, errors = load_pages(loaded.pages_dir, loaded.static_dir)
     for slug in sorted(pages):
         click.echo(f"ok     {slug}.toml")
+        tag = pages[slug].content.language
+        if not has_catalog(tag):
+            shipped = ", ".join(catalog_languages())
+            click.echo(f"note   {slug}.toml: language: no catalog for {tag!r}, so its visitors "
+                       f"read the kit's own sentences in English (shipped: en, {shipped}); "
+                       "write them in its [text] table (see the README)")  # fmt: skip
     if errors:
         for error in errors:
             click.echo(f"error  {error}", err=True)
@@ -83,7 +97,11 @@ def release_command() -> None:
 @kit.command("new")
 @click.argument("slug")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def new_command(slug: str, force: bool) -> None:
+@click.option(
+    "--language", type=click.Choice(list(STARTERS)), default="en", show_default=True,
+    help="The visitors' language: the starter's sentences and the kit's own are in it.",
+)  # fmt: skip
+def new_command(slug: str, force: bool, language: str) -> None:
     """Write pages/SLUG.toml, a commented starter page served at /SLUG."""
     if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
         raise click.ClickException(
@@ -93,10 +111,11 @@ def new_command(slug: str, force: bool) -> None:
     target = registry().pages_dir / f"{slug}.toml"
     if target.exists() and not force:
         raise click.ClickException(f"{target} already exists (use --force to overwrite)")
-    target.write_text(starter_page(slug, hero_image=illustration_name(slug)), encoding="utf-8")
+    starter = starter_page(slug, hero_image=illustration_name(slug), language=language)
+    target.write_text(starter, encoding="utf-8")
     page, _ = load_page_file(target)  # its pictures are drawn from it, so they come next
     hero = write_illustration(page.content, urls.STATIC_DIR, slug) if page else None
-    card = write_card(page.content, urls.STATIC_DIR, slug) if page else None
+    card = _write_card(page) if page else None
     click.echo(f"wrote {target}, its hero picture {hero} and its share card {card}")
     click.echo(f"open http://127.0.0.1:5000/{slug} to see it")
 
@@ -109,9 +128,24 @@ def card_command(slug: str) -> None:
     page = registry().pages.get(slug)
     if page is None:
         raise click.ClickException(f"no page called {slug!r} (see `flask --app app kit check`)")
-    path = write_card(page.content, urls.STATIC_DIR, slug)
+    path = _write_card(page)
     note = " (the page file's meta.image is shown instead)" if page.content.meta.image else ""
     click.echo(f"wrote {path}{note}")
+
+
+def _write_card(page: Page) -> Path:
+    """The page's share card, its default button text in the page's language."""
+    with in_language(page):
+        content = replace(page.content, cta=translated(page.content.cta))
+    return write_card(content, urls.STATIC_DIR, page.slug)
+
+
+@kit.command("translations")
+def translations_command() -> None:
+    """Bring every catalog (kit/translations) up to the kit's sentences and compile it: run
+    after changing kit/texts.py, then translate what it reports missing."""
+    for language, missing in update_and_compile():
+        click.echo(f"{language:<6} {'complete' if not missing else f'{missing} to translate'}")
 
 
 @kit.command("reference")

@@ -8,31 +8,19 @@ from __future__ import annotations
 
 from flask import render_template
 
-TITLES = {
-    400: "We couldn't read that",
-    403: "Not allowed",
-    404: "Page not found",
-    405: "Not allowed here",
-    410: "Gone",
-    413: "That was too much at once",
-    415: "We couldn't read that",
-    422: "We couldn't read that",
-    429: "Too many attempts",
-    500: "Something went wrong",
-    503: "Back in a moment",
-}
-MESSAGES = {
-    400: "Something in that request could not be read. Please go back and try again.",
-    404: "There is nothing at this address. Check the link, or start from the home page.",
-    405: "This address doesn't take that kind of request. Please use the page's own links.",
-    500: "Sorry, that didn't work. Nothing you sent was saved; please try again in a moment.",
-    503: "We couldn't answer for a moment. Please try again in a few seconds.",
-}
-FORM_EXPIRED = "This form has expired — please press the button again."
+from kit.language import text
+
+TITLED = (400, 403, 404, 405, 410, 413, 429, 500, 503)  # "error.<status>" in kit/texts.py
+SAID = (400, 404, 405, 500, 503)  # "error.<status>_text"
+SAME_AS = {415: 400, 422: 400}
 
 
 def error_page(status: int, message: str | None = None) -> tuple[str, int]:
-    """The error page for ``status``, with ``message`` (else the status's own sentence)."""
-    title = TITLES.get(status, TITLES[500] if status >= 500 else TITLES[400])
-    text = message or MESSAGES.get(status) or MESSAGES[500 if status >= 500 else 400]
-    return render_template("error.html", status=status, title=title, message=text), status
+    """The error page for ``status``, with ``message`` (else the status's own sentence), in
+    the page's language."""
+    status_of = SAME_AS.get(status, status)
+    titled = status_of if status_of in TITLED else 500 if status >= 500 else 400
+    said = status_of if status_of in SAID else 500 if status >= 500 else 400
+    title = text(f"error.{titled}")
+    message = message or text(f"error.{said}_text")
+    return render_template("error.html", status=status, title=title, message=message), status

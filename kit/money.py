@@ -2,19 +2,22 @@
 
 ``parse`` reads what a founder types ("120", "120.50", "1,200.00") in a currency; ``price``
 reads a price as a page shows it ("$49", "€9/month", "19 CHF"); ``text`` writes an amount back
-for people ("$120.50", "€9.00", "¥1,200", "120.50 CHF").
+for people with Babel ("$120.50", "€9.00", "¥1,200", "CHF 120.50"; "120,50 €" in German).
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable
 from collections.abc import Mapping
+from decimal import Decimal
+
+from babel import Locale
 
 # Currencies without minor units (Stripe's list of zero-decimal currencies).
 THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())  # Stripe counts these in thousandths
 ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
-SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "CA$", "AUD": "A$"}
 CURRENCY_RE = re.compile(r"^[A-Za-z]{3}$")
 # ASCII digits only: int() would read "١٢٠" (Arabic-Indic digits) as 120 without a word.
 AMOUNT_RE = re.compile(r"\d{1,3}(,\d{3})*(\.\d+)?|\d+(\.\d+)?", re.ASCII)
@@ -84,11 +87,15 @@ def price(shown: str) -> tuple[int, str] | None:
         return None
 
 
-def text(minor: int | float, code: str) -> str:
-    """12050 USD -> "$120.50"; works for fractions of a unit too (a cost per signup)."""
-    value = f"{minor / 10 ** places(code):,.{places(code)}f}"
-    symbol = SYMBOLS.get(code)
-    return f"{symbol}{value}" if symbol else f"{value} {code}"
+def text(minor: int | float, code: str, locale: str = "en_US") -> str:
+    """12050 USD -> "$120.50" ("120,50 $" in "de"), by Babel with the locale's symbols and
+    separators and the currency's digits as Stripe counts them; works for fractions of a unit
+    too (a cost per signup)."""
+    digits = places(code)
+    pattern = copy.copy(Locale.parse(locale).currency_formats["standard"])
+    pattern.frac_prec = (digits, digits)
+    value = Decimal(str(minor)).scaleb(-digits)
+    return pattern.apply(value, locale, currency=code, currency_digits=False)
 
 
 def totals_text(amounts: Mapping[str, int]) -> str:

@@ -33,6 +33,7 @@ from kit import ratelimit_storage
 from kit.config import ConfigError
 from kit.errors import error_page
 from kit.extensions import registry
+from kit.language import text
 from kit.models import is_share_code
 from kit.tracking.traffic import ARRIVAL
 
@@ -146,12 +147,12 @@ def _refuse_unreadable_forms() -> None:
     if request.method not in WRITE_METHODS or request.path.startswith(("/api/", "/webhooks/")):
         return
     if request.mimetype not in FORM_TYPES:
-        abort(415, "This address takes the page's form only. Please use the form on the page.")
+        abort(415, text("error.form_only"))
     if any(not key for key in request.form):
-        abort(400, "Part of the form could not be read. Please send the form on the page again.")
+        abort(400, text("error.form_unreadable"))
     if request.files:
         # No form of the kit takes a file: a file part where text belongs is not a form's.
-        abort(400, "This form takes no files. Please send the form on the page again.")
+        abort(400, text("error.no_files"))
 
 
 def drop_malformed_values(values: dict[str, Any]) -> None:
@@ -224,11 +225,7 @@ def missing_headers(
 
 def _too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
     limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
-    message = (
-        f"That was more than this form accepts ({limit // 1024} KB at most). "
-        "Please shorten what you typed and send it again."
-    )
-    return error_page(413, message)
+    return error_page(413, text("error.too_large", size=limit // 1024))
 
 
 def storage_uri(config: dict[str, Any]) -> str:
@@ -317,10 +314,5 @@ def _too_many_requests(error: RateLimitExceeded) -> Any:
     if request.path.startswith("/api/"):
         body: Any = {"error": "too many requests", "retry_after": wait}
     else:
-        minutes = f"{math.ceil(wait / 60)} minute(s)" if wait > 90 else f"{wait} seconds"
-        message = (
-            "That's a lot of attempts from your network in a short time. "
-            f"Please wait {minutes} and try again; nothing you sent before was lost."
-        )
-        body = error_page(429, message)[0]
+        body = error_page(429, text("error.too_many", count=math.ceil(wait / 60)))[0]
     return body, 429, {"Retry-After": str(wait)}

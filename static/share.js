@@ -1,6 +1,7 @@
 // The share box on the thank-you and status pages, made better where the browser can:
 // a "Copy link" button and the device's own share sheet. Without JavaScript the link is a
-// read-only field to select and copy, and the share buttons below it still work.
+// read-only field to select and copy, and the share buttons below it still work. Its words
+// come from the page, in the page's language (data-copied, data-copy-by-hand).
 for (const box of document.querySelectorAll("[data-share]")) {
   const link = box.querySelector("input");
   const status = box.querySelector("[data-status]");
@@ -10,10 +11,10 @@ for (const box of document.querySelectorAll("[data-share]")) {
     copy.addEventListener("click", async () => {
       try {
         await navigator.clipboard.writeText(link.value);
-        status.textContent = "Link copied.";
+        status.textContent = box.dataset.copied;
       } catch {
         link.select();
-        status.textContent = "Press Ctrl+C (⌘C on a Mac) to copy the selected link.";
+        status.textContent = box.dataset.copyByHand;
       }
     });
   }

@@ -6,6 +6,7 @@ import re
 
 from tests.conftest import browser
 from tests.conftest import sign_up
+from tests.founder.test_dashboard import text_of
 from tests.pages.test_pages import BROKEN
 
 
@@ -34,7 +35,7 @@ def test_new_writes_a_valid_page_that_is_served(runner, client, pages_dir):
     body = client.get("/notes-app").get_data(as_text=True)
     assert "The one-line promise of Notes App" in body
     assert 'product_name = "Notes App"' in (pages_dir / "notes-app.toml").read_text()
-    assert "You're on the Notes App list" in client.get("/notes-app/thanks").get_data(as_text=True)
+    assert "You're on the Notes App list" in text_of(client.get("/notes-app/thanks"))
     # ... with a hero picture in its colours, and its share card for link previews
     assert "its hero picture" in result.output and "its share card" in result.output
     assert re.search(r'<img class="hero-image" src="/static/notes-app-hero\.[0-9a-f]+\.svg"', body)

@@ -23,6 +23,8 @@ from kit.delivery import mail
 from kit.delivery import webhooks
 from kit.delivery.outbox import enqueue
 from kit.extensions import registry
+from kit.language import in_language
+from kit.language import text
 from kit.models import Exposure
 from kit.models import Outbox
 from kit.models import Signup
@@ -108,34 +110,35 @@ def first_name(name: str | None) -> str:
 def _message(template: str, subject: str, page: Page, entry: Signup, **context: Any) -> dict:
     unsubscribe = unsubscribe_url(entry)
     content = page.content
-    return mail.render(
-        template,
-        to=entry.email,
-        subject=subject,
-        unsubscribe=unsubscribe,
-        sender=content.name,
-        page=page,
-        content=content,
-        entry=entry,
-        greeting_name=first_name(entry.name),
-        home_url=absolute_url("landing.show", slug=page.slug),
-        logo_url=image_url(content.logo, external=True) if content.logo else None,
-        status_url=status_url(entry),
-        share_url=share_url(entry),
-        remove_url=remove_url(entry),
-        unsubscribe_url=unsubscribe,
-        **context,
-    )
+    with in_language(page):
+        return mail.render(
+            template,
+            to=entry.email,
+            subject=subject,
+            unsubscribe=unsubscribe,
+            sender=content.name,
+            page=page,
+            content=content,
+            entry=entry,
+            greeting_name=first_name(entry.name),
+            home_url=absolute_url("landing.show", slug=page.slug),
+            logo_url=image_url(content.logo, external=True) if content.logo else None,
+            status_url=status_url(entry),
+            share_url=share_url(entry),
+            remove_url=remove_url(entry),
+            unsubscribe_url=unsubscribe,
+            **context,
+        )
+
+
+SUBJECTS = {"confirm": "mail.confirm_subject", "welcome": "mail.welcome_subject",
+            "status_link": "mail.status_subject"}  # fmt: skip
 
 
 def subject_of(template: str, page: Page) -> str:
-    """The subject of each mail a person on the list gets."""
-    name = page.content.name
-    return {
-        "confirm": f"Please confirm: {name}",
-        "welcome": f"You're on the list: {name}",
-        "status_link": f"Your place on the list: {name}",
-    }[template]
+    """The subject of each mail a person on the list gets, in the page's language."""
+    with in_language(page):
+        return text(SUBJECTS[template], name=page.content.name)
 
 
 PREVIEWS = ("confirm", "welcome", "status_link")
@@ -148,17 +151,18 @@ def preview(page: Page, template: str) -> dict:
     sample = f"{home}#preview"
     ahead = next_reward(page.waitlist.rewards, 1)
     share = f"{home}?ref=sample"
-    return mail.render(
-        template, to="ada@example.com", subject=subject_of(template, page), unsubscribe=sample,
-        sender=content.name, page=page, content=content,
-        entry=SimpleNamespace(name="Ada", email="ada@example.com", referrals=1),
-        greeting_name="Ada",
-        home_url=home, logo_url=image_url(content.logo, external=True) if content.logo else None,
-        status_url=sample, share_url=share, remove_url=sample, unsubscribe_url=sample,
-        confirm_url=sample, place=42, list_size=120, next_reward=ahead,
-        bump=page.waitlist.referral_bump,
-        share_mail=f"mailto:?subject={quote(content.name)}&body={quote(share)}",
-    )  # fmt: skip
+    with in_language(page):
+        return mail.render(
+            template, to="ada@example.com", subject=subject_of(template, page),
+            unsubscribe=sample, sender=content.name, page=page, content=content,
+            entry=SimpleNamespace(name="Ada", email="ada@example.com", referrals=1),
+            greeting_name="Ada", home_url=home,
+            logo_url=image_url(content.logo, external=True) if content.logo else None,
+            status_url=sample, share_url=share, remove_url=sample, unsubscribe_url=sample,
+            confirm_url=sample, place=42, list_size=120, next_reward=ahead,
+            bump=page.waitlist.referral_bump,
+            share_mail=f"mailto:?subject={quote(content.name)}&body={quote(share)}",
+        )  # fmt: skip
 
 
 def _due(last_sent: datetime | None) -> bool:

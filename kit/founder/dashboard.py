@@ -21,6 +21,7 @@ from flask import request
 from flask import stream_with_context
 from flask import url_for
 
+from kit import language
 from kit import money
 from kit.delivery import notify
 from kit.delivery.outbox import failed_deliveries
@@ -287,8 +288,8 @@ def _charts(days: list[DailyRow], arms: list[str]) -> list:
         series["rate"].append(row.cumulative_rate)
     names = {name: name or "all visitors" for name in arms}
     charts = [
-        ("Exposed visitors per day", "visitors", formatting.number, True),
-        ("Visitors who signed up, per day", "signups", formatting.number, True),
+        ("Exposed visitors per day", "visitors", language.number, True),
+        ("Visitors who signed up, per day", "signups", language.number, True),
         ("Cumulative conversion rate", "rate", formatting.percent, False),
     ]
     return [

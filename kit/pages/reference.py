@@ -1,13 +1,11 @@
-"""What ``make docs`` and ``kit new`` write: the page-file reference and the starter page."""
+"""What ``make docs`` writes: the page-file reference, generated from the schema."""
 
 from __future__ import annotations
 
-import re
 import typing
 from dataclasses import MISSING
 from dataclasses import fields
 from dataclasses import is_dataclass
-from pathlib import Path
 from types import UnionType
 from typing import Any
 from typing import Literal
@@ -20,8 +18,6 @@ from kit.pages.schema import Target
 from kit.pages.schema import VariantConfig
 from kit.pages.schema import Waitlist
 from kit.pages.validation import _TYPE_NAMES
-
-STARTER_PATH = Path(__file__).with_name("starter.toml")
 
 
 def schema_reference() -> str:
@@ -78,14 +74,3 @@ def _type_label(tp: Any) -> str:
     if is_dataclass(tp):
         return "table"
     return _TYPE_NAMES[tp]
-
-
-def starter_page(slug: str, hero_image: str = "") -> str:
-    """The commented starter page file for a new page, titled after its slug; with
-    ``hero_image`` (the picture `kit new` draws) it shows that picture."""
-    title = slug.replace("-", " ").title()
-    text = STARTER_PATH.read_text(encoding="utf-8").replace("{{title}}", title)
-    if hero_image:
-        line = f"{f'hero_image = {hero_image!r}':<48} # drawn in your colours: swap in yours"
-        text = re.sub(r"(?m)^# hero_image = .*$", line.replace("'", '"'), text)
-    return text

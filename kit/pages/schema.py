@@ -8,6 +8,7 @@ once. Loading returns every error of every file in one go, each naming the file 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Literal
@@ -27,6 +28,7 @@ from kit.pages.fields import _origin
 from kit.pages.fields import _tier_name
 from kit.pages.fields import _unit
 from kit.pages.fields import _webhook_url
+from kit.texts import N_
 
 TAGLINE_MARKS = (" — ", " – ", " | ", " - ", ": ")
 
@@ -76,7 +78,7 @@ class Tier:
             _checkout,
         ),
     )
-    checkout_label: str = field(default="Pre-order", metadata=_doc("Its button's text."))
+    checkout_label: str = field(default=N_("Pre-order"), metadata=_doc("Its button's text."))
     checkout_amount: str = field(
         default="",
         metadata=_doc(
@@ -105,7 +107,7 @@ def tier_key(name: str) -> str:
 class Pricing:
     """The optional pricing teaser."""
 
-    title: str = field(default="Pricing", metadata=_doc("Section heading."))
+    title: str = field(default=N_("Pricing"), metadata=_doc("Section heading."))
     text: str = field(default="", metadata=_doc("Sentence under the heading."))
     tiers: tuple[Tier, ...] = field(default=(), metadata=_doc("The tiers shown."))
 
@@ -147,7 +149,9 @@ class Form:
         default="",
         metadata=_doc("Consent line the visitor must tick; its text is stored."),
     )
-    email_label: str = field(default="Email address", metadata=_doc("Label of the e-mail field."))
+    email_label: str = field(
+        default=N_("Email address"), metadata=_doc("Label of the e-mail field.")
+    )
 
 
 @dataclass(frozen=True)
@@ -211,19 +215,19 @@ class Content:
         default="", metadata=_doc("Image: file in static/ or https:// URL.", _image)
     )
     hero_alt: str = field(default="", metadata=_doc("Describes the hero image for screen readers."))
-    cta: str = field(default="Join the waitlist", metadata=_doc("Signup button text."))
+    cta: str = field(default=N_("Join the waitlist"), metadata=_doc("Signup button text."))
     thanks: str = field(
-        default="Thanks, you're on the list! We'll write when it's ready.",
+        default=N_("Thanks, you're on the list! We'll write when it's ready."),
         metadata=_doc("Message on the thank-you page."),
     )
     features_title: str = field(
-        default="Why you'll love it", metadata=_doc("Heading above the features.")
+        default=N_("Why you'll love it"), metadata=_doc("Heading above the features.")
     )
     features: tuple[Feature, ...] = field(default=(), metadata=_doc("Benefits list."))
     testimonials_title: str = field(
-        default="What people say", metadata=_doc("Heading above the testimonials.")
+        default=N_("What people say"), metadata=_doc("Heading above the testimonials.")
     )
-    faq_title: str = field(default="Questions", metadata=_doc("Heading above the FAQ."))
+    faq_title: str = field(default=N_("Questions"), metadata=_doc("Heading above the FAQ."))
     faq: tuple[Question, ...] = field(default=(), metadata=_doc("Questions and answers."))
     testimonials: tuple[Testimonial, ...] = field(default=(), metadata=_doc("Social proof."))
     pricing: Pricing | None = field(default=None, metadata=_doc("Optional pricing teaser."))
@@ -274,8 +278,10 @@ class Goal:
         metadata=_doc("Where the click lands (https://…); empty: a 'coming soon' page.", _link),
     )
     message: str = field(
-        default="Thanks for your interest! This isn't available yet — join the waitlist "
-        "and you'll be the first to know.",
+        default=N_(
+            "Thanks for your interest! This isn't available yet — join the waitlist "
+            "and you'll be the first to know."
+        ),
         metadata=_doc("Text of the 'coming soon' page."),
     )
 
@@ -319,7 +325,7 @@ class Waitlist:
         ),
     )
     share_text: str = field(
-        default="I just joined the waitlist — you can too:",
+        default=N_("I just joined the waitlist — you can too:"),
         metadata=_doc("Text put before the share link in share buttons."),
     )
     webhooks: tuple[Webhook, ...] = field(default=(), metadata=_doc("Per-page webhooks."))
@@ -440,6 +446,8 @@ class Page:
     waitlist: Waitlist = Waitlist()
     embed: Embed = Embed()
     target: Target = Target()
+    # The [text] table: the founder's own sentence by key (kit/texts.py), one or (one, other).
+    text: Mapping[str, str | tuple[str, str]] = field(default_factory=dict, hash=False)
 
     def goal(self, name: str) -> Goal | None:
         return next((g for g in self.goals if g.name == name), None)

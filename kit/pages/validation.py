@@ -33,6 +33,7 @@ from kit.pages.schema import Variant
 from kit.pages.schema import VariantConfig
 from kit.pages.schema import Waitlist
 from kit.pages.schema import tier_key
+from kit.pages.text_table import parse_text
 from kit.pages.toml_lines import line_of
 
 RESERVED_SLUGS = {
@@ -201,7 +202,7 @@ def _merge(base: dict, override: dict) -> dict:
     return merged
 
 
-_PAGE_KEYS = frozenset({"embed", "experiment", "goals", "target", "waitlist"})
+_PAGE_KEYS = frozenset({"embed", "experiment", "goals", "target", "text", "waitlist"})
 _VARIANT_KEYS = frozenset(f.name for f in fields(VariantConfig))
 
 
@@ -235,6 +236,9 @@ def parse_page(slug: str, data: dict, file: str = "") -> tuple[Page | None, list
             if rate != 0 and not MIN_BAR <= rate <= MAX_BAR:  # NaN and infinity fail too
                 errors.add(f"target.{name}", f"expected a share from {MIN_BAR} to {MAX_BAR}, "
                            f"like 0.10 for 10 % (0: no bar), got {rate!r}")  # fmt: skip
+    text, text_errors = parse_text(data.get("text", {}))
+    for path, message in text_errors:
+        errors.add(path, message)
     experiment = None
     if "experiment" in data:
         # Variants are merged over a valid base only, so base errors are reported once.
@@ -244,7 +248,7 @@ def parse_page(slug: str, data: dict, file: str = "") -> tuple[Page | None, list
         _check_references(data, tuple(goal for goal in goals if isinstance(goal, Goal)), errors)
     if errors:
         return None, [PageConfigError(file, p, m) for p, m in errors]
-    return Page(slug, content, experiment, goals, waitlist, embed, target), []
+    return Page(slug, content, experiment, goals, waitlist, embed, target, text), []
 
 
 MAX_OPTIONS, OPTION_LENGTH = 12, 100
@@ -291,6 +295,8 @@ def _parse_experiment(raw: Any, base: dict | None, errors: _Errors) -> Experimen
         # Variant keys are checked as a VariantConfig, every other key as a content override.
         own = {k: v for k, v in item.items() if k in _VARIANT_KEYS}
         override = {k: v for k, v in item.items() if k not in _VARIANT_KEYS}
+        if "language" in override:
+            errors.add(f"{path}.language", "a page has one language: set it at the top only")
         spec = _build(VariantConfig, own, path, errors, partial=False)
         _build(Content, override, path, errors, partial=True)
         if spec is None:

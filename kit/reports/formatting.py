@@ -28,10 +28,6 @@ def cost_filter(cost: Cost | None, currency: str) -> str:
     return costs.cost_text(cost, currency)
 
 
-def number(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.0f}"
-
-
 def interval(value: Any, signed: bool = False) -> str:
     return interval_text(value.low, value.high, signed) if value else "–"
 
@@ -187,7 +183,6 @@ def init_app(app: Flask) -> None:
         money=money_filter,
         amount=amount_filter,
         cost=cost_filter,
-        number=number,
         interval=interval,
         signed=signed,
         points=points,

@@ -18,6 +18,7 @@ from flask import request
 from flask import url_for
 from werkzeug.wrappers import Response
 
+from kit.language import text
 from kit.models import db
 from kit.pages.schema import Tier
 from kit.tracking.payments import CHECKOUT_GOAL
@@ -50,7 +51,7 @@ def checkout(slug: str, tier: str) -> Response:
     visit = resolve_visit(page)
     target = _tier(visit.content.tiers, tier)
     if target is None:
-        abort(404, "This page has no pre-order of that name.")
+        abort(404, text("error.no_such_preorder"))
     key = visitor_key() if count_click(visit, CHECKOUT_GOAL + target.key, now=True) else None
     parts = urlsplit(target.checkout_url)
     ours = urlencode({"client_reference_id": reference(key, slug, target)})
@@ -66,7 +67,7 @@ def paid(slug: str) -> str:
     the list (by the one signup path) with their share link."""
     page = load_page(slug)
     if not page.checkouts:
-        abort(404, "This page takes no pre-orders.")
+        abort(404, text("error.no_preorders"))
     visit = resolve_visit(page)
     email = buyer_email(slug, request.args.get("session_id", ""), visitor_key())
     form = SignupForm.for_page(visit.content.form, formdata=None, data={"email": email or ""})

@@ -30,6 +30,7 @@ from flask import url_for
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeTimedSerializer
 
+from kit.language import text
 from kit.models import db
 from kit.models import utcnow
 from kit.pages.schema import Page
@@ -43,7 +44,6 @@ from kit.tracking.traffic import utm_tags
 from kit.visitor.forms import BOT
 from kit.visitor.forms import HURRIED
 from kit.visitor.forms import INVALID
-from kit.visitor.forms import TOO_FAST
 from kit.visitor.forms import SignupForm
 from kit.visitor.forms import judge
 from kit.visitor.forms import keep_render_time
@@ -59,8 +59,7 @@ bp = Blueprint("embed", __name__, url_prefix="/embed")
 def _embeddable(slug: str) -> Page:
     page = load_page(slug)
     if not page.embed.origins:
-        abort(404, "This page's form is not set up for embedding: list the sites that may show "
-                   "it under [embed] origins in its page file.")  # fmt: skip
+        abort(404, text("error.not_embeddable"))  # the founder lists sites under [embed] origins
     g.frame_ancestors = page.embed.origins  # the security headers let these sites frame us
     return page
 
@@ -116,7 +115,7 @@ def signup(slug: str) -> Any:
     """A signup through the frame: credited to the embedded form and its visit's sources."""
     page = _embeddable(slug)
     if not _from_own_document():
-        abort(403, "This form takes posts from its own page only. Please use the form itself.")
+        abort(403, text("error.own_page_only"))
     signed = request.form.get("visit", "")
     visit = _visit_of(page, signed)
     form = _form(page)
@@ -126,7 +125,7 @@ def signup(slug: str) -> Any:
     if verdict == BOT:  # answered like a success, nothing stored
         return redirect(url_for("embed.thanks", slug=slug))
     if verdict == HURRIED:
-        return _render(page, form, signed, 422, TOO_FAST)
+        return _render(page, form, signed, 422, text("form.too_fast"))
     entry = new_signup(page, page.content, form)
     if visit is not None:
         row = _exposure_row(page, visit)
@@ -160,7 +159,7 @@ def _from_own_document() -> bool:
 def _exposure_row(page: Page, visit: dict[str, Any]) -> dict[str, Any]:
     """The embedded form's view as an exposure row (the visitor key hashed like a cookie's)."""
 
-    def text(key: str) -> str | None:
+    def given(key: str) -> str | None:
         value = visit.get(key)
         return value if isinstance(value, str) else None
 
@@ -170,8 +169,8 @@ def _exposure_row(page: Page, visit: dict[str, Any]) -> dict[str, Any]:
         "variant": "",
         "visitor_key": key_of(visit["id"]),
         "first_seen": utcnow(),
-        "referrer_host": text("referrer"),
-        "device": text("device") or "desktop",
-        **{key: text(key) for key in utm_tags({})},
+        "referrer_host": given("referrer"),
+        "device": given("device") or "desktop",
+        **{key: given(key) for key in utm_tags({})},
         NETWORK: network_key(),
     }

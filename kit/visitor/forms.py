@@ -8,8 +8,10 @@ import re
 import time
 
 from email_validator import EmailNotValidError
+from email_validator import EmailUndeliverableError
 from email_validator import validate_email
 from flask import current_app
+from flask_babel import LazyString
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature
 from itsdangerous import TimestampSigner
@@ -24,11 +26,15 @@ from wtforms.validators import Optional
 from wtforms.validators import ValidationError
 
 from kit import fastpath
+from kit.language import lazy
+from kit.language import text
+from kit.language import translated
 from kit.models import Signup
 from kit.models import utcnow
 from kit.pages.schema import Content
 from kit.pages.schema import Form as FormConfig
 from kit.pages.schema import Page
+from kit.texts import N_
 from kit.tracking.traffic import clean_text
 
 HONEYPOT_FIELD = "leave_this_empty"
@@ -46,18 +52,20 @@ def _normalise_email(form: FlaskForm, field: EmailField) -> None:
             field.data or "",
             check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
         )
-    except EmailNotValidError as error:
-        raise ValidationError(f"Please enter a valid e-mail address ({error}).") from None
+    except EmailUndeliverableError:
+        raise ValidationError(text("form.email_no_mail")) from None
+    except EmailNotValidError:
+        raise ValidationError(text("form.email_invalid")) from None
     field.data = result.normalized
 
 
-def _email_field(label: str) -> EmailField:
+def _email_field(label: str | LazyString) -> EmailField:
     """A required, checked and normalised e-mail address field."""
     return EmailField(
         label,
         validators=[
-            DataRequired("Please enter your e-mail address."),
-            Length(max=254, message="That e-mail address is too long (254 characters at most)."),
+            DataRequired(lazy("form.email_missing")),
+            Length(max=254, message=lazy("form.email_too_long")),
             _normalise_email,
         ],
         filters=[_strip],
@@ -68,31 +76,31 @@ def _email_field(label: str) -> EmailField:
 class SignupForm(FlaskForm):
     """The waitlist form; unused optional fields are removed per page by ``for_page``."""
 
-    email = _email_field("Email address")
+    email = _email_field(N_("Email address"))  # the page's email_label (for_page)
     name = StringField(
-        "Your name",
+        lazy("form.name"),
         validators=[
             Optional(),
-            Length(max=100, message="Please keep the name under 100 characters."),
+            Length(max=100, message=lazy("form.name_too_long")),
         ],
         filters=[_strip],
         render_kw={"autocomplete": "name"},
     )
     answer = TextAreaField(
-        "Answer",
+        lazy("form.answer"),
         validators=[
             Optional(),
-            Length(max=1000, message="Please keep the answer under 1000 characters."),
+            Length(max=1000, message=lazy("form.answer_too_long")),
         ],
         filters=[_strip],
     )
     consent = BooleanField(
-        "I agree",
-        validators=[DataRequired("Please tick the box to agree before joining.")],
+        lazy("form.consent"),
+        validators=[DataRequired(lazy("form.consent_missing"))],
     )
     # Bots fill every field; people never see this one and browsers don't autofill it.
     leave_this_empty = StringField(
-        "Leave this field empty",
+        lazy("form.leave_empty"),
         render_kw={"autocomplete": "off", "tabindex": "-1"},
     )
     rendered = HiddenField()  # signed time the form was first shown (minimum-time bot check)
@@ -106,22 +114,22 @@ class SignupForm(FlaskForm):
             return
         if question.question_kind == "number":
             if not NUMBER_RE.fullmatch(value):
-                raise ValidationError("Please enter a number, like 12 or 12.50.")
+                raise ValidationError(text("form.number_invalid"))
             field.data = value.replace(",", ".")
         elif (
             self.question.question_kind == "choice" and value not in self.question.question_options
         ):
-            raise ValidationError("Please pick one of the answers.")
+            raise ValidationError(text("form.choice_invalid"))
 
     @classmethod
     def for_page(cls, config: FormConfig, **kwargs) -> SignupForm:
         """Build the form for one page, dropping the fields that page doesn't ask for."""
         form = cls(**kwargs)
-        form.email.label.text = config.email_label
+        form.email.label.text = translated(config.email_label)
         if not config.ask_name:
             del form.name
         else:
-            form.name.label.text = "Your name (optional)"
+            form.name.label.text = text("form.optional", label=text("form.name"))
         if config.question:
             form.answer.label.text = _optional(config.question)
             form.question = config
@@ -136,13 +144,13 @@ class SignupForm(FlaskForm):
 
 def _optional(label: str) -> str:
     """The label of a field a visitor may leave empty, saying so once."""
-    return label if "optional" in label.lower() else f"{label} (optional)"
+    return label if "optional" in label.lower() else text("form.optional", label=label)
 
 
 class StatusRequestForm(FlaskForm):
     """Ask for one's status link by e-mail (from a new device)."""
 
-    email = _email_field("Your e-mail address")
+    email = _email_field(lazy("find.email"))
 
 
 def _seconds_since_render(form: SignupForm, slug: str) -> float | None:
@@ -183,9 +191,6 @@ def vouch_render_time(form: SignupForm, slug: str) -> None:
     seconds = math.ceil(current_app.config["MIN_SUBMIT_SECONDS"]) + 1
     signer = _ShownEarlier(fastpath.render_time_signer(), seconds)
     form.rendered.data = signer.sign(slug).decode()
-
-
-TOO_FAST = "Almost there: please press the button once more to confirm."
 
 
 def too_fast(form: SignupForm, slug: str) -> bool:

@@ -16,9 +16,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from kit import fastpath
-from kit.errors import FORM_EXPIRED
 from kit.errors import error_page
 from kit.extensions import registry
+from kit.language import text
 from kit.models import Signup
 from kit.models import db
 from kit.models import is_share_code
@@ -30,7 +30,6 @@ from kit.urls import image_url
 from kit.visitor.forms import BOT
 from kit.visitor.forms import HURRIED
 from kit.visitor.forms import INVALID
-from kit.visitor.forms import TOO_FAST
 from kit.visitor.forms import SignupForm
 from kit.visitor.forms import judge
 from kit.visitor.forms import keep_render_time
@@ -169,7 +168,7 @@ def signup(slug: str) -> Response | tuple:
     if verdict == BOT:  # answered like a success, nothing stored
         return redirect(url_for("landing.thanks", slug=slug))
     if verdict == HURRIED:
-        return render_page(visit, form, 422, TOO_FAST)
+        return render_page(visit, form, 422, text("form.too_fast"))
     entry = new_signup(page, visit.content, form)
     _attribute(entry, visit)  # a preview's visit is not counted: unattributed
     entry.visitor_key = visitor_key()
@@ -258,6 +257,6 @@ def csrf_error(error: Exception) -> tuple:
     if request.endpoint == "landing.signup" and page is not None:
         visit = resolve_visit(page)
         form = SignupForm.for_page(visit.content.form)
-        notice = "Your session expired or cookies are blocked. Please press the button again."
+        notice = text("form.expired")
         return render_page(visit, form, 400, notice)
-    return error_page(400, FORM_EXPIRED)
+    return error_page(400, text("error.form_expired"))

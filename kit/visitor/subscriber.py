@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 from kit.delivery import mail
 from kit.delivery import notify
 from kit.errors import error_page
+from kit.language import text
 from kit.models import db
 from kit.visitor.forms import StatusRequestForm
 from kit.visitor.visit import load_page
@@ -41,7 +42,7 @@ def show(slug: str, token: str) -> str:
     page = load_page(slug)
     entry = signup_from_status_token(slug, token)
     if entry is None:
-        abort(404, "This status link is not valid (or the signup was removed).")
+        abort(404, text("status.invalid"))
     return render_template(
         "subscriber/status.html", page=page, content=page.content, **status_context(page, entry)
     )
@@ -71,13 +72,7 @@ def confirm(slug: str, token: str) -> Response | tuple | str:
     page = load_page(slug)
     entry, problem = signup_from_confirm_token(slug, token)
     if entry is None:
-        message = (
-            "This confirmation link has expired. Sign up again with the same address and "
-            "we'll send a fresh one."
-            if problem == "expired"
-            else "This confirmation link is not valid. Please use the newest link we sent."
-        )
-        return error_page(400, message)
+        return error_page(400, text(f"confirm.{'expired' if problem == 'expired' else 'invalid'}"))
     if entry.confirmed_at is not None:  # confirmed already: the link leads to the status page
         return redirect(url_for("subscriber.show", slug=slug, token=status_token(entry)))
     form = FlaskForm()
@@ -129,7 +124,7 @@ def my_data(slug: str, token: str) -> Response:
     load_page(slug)
     entry = signup_from_status_token(slug, token)
     if entry is None:
-        abort(404, "This link is not valid (or the signup was removed).")
+        abort(404, text("link.invalid"))
     data = {
         "page": entry.page,
         "email": entry.email,

@@ -17,6 +17,7 @@ from flask import session
 from kit import fastpath
 from kit.extensions import registry
 from kit.founder.auth import is_founder
+from kit.language import text
 from kit.models import utcnow
 from kit.pages.schema import Content
 from kit.pages.schema import Page
@@ -47,9 +48,6 @@ class Visit:
     founder: bool = False  # the founder's own browser: shown the page, never counted
 
 
-BEING_FIXED = "This page is being fixed. Please come back in a few minutes."
-
-
 def load_page(slug: str) -> Page:
     """Return the page or a 404. A page whose file has errors shows them in development and
     answers 503 in production (logged at start): every other page keeps serving."""
@@ -59,7 +57,7 @@ def load_page(slug: str) -> Page:
         if errors and (current_app.debug or current_app.testing):
             abort(make_response(render_template("visitor/page_errors.html", errors=errors), 500))
         if errors:
-            abort(503, BEING_FIXED)
+            abort(503, text("error.being_fixed"))
         abort(404)
     return page
 

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from sqlalchemy import select
 
+from kit.language import translated
 from kit.models import Signup
 from kit.models import db
 from kit.models import is_share_code
@@ -137,7 +138,7 @@ def next_reward(rewards: tuple[Reward, ...], friends: int) -> Progress | None:
 def status_context(page: Page, entry: Signup) -> dict[str, Any]:
     """What the status page and the thank-you page show the person about their place."""
     share = share_url(entry)
-    text = page.waitlist.share_text
+    text = translated(page.waitlist.share_text)
     message = quote(f"{text} {share}")
     rewards = [
         {"reward": r.reward, "referrals": r.referrals, "reached": entry.referrals >= r.referrals}

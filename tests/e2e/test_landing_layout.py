@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from kit.pages.reference import starter_page
+from kit.pages.starter import starter_page
 from tests.tracking.test_return_from_stripe import stripe_api
 
 from .browser import BROWSER_UA

@@ -242,8 +242,12 @@ def test_amounts_that_are_not_money_are_refused(typed, code):
 
 
 def test_amounts_are_written_for_people():
+    """The way the locale writes them (Babel's CLDR data), with the digits Stripe counts."""
     assert money.text(12050, "USD") == "$120.50"
     assert money.text(1200, "JPY") == "¥1,200"
-    assert money.text(900, "CHF") == "9.00 CHF"
+    assert money.text(900, "CHF") == "CHF9.00"
+    assert money.text(12345, "KWD") == "KWD12.345"  # Stripe counts KWD in thousandths
+    assert money.text(150000, "HUF") == "HUF1,500.00"  # CLDR shows no fillér, Stripe counts them
+    assert money.text(120050, "EUR", "de") == "1.200,50\xa0€"
     assert money.totals_text({"USD": 100, "EUR": 250}) == "€2.50 + $1.00"
     assert re.fullmatch(r"\$0\.33", money.text(100 / 3, "USD"))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kit.pages.reference import schema_reference
-from kit.pages.reference import starter_page
+from kit.pages.starter import starter_page
 from kit.pages.toml_lines import line_of
 from kit.pages.validation import RESERVED_SLUGS
 from kit.pages.validation import load_page_file
@@ -90,7 +90,8 @@ def test_every_error_is_reported_in_one_run_with_file_and_key_path(tmp_path):
         assert any(message.startswith(start) for message in found), (start, found)
     assert len(found) == len(expected)
     colour = next(message for message in found if ": colour: " in message)
-    assert colour.endswith("experiment, goals, target, waitlist)")  # the page's tables are keys too
+    # the page's tables are keys too
+    assert colour.endswith("experiment, goals, target, text, waitlist)")
 
 
 def test_toml_syntax_error_names_the_line(tmp_path):

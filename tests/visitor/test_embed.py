@@ -78,7 +78,7 @@ def test_a_signup_through_the_frame_counts_for_the_embedded_form_and_its_parent(
     sent = client.post("/embed/plain", data=data, headers={"Origin": "http://localhost"})
     assert sent.status_code == 302 and sent.location.endswith("/embed/plain/thanks")
     thanks = client.get(sent.location)
-    assert "You're on the Plain page list" in thanks.get_data(as_text=True)
+    assert "You're on the Plain page list" in text_of(thanks)
     assert "frame-ancestors https://mysite.carrd.co;" in thanks.headers["Content-Security-Policy"]
     with app.app_context():
         [signup] = db.session.scalars(select(Signup)).all()

@@ -1,0 +1,99 @@
+"""The page ``kit new`` writes: kit/pages/starter.toml, its comments for the founder (in
+English, like the dashboard) and its visitor-facing sentences in the page's language."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+STARTER_PATH = Path(__file__).with_name("starter.toml")
+
+# The starter's sentences per language ({title}: the product's name, from the page's slug).
+STARTERS: dict[str, dict[str, str]] = {
+    "en": {
+        "join": "join the waitlist",
+        "headline": "The one-line promise of {title}",
+        "subheadline": "One sentence on who it's for and why it matters.",
+        "cta": "Join the waitlist",
+        "thanks": "Thanks, you're on the list! We'll write when it's ready.",
+        "benefit_1": "First benefit",
+        "benefit_1_text": "Why it matters to the visitor.",
+        "benefit_2": "Second benefit",
+        "benefit_2_text": "Keep it short and concrete.",
+        "description": "One or two sentences for search results and link previews.",
+    },
+    "de": {
+        "join": "trag dich in die Warteliste ein",
+        "headline": "Das Versprechen von {title} in einem Satz",
+        "subheadline": "Ein Satz dazu, für wen es ist und warum es zählt.",
+        "cta": "Auf die Warteliste",
+        "thanks": "Danke, du stehst auf der Liste! Wir melden uns, sobald es so weit ist.",
+        "benefit_1": "Erster Vorteil",
+        "benefit_1_text": "Warum er für deine Besucher zählt.",
+        "benefit_2": "Zweiter Vorteil",
+        "benefit_2_text": "Kurz und konkret.",
+        "description": "Ein oder zwei Sätze für Suchergebnisse und Link-Vorschauen.",
+    },
+    "fr": {
+        "join": "rejoignez la liste d’attente",
+        "headline": "La promesse de {title} en une phrase",
+        "subheadline": "Une phrase sur le public visé et pourquoi c’est important.",
+        "cta": "Rejoindre la liste d’attente",
+        "thanks": "Merci, vous êtes sur la liste\u00a0! Nous vous écrirons dès que ce sera prêt.",
+        "benefit_1": "Premier avantage",
+        "benefit_1_text": "Pourquoi il compte pour vos visiteurs.",
+        "benefit_2": "Deuxième avantage",
+        "benefit_2_text": "Restez bref et concret.",
+        "description": "Une ou deux phrases pour les résultats de recherche et les aperçus.",
+    },
+    "es": {
+        "join": "únete a la lista de espera",
+        "headline": "La promesa de {title} en una frase",
+        "subheadline": "Una frase sobre para quién es y por qué importa.",
+        "cta": "Unirme a la lista de espera",
+        "thanks": "¡Gracias, ya estás en la lista! Te escribiremos cuando esté listo.",
+        "benefit_1": "Primera ventaja",
+        "benefit_1_text": "Por qué le importa a quien te visita.",
+        "benefit_2": "Segunda ventaja",
+        "benefit_2_text": "Breve y concreta.",
+        "description": "Una o dos frases para los buscadores y las vistas previas de enlaces.",
+    },
+    "pt-BR": {
+        "join": "entre na lista de espera",
+        "headline": "A promessa de {title} em uma frase",
+        "subheadline": "Uma frase sobre para quem é e por que importa.",
+        "cta": "Entrar na lista de espera",
+        "thanks": "Obrigado, você está na lista! Vamos avisar quando estiver pronto.",
+        "benefit_1": "Primeiro benefício",
+        "benefit_1_text": "Por que ele importa para quem visita.",
+        "benefit_2": "Segundo benefício",
+        "benefit_2_text": "Seja breve e concreto.",
+        "description": "Uma ou duas frases para resultados de busca e prévias de links.",
+    },
+    "it": {
+        "join": "entra nella lista d’attesa",
+        "headline": "La promessa di {title} in una frase",
+        "subheadline": "Una frase su a chi si rivolge e perché conta.",
+        "cta": "Entra nella lista d’attesa",
+        "thanks": "Grazie, sei nella lista! Ti scriveremo appena sarà pronto.",
+        "benefit_1": "Primo vantaggio",
+        "benefit_1_text": "Perché conta per chi visita.",
+        "benefit_2": "Secondo vantaggio",
+        "benefit_2_text": "Breve e concreto.",
+        "description": "Una o due frasi per i risultati di ricerca e le anteprime dei link.",
+    },
+}
+
+
+def starter_page(slug: str, hero_image: str = "", language: str = "en") -> str:
+    """The commented starter page file for a new page, titled after its slug, in ``language``
+    (one of ``STARTERS``); with ``hero_image`` (the picture `kit new` draws) it shows it."""
+    title = slug.replace("-", " ").title()
+    values = {"title": title, "language": language}
+    values |= {key: value.format(title=title) for key, value in STARTERS[language].items()}
+    text = STARTER_PATH.read_text(encoding="utf-8")
+    text = re.sub(r"\{\{(\w+)\}\}", lambda match: values[match[1]], text)
+    if hero_image:
+        line = f"{f'hero_image = {hero_image!r}':<48} # drawn in your colours: swap in yours"
+        text = re.sub(r"(?m)^# hero_image = .*$", line.replace("'", '"'), text)
+    return text

@@ -121,12 +121,13 @@ def receiver(status: int = 200) -> Iterator[Receiver]:
         server.stop()
 
 
-def procfile(process: str) -> list[str]:
-    """The Procfile's command for ``process`` (release, web), run from the test's virtualenv."""
+def procfile(process: str, bin_dir: Path | None = None) -> list[str]:
+    """The Procfile's command for ``process`` (release, web), run from the virtualenv of
+    ``bin_dir`` (the test's own by default)."""
     lines = (ROOT / "Procfile").read_text().splitlines()
     command = next(line.split(":", 1)[1] for line in lines if line.startswith(f"{process}:"))
     words = shlex.split(command)
-    return [str(Path(sys.executable).parent / words[0]), *words[1:]]
+    return [str((bin_dir or Path(sys.executable).parent) / words[0]), *words[1:]]
 
 
 def production_env(database_url: str, **env: str) -> dict[str, str]:
@@ -142,24 +143,29 @@ def production_env(database_url: str, **env: str) -> dict[str, str]:
     return environ
 
 
-def release(environ: dict[str, str]) -> subprocess.CompletedProcess:
-    """Run the Procfile's release step."""
-    command = procfile("release")
-    return subprocess.run(command, cwd=ROOT, env=environ, capture_output=True, text=True)
+def release(
+    environ: dict[str, str], project: Path = ROOT, bin_dir: Path | None = None
+) -> subprocess.CompletedProcess:
+    """Run the Procfile's release step in ``project`` with ``bin_dir``'s virtualenv."""
+    command = procfile("release", bin_dir)
+    return subprocess.run(command, cwd=project, env=environ, capture_output=True, text=True)
 
 
 @contextmanager
 def gunicorn_process(
-    database_url: str, log: Path, **env: str
+    database_url: str, log: Path, project: Path = ROOT, bin_dir: Path | None = None, **env: str
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """The Procfile's release and web commands in production mode: migrate ``database_url``,
     serve it with gunicorn (``gunicorn.conf.py``) and the extra ``env``; yields the base URL
-    and the gunicorn master. Everything gunicorn prints (its access log too) goes to ``log``."""
+    and the gunicorn master. Everything gunicorn prints (its access log too) goes to ``log``.
+    ``project`` and ``bin_dir``: another checkout and virtualenv (a fresh build)."""
     environ = production_env(database_url, **env)
-    done = release(environ)
+    done = release(environ, project, bin_dir)
     assert done.returncode == 0, done.stderr
     with log.open("w") as output:
-        web = subprocess.Popen(procfile("web"), cwd=ROOT, env=environ, stdout=output, stderr=output)
+        web = subprocess.Popen(
+            procfile("web", bin_dir), cwd=project, env=environ, stdout=output, stderr=output
+        )
         try:
             base = f"http://127.0.0.1:{environ['PORT']}"
             deadline = time.monotonic() + 30

@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 export FLASK_APP = app
 
-.PHONY: run test check docs clean
+.PHONY: run test check docs translations clean
 
 # Running needs only the runtime packages; the test tools (scipy, Playwright...) come with `make test`.
 $(BIN)/.installed: pyproject.toml
@@ -34,3 +34,6 @@ clean:
 
 docs: $(BIN)/.installed
 	$(BIN)/flask kit reference --write README.md
+
+translations: $(BIN)/.installed
+	$(BIN)/flask kit translations

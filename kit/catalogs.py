@@ -45,7 +45,9 @@ def update_and_compile() -> list[tuple[str, int]]:
     report = []
     for path in po_files():
         catalog = read(path)
+        created = catalog.creation_date  # kept: a run that changes nothing changes no byte
         catalog.update(source, no_fuzzy_matching=True)
+        catalog.creation_date = created
         with path.open("wb") as file:
             write_po(file, catalog, width=100, omit_header=False, ignore_obsolete=True)
         with path.with_suffix(".mo").open("wb") as file:

@@ -35,6 +35,7 @@ from kit.pages.fields import SLUG_RE
 from kit.pages.illustration import illustration_name
 from kit.pages.illustration import write_illustration
 from kit.pages.reference import schema_reference
+from kit.pages.reference import text_reference
 from kit.pages.schema import Page
 from kit.pages.share_card import write_card
 from kit.pages.starter import STARTERS
@@ -50,8 +51,8 @@ from kit.reports import results
 from kit.reports.export import csv_lines
 from kit.tracking.phases import current_phase
 
-REFERENCE_START = "<!-- page-reference:start -->"
-REFERENCE_END = "<!-- page-reference:end -->"
+PAGE_REFERENCE = ("<!-- page-reference:start -->", "<!-- page-reference:end -->")
+TEXT_REFERENCE = ("<!-- text-reference:start -->", "<!-- text-reference:end -->")
 
 
 @click.group("kit", cls=AppGroup)
@@ -151,18 +152,21 @@ def translations_command() -> None:
 @kit.command("reference")
 @click.option("--write", type=click.Path(dir_okay=False, path_type=Path), help="Update this file.")
 def reference_command(write: Path | None) -> None:
-    """Print the page-file reference generated from the schema, or update it in README.md."""
-    table = schema_reference()
+    """Print the page-file reference generated from the schema (and the languages and [text]
+    keys), or update both in README.md."""
+    blocks = [(PAGE_REFERENCE, schema_reference()),
+              (TEXT_REFERENCE, text_reference(catalog_languages()))]  # fmt: skip
     if write is None:
-        click.echo(table, nl=False)
+        click.echo("".join(table for _, table in blocks), nl=False)
         return
     text = write.read_text(encoding="utf-8")
-    start, end = text.find(REFERENCE_START), text.find(REFERENCE_END)
-    if start < 0 or end < start:
-        raise click.ClickException(f"{write} has no {REFERENCE_START} ... {REFERENCE_END} block")
-    head = text[: start + len(REFERENCE_START)]
-    write.write_text(f"{head}\n{table}{text[end:]}", encoding="utf-8")
-    click.echo(f"updated the page reference in {write}")
+    for (start_mark, end_mark), table in blocks:
+        start, end = text.find(start_mark), text.find(end_mark)
+        if start < 0 or end < start:
+            raise click.ClickException(f"{write} has no {start_mark} ... {end_mark} block")
+        text = f"{text[: start + len(start_mark)]}\n{table}{text[end:]}"
+    write.write_text(text, encoding="utf-8")
+    click.echo(f"updated the page reference and the [text] keys in {write}")
 
 
 @kit.command("doctor")

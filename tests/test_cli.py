@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
 
+from kit import catalogs
 from tests.conftest import browser
 from tests.conftest import sign_up
 from tests.founder.test_dashboard import text_of
@@ -78,12 +80,50 @@ def test_new_refuses_bad_names(runner):
 def test_reference_updates_readme_block(runner, tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(
-        "intro\n<!-- page-reference:start -->\nold\n<!-- page-reference:end -->\nend\n"
+        "intro\n<!-- text-reference:start -->\nolder\n<!-- text-reference:end -->\n"
+        "<!-- page-reference:start -->\nold\n<!-- page-reference:end -->\nend\n"
     )
     assert runner.invoke(args=["kit", "reference", "--write", str(readme)]).exit_code == 0
     text = readme.read_text()
-    assert "old" not in text and "| `headline` | text | **required** |" in text
+    assert "\nold\n" not in text and "\nolder\n" not in text
+    assert "| `headline` | text | **required** |" in text
+    assert "Languages the kit speaks: `en`, `de`, `es`, `fr`, `it`, `pt-BR`." in text
+    assert "| `thanks.heading` | You're on the {name} list |" in text
     assert text.endswith("<!-- page-reference:end -->\nend\n")
+
+
+def test_new_in_german_writes_a_german_page_that_speaks_german_after_the_signup(
+    runner, client, pages_dir
+):
+    result = runner.invoke(args=["kit", "new", "aufgeraeumt", "--language", "de"])
+    assert result.exit_code == 0, result.output
+    assert 'language = "de"' in (pages_dir / "aufgeraeumt.toml").read_text()
+    landing = text_of(client.get("/aufgeraeumt"))
+    assert "Das Versprechen von Aufgeraeumt in einem Satz" in landing
+    assert "Auf die Warteliste" in landing and "Join" not in landing
+    assert sign_up(client, "aufgeraeumt", email="ada@example.com").status_code == 302
+    thanks = text_of(client.get("/aufgeraeumt/thanks"))
+    assert "Danke, du stehst auf der Liste!" in thanks and "share link" not in thanks
+    unknown = runner.invoke(args=["kit", "new", "x", "--language", "nl"])
+    assert unknown.exit_code == 2 and "'nl' is not one of" in unknown.output
+
+
+def test_translations_say_every_catalog_is_complete_and_change_nothing_when_current(
+    runner, tmp_path, monkeypatch
+):
+    """The committed catalogs and compiled files are what `kit translations` makes of
+    kit/texts.py: a sentence added or changed there without a translation shows here."""
+    committed, copy = catalogs.CATALOGS, tmp_path / "translations"
+    shutil.copytree(committed, copy)
+    monkeypatch.setattr(catalogs, "CATALOGS", copy)
+    result = runner.invoke(args=["kit", "translations"])
+    assert result.exit_code == 0, result.output
+    assert result.output.split("\n")[:5] == [
+        f"{language:<6} complete" for language in ("de", "es", "fr", "it", "pt_BR")
+    ]
+    for path in sorted(copy.rglob("messages.*")):
+        original = committed / path.relative_to(copy)
+        assert path.read_bytes() == original.read_bytes(), f"{original} is stale"
 
 
 def test_stats_names_the_page_files_it_skipped(runner, pages_dir):

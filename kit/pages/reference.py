@@ -1,4 +1,5 @@
-"""What ``make docs`` writes: the page-file reference, generated from the schema."""
+"""What ``make docs`` writes: the page-file reference, generated from the schema, and the list of
+languages and ``[text]`` keys, generated from kit/texts.py and the catalogs."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from kit.pages.schema import Target
 from kit.pages.schema import VariantConfig
 from kit.pages.schema import Waitlist
 from kit.pages.validation import _TYPE_NAMES
+from kit.texts import TEXTS
 
 
 def schema_reference() -> str:
@@ -74,3 +76,21 @@ def _type_label(tp: Any) -> str:
     if is_dataclass(tp):
         return "table"
     return _TYPE_NAMES[tp]
+
+
+def text_reference(languages: list[str]) -> str:
+    """The languages with a catalog and every ``[text]`` key with its English (Markdown)."""
+    names = ", ".join(f"`{tag}`" for tag in ["en", *languages])
+    lines = [
+        f"Languages the kit speaks: {names}.",
+        "",
+        "<details><summary>Every <code>[text]</code> key and its English</summary>",
+        "",
+        "| key | English |",
+        "| --- | --- |",
+    ]
+    for key, entry in TEXTS.items():
+        english = entry if isinstance(entry, str) else f"{entry[0]} / {entry[1]}"
+        cell = english.replace("|", "\\|")
+        lines.append(f"| `{key}` | {cell} |")
+    return "\n".join([*lines, "", "</details>", ""])

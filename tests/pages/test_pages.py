@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from kit.language import catalog_languages
 from kit.pages.reference import schema_reference
+from kit.pages.reference import text_reference
 from kit.pages.starter import starter_page
 from kit.pages.toml_lines import line_of
 from kit.pages.validation import RESERVED_SLUGS
@@ -319,3 +321,9 @@ def test_a_bar_for_the_idea_is_a_share_between_0_and_1():
         assert error.startswith("p.toml: target.paid_rate: ") and said in error, error
     _, errors = parse_page("p", {"title": "T", "headline": "H", "target": {"signup": 0.1}})
     assert "did you mean 'signup_rate'" in messages(errors)[0]
+
+
+def test_readme_lists_the_languages_and_every_text_key():
+    readme = (ROOT / "README.md").read_text()
+    reference = text_reference(catalog_languages())
+    assert reference in readme, "README's [text] keys are stale: run `make docs`"

@@ -48,6 +48,13 @@ name = "Pro"
 price = "49 €"
 checkout_url = "https://buy.stripe.com/test_123"
 
+[[goals]]
+name = "team"
+label = "Team-Version"
+
+[embed]
+origins = ["https://tidyday.carrd.co"]
+
 [waitlist]
 double_opt_in = true
 
@@ -150,7 +157,15 @@ def test_a_german_page_its_pages_and_its_mails_hold_no_english_sentence_of_the_k
     seen["expired form"] = stranger.post("/tidyday", data={"email": "x@example.com"}).get_data(
         as_text=True
     )
-    seen["embed refused"] = stranger.get("/embed/tidyday").get_data(as_text=True)
+    seen["embedded form"] = stranger.get("/embed/tidyday").get_data(as_text=True)
+    seen["embedded thanks"] = stranger.get("/embed/tidyday/thanks").get_data(as_text=True)
+    seen["already on the list"] = stranger.get("/tidyday/already").get_data(as_text=True)
+    seen["coming soon"] = stranger.get("/go/tidyday/team", follow_redirects=True).get_data(
+        as_text=True
+    )
+    seen["back from stripe"] = stranger.get("/tidyday/paid?session_id=cs_x").get_data(as_text=True)
+    seen["no such page"] = stranger.get("/tidyday/confirm/nope").get_data(as_text=True)
+    assert "Team-Version" in seen["coming soon"] and "Stripe" in seen["back from stripe"]
     sent_mails = mails(app, inbox)
     assert len(sent_mails) == 3  # confirm, welcome, status link
     for n, message in enumerate(sent_mails):

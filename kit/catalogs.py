@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from babel import Locale
+from babel import UnknownLocaleError
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -39,6 +41,22 @@ def read(path: Path) -> Catalog:
         return read_po(file, locale=path.parents[1].name)
 
 
+def start(language: str) -> Path:
+    """An empty catalog for a new ``language`` ("nl", "pt_PT"), to translate and compile.
+    ValueError: Babel knows no such language, or it has a catalog already."""
+    try:
+        Locale.parse(language)
+    except (ValueError, UnknownLocaleError):
+        raise ValueError(f"{language!r} is no language Babel knows, like nl or pt_PT") from None
+    path = CATALOGS / language / "LC_MESSAGES" / "messages.po"
+    if path.exists():
+        raise ValueError(f"{path} exists already")
+    path.parent.mkdir(parents=True)
+    with path.open("wb") as file:
+        write_po(file, Catalog(locale=language, project="kit", fuzzy=False), width=100)
+    return path
+
+
 def update_and_compile() -> list[tuple[str, int]]:
     """Bring each catalog up to the template and compile it; (language, untranslated) each."""
     source = template()
@@ -59,9 +77,3 @@ def update_and_compile() -> list[tuple[str, int]]:
 
 def _strings(message) -> list[str]:
     return list(message.string) if isinstance(message.string, tuple) else [message.string]
-
-
-def write_template(path: Path) -> None:
-    """messages.pot, for a translator starting a new language."""
-    with path.open("wb") as file:
-        write_po(file, template(), width=100)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from kit import money
 from kit import recount
 from kit import urls
+from kit.catalogs import start
 from kit.catalogs import update_and_compile
 from kit.delivery import mail
 from kit.delivery.outbox import deliver_due
@@ -142,11 +143,17 @@ def _write_card(page: Page) -> Path:
 
 
 @kit.command("translations")
-def translations_command() -> None:
+@click.option("--new", "language", help='Start a catalog for a new language, e.g. "nl".')
+def translations_command(language: str | None) -> None:
     """Bring every catalog (kit/translations) up to the kit's sentences and compile it: run
     after changing kit/texts.py, then translate what it reports missing."""
-    for language, missing in update_and_compile():
-        click.echo(f"{language:<6} {'complete' if not missing else f'{missing} to translate'}")
+    if language:
+        try:
+            click.echo(f"started {start(language)}: translate it, then run this again")
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+    for name, missing in update_and_compile():
+        click.echo(f"{name:<6} {'complete' if not missing else f'{missing} to translate'}")
 
 
 @kit.command("reference")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from babel import Locale
@@ -31,13 +30,13 @@ from flask_babel import get_translations
 from markupsafe import Markup
 from markupsafe import escape
 
+from kit.catalogs import CATALOGS
 from kit.extensions import registry
 from kit.pages.schema import Page
 from kit.pages.text_table import LINK_RE
 from kit.pages.text_table import PLACEHOLDER_RE
 from kit.texts import TEXTS
 
-CATALOGS = Path(__file__).parent / "translations"
 ENGLISH_SIDE = frozenset({"admin", "api", "proof"})  # the founder's blueprints
 
 

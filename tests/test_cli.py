@@ -124,6 +124,13 @@ def test_translations_say_every_catalog_is_complete_and_change_nothing_when_curr
     for path in sorted(copy.rglob("messages.*")):
         original = committed / path.relative_to(copy)
         assert path.read_bytes() == original.read_bytes(), f"{original} is stale"
+    dutch = runner.invoke(args=["kit", "translations", "--new", "nl"])
+    assert dutch.exit_code == 0 and f"started {copy}/nl/LC_MESSAGES/messages.po" in dutch.output
+    sentences = sum(1 for message in catalogs.template() if message.id)
+    assert f"nl     {sentences} to translate" in dutch.output
+    for wrong, said in [("nl", "exists already"), ("xx-nowhere", "no language Babel knows")]:
+        refused = runner.invoke(args=["kit", "translations", "--new", wrong])
+        assert refused.exit_code == 1 and said in refused.output
 
 
 def test_stats_names_the_page_files_it_skipped(runner, pages_dir):

@@ -37,7 +37,7 @@ def _problem(sentence: str, english: str) -> str | None:
         return f"expected at most {MAX_LENGTH} characters, got {len(sentence)}"
     if CONTROL_RE.search(sentence) or "\n" in sentence or "\r" in sentence:
         return "expected one line without control characters"
-    allowed = set(PLACEHOLDER_RE.findall(english)) | ({"count"} if "{count}" in english else set())
+    allowed = set(PLACEHOLDER_RE.findall(english))
     unknown = sorted(set(PLACEHOLDER_RE.findall(sentence)) - allowed)
     if unknown:
         offered = ", ".join(f"{{{name}}}" for name in sorted(allowed)) or "none"
@@ -52,11 +52,11 @@ def _problem(sentence: str, english: str) -> str | None:
 
 def _sentence(value: Any, entry: Text) -> tuple[str | tuple[str, str] | None, str | None]:
     """The checked override of one key, or the reason it is refused."""
-    english = entry if isinstance(entry, str) else entry[1]
+    english = entry if isinstance(entry, str) else entry[1]  # a pair's "other" has it all
     if isinstance(entry, tuple) and isinstance(value, list):
         if len(value) != 2 or not all(isinstance(v, str) for v in value):
             return None, 'expected a sentence, or ["one …", "other …"] for the two number forms'
-        problems = [p for p in (_problem(value[0], entry[0]), _problem(value[1], english)) if p]
+        problems = [p for p in (_problem(value[0], english), _problem(value[1], english)) if p]
         return (None, problems[0]) if problems else ((value[0], value[1]), None)
     if not isinstance(value, str):
         return None, f"expected text, got {type(value).__name__}"

@@ -27,6 +27,7 @@ TEXTS: dict[str, Text] = {
     "page.skip": "Skip to content",
     "page.back": "Back to {name}",
     "page.home": "Go to the home page",
+    "page.footer": "Footer",
     "page.proof": ("Join {count} other on the waitlist.", "Join {count} others on the waitlist."),
     # The signup form
     "form.name": "Your name",

@@ -48,6 +48,10 @@ name = "Pro"
 price = "49 €"
 checkout_url = "https://buy.stripe.com/test_123"
 
+[[footer_links]]
+label = "Impressum"
+url = "https://tidyday.example/impressum"
+
 [[goals]]
 name = "team"
 label = "Team-Version"

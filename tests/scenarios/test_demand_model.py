@@ -109,7 +109,7 @@ BOT_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.htm
 ADDRESSES = [
     f"{name}@example.com" for name in ("ada", "bob", "cy", "dee", "eve", "fay", "ada+1", "bob+x")
 ]  # one mailbox, two addresses
-EXAMPLES = int(os.environ.get("MODEL_EXAMPLES", "50"))
+EXAMPLES = int(os.environ.get("MODEL_EXAMPLES", "30"))  # every action taken, 8+ times
 # Shrinking a failing run of the real app can take many minutes: on when asked (MODEL_SHRINK=1).
 PHASES = [p for p in Phase if p != Phase.shrink or os.environ.get("MODEL_SHRINK")]
 

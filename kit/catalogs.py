@@ -45,7 +45,7 @@ def start(language: str) -> Path:
     """An empty catalog for a new ``language`` ("nl", "pt_PT"), to translate and compile.
     ValueError: Babel knows no such language, or it has a catalog already."""
     try:
-        Locale.parse(language)
+        language = str(Locale.parse(language.replace("-", "_")))  # "NL" -> "nl", "pt-pt"
     except (ValueError, UnknownLocaleError):
         raise ValueError(f"{language!r} is no language Babel knows, like nl or pt_PT") from None
     path = CATALOGS / language / "LC_MESSAGES" / "messages.po"
@@ -70,10 +70,20 @@ def update_and_compile() -> list[tuple[str, int]]:
             write_po(file, catalog, width=100, omit_header=False, ignore_obsolete=True)
         with path.with_suffix(".mo").open("wb") as file:
             write_mo(file, catalog)
-        missing = sum(1 for m in catalog if m.id and (not all(_strings(m)) or m.fuzzy))
-        report.append((path.parents[1].name, missing))
+        report.append((path.parents[1].name, _untranslated(catalog)))
     return report
 
 
-def _strings(message) -> list[str]:
-    return list(message.string) if isinstance(message.string, tuple) else [message.string]
+def untranslated(language: str) -> int:
+    """How many of the kit's sentences the catalog of ``language`` ("de") lacks."""
+    catalog = read(CATALOGS / language / "LC_MESSAGES" / "messages.po")
+    wanted = {message.id for message in template() if message.id}
+    have = {message.id for message in catalog if message.id in wanted}
+    return len(wanted - have) + _untranslated(catalog)
+
+
+def _untranslated(catalog: Catalog) -> int:
+    def strings(message) -> list[str]:
+        return list(message.string) if isinstance(message.string, tuple) else [message.string]
+
+    return sum(1 for m in catalog if m.id and (not all(strings(m)) or m.fuzzy))

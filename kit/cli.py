@@ -19,6 +19,7 @@ from kit import money
 from kit import recount
 from kit import urls
 from kit.catalogs import start
+from kit.catalogs import untranslated
 from kit.catalogs import update_and_compile
 from kit.delivery import mail
 from kit.delivery.outbox import deliver_due
@@ -26,8 +27,8 @@ from kit.doctor import diagnose
 from kit.extensions import registry
 from kit.founder import signup_list
 from kit.founder import spend
+from kit.language import catalog_for
 from kit.language import catalog_languages
-from kit.language import has_catalog
 from kit.language import in_language
 from kit.language import translated
 from kit.models import Outbox
@@ -73,17 +74,26 @@ def _check_pages() -> None:
     pages, errors = load_pages(loaded.pages_dir, loaded.static_dir)
     for slug in sorted(pages):
         click.echo(f"ok     {slug}.toml")
-        tag = pages[slug].content.language
-        if not has_catalog(tag):
-            shipped = ", ".join(catalog_languages())
-            click.echo(f"note   {slug}.toml: language: no catalog for {tag!r}, so its visitors "
-                       f"read the kit's own sentences in English (shipped: en, {shipped}); "
-                       "write them in its [text] table (see the README)")  # fmt: skip
+        _note_language(slug, pages[slug].content.language)
     if errors:
         for error in errors:
             click.echo(f"error  {error}", err=True)
         raise click.ClickException(f"{len(errors)} problem(s) in page files")
     click.echo(f"{len(pages)} page(s), no problems")
+
+
+def _note_language(slug: str, tag: str) -> None:
+    """Say when a page's visitors would read the kit's own sentences in English."""
+    catalog = catalog_for(tag)
+    missing = untranslated(catalog) if catalog not in (None, "en") else 0
+    if catalog is None:
+        shipped = ", ".join(catalog_languages())
+        click.echo(f"note   {slug}.toml: language: no catalog for {tag!r}, so its visitors read "
+                   f"the kit's own sentences in English (shipped: en, {shipped}); write them "
+                   "in its [text] table, or start a catalog (see the README)")  # fmt: skip
+    elif missing:
+        click.echo(f"note   {slug}.toml: language: the {catalog!r} catalog lacks {missing} "
+                   "sentence(s): its visitors read those in English")  # fmt: skip
 
 
 @kit.command("release")
@@ -100,7 +110,8 @@ def release_command() -> None:
 @click.argument("slug")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.option(
-    "--language", type=click.Choice(list(STARTERS)), default="en", show_default=True,
+    "--language", type=click.Choice(list(STARTERS), case_sensitive=False), default="en",
+    show_default=True,
     help="The visitors' language: the starter's sentences and the kit's own are in it.",
 )  # fmt: skip
 def new_command(slug: str, force: bool, language: str) -> None:

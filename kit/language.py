@@ -46,15 +46,19 @@ def catalog_languages() -> list[str]:
     return sorted(path.parents[1].name.replace("_", "-") for path in found)
 
 
-def has_catalog(tag: str) -> bool:
-    """Visitors of a page in ``tag`` read its language: English, or a shipped catalog (a
-    region falls back to its language's: "de-AT" reads "de")."""
-    name = locale_name(tag)
-    language = name.split("_")[0]
-    return language == "en" or any(
-        (CATALOGS / candidate / "LC_MESSAGES" / "messages.mo").exists()
-        for candidate in (name, language)
-    )
+def catalog_for(tag: str) -> str | None:
+    """The catalog visitors of a page in ``tag`` read: "en" (the kit's own English), a shipped
+    one ("de", also for "de-AT"), or None: Babel knows no such language, or it has no catalog
+    (its visitors read English)."""
+    try:
+        locale = Locale.parse(tag, sep="-")
+    except (ValueError, UnknownLocaleError):
+        return None
+    if locale.language == "en":
+        return "en"
+    candidates = (str(locale), locale.language)
+    return next((c for c in candidates if (CATALOGS / c / "LC_MESSAGES" / "messages.mo").exists()),
+                None)  # fmt: skip
 
 
 def locale_name(tag: str) -> str:
@@ -66,22 +70,35 @@ def locale_name(tag: str) -> str:
         return "en"
 
 
-def _page() -> Page | None:
+PAGE_PREFIXES = ("embed", "go", "checkout")  # /embed/<page>, /go/<page>/<goal>, ...
+
+
+def _slug() -> str | None:
+    """The page a visitor's request is for: its route's, the home page's, or for an address
+    no route takes (a 404, a 405), the page it lies under."""
+    if request.endpoint == "landing.home":
+        return current_app.config["HOME_PAGE"]
+    slug = (request.view_args or {}).get("slug")
+    if isinstance(slug, str) or request.url_rule is not None:
+        return slug if isinstance(slug, str) else None
+    parts = request.path.strip("/").split("/")
+    return parts[1] if len(parts) > 1 and parts[0] in PAGE_PREFIXES else parts[0]
+
+
+def current_page() -> Page | None:
     """The page whose language and ``[text]`` the current request or mail reads."""
     if "text_page" in g:
         return g.text_page
     page = None
     if has_request_context() and request.blueprint not in ENGLISH_SIDE:
-        slug = (request.view_args or {}).get("slug")
-        if request.endpoint == "landing.home":
-            slug = current_app.config["HOME_PAGE"]
-        page = registry().get(slug) if isinstance(slug, str) else None
+        slug = _slug()
+        page = registry().get(slug) if slug else None
     g.text_page = page
     return page
 
 
 def select_locale() -> str:
-    page = _page()
+    page = current_page()
     return locale_name(page.content.language) if page else "en"
 
 
@@ -102,7 +119,7 @@ def in_language(page: Page) -> Iterator[None]:
 
 def _chosen(key: str, count: int | None) -> str:
     """The sentence for ``key``: the page's own, else the catalog's for its language."""
-    page = _page()
+    page = current_page()
     own = page.text.get(key) if page else None
     entry = TEXTS[key]
     if isinstance(entry, str):
@@ -116,13 +133,12 @@ def _chosen(key: str, count: int | None) -> str:
 
 
 def number(value: float | None) -> str:
-    """1204 -> "1,204" in English, "1.204" in German, "1 204" in French (English outside a
-    request: the CLI, the digest)."""
+    """A whole number the locale's way: 12040 -> "12,040" in English, "12.040" in German,
+    "12 040" in French (English outside a request: the CLI, the digest)."""
     if value is None:
         return "–"
-    return format_decimal(
-        value, "#,##0", locale=(get_locale() if has_app_context() else None) or "en"
-    )
+    locale = (get_locale() if has_app_context() else None) or "en"
+    return format_decimal(round(value), locale=locale)  # Spanish: 1204, but 12.040
 
 
 def text(key: str, count: int | None = None, link: str | None = None, **values: Any) -> Any:

@@ -6,6 +6,7 @@ import re
 import shutil
 
 from kit import catalogs
+from kit import language
 from tests.conftest import browser
 from tests.conftest import sign_up
 from tests.founder.test_dashboard import text_of
@@ -104,12 +105,14 @@ def test_new_in_german_writes_a_german_page_that_speaks_german_after_the_signup(
     assert sign_up(client, "aufgeraeumt", email="ada@example.com").status_code == 302
     thanks = text_of(client.get("/aufgeraeumt/thanks"))
     assert "Danke, du stehst auf der Liste!" in thanks and "share link" not in thanks
+    assert runner.invoke(args=["kit", "new", "brasil", "--language", "pt-br"]).exit_code == 0
+    assert 'language = "pt-BR"' in (pages_dir / "brasil.toml").read_text()
     unknown = runner.invoke(args=["kit", "new", "x", "--language", "nl"])
     assert unknown.exit_code == 2 and "'nl' is not one of" in unknown.output
 
 
 def test_translations_say_every_catalog_is_complete_and_change_nothing_when_current(
-    runner, tmp_path, monkeypatch
+    runner, tmp_path, monkeypatch, pages_dir
 ):
     """The committed catalogs and compiled files are what `kit translations` makes of
     kit/texts.py: a sentence added or changed there without a translation shows here."""
@@ -124,10 +127,17 @@ def test_translations_say_every_catalog_is_complete_and_change_nothing_when_curr
     for path in sorted(copy.rglob("messages.*")):
         original = committed / path.relative_to(copy)
         assert path.read_bytes() == original.read_bytes(), f"{original} is stale"
-    dutch = runner.invoke(args=["kit", "translations", "--new", "nl"])
+    dutch = runner.invoke(args=["kit", "translations", "--new", "NL"])
     assert dutch.exit_code == 0 and f"started {copy}/nl/LC_MESSAGES/messages.po" in dutch.output
     sentences = sum(1 for message in catalogs.template() if message.id)
     assert f"nl     {sentences} to translate" in dutch.output
+    # A page in Dutch now reads a catalog, an empty one: kit check says how much it lacks.
+    monkeypatch.setattr(language, "CATALOGS", copy)
+    (pages_dir / "dutch.toml").write_text('title = "T"\nheadline = "H"\nlanguage = "nl"\n')
+    check = runner.invoke(args=["kit", "check"])
+    assert f"note   dutch.toml: language: the 'nl' catalog lacks {sentences} sentence(s)" in (
+        check.output
+    )
     for wrong, said in [("nl", "exists already"), ("xx-nowhere", "no language Babel knows")]:
         refused = runner.invoke(args=["kit", "translations", "--new", wrong])
         assert refused.exit_code == 1 and said in refused.output

@@ -271,6 +271,7 @@ def test_a_page_in_a_language_without_a_catalog_reads_english_and_kit_check_says
 ):
     (pages_dir / "dutch.toml").write_text(TIDYDAY.replace('"de"', '"nl"'), encoding="utf-8")
     (pages_dir / "swiss.toml").write_text(TIDYDAY.replace('"de"', '"de-CH"'), encoding="utf-8")
+    (pages_dir / "typo.toml").write_text(TIDYDAY.replace('"de"', '"ge"'), encoding="utf-8")
     app = make_app()
     assert "Fragen" not in browser(app).get("/dutch").get_data(as_text=True)
     assert "Questions" in browser(app).get("/dutch").get_data(as_text=True)
@@ -279,3 +280,27 @@ def test_a_page_in_a_language_without_a_catalog_reads_english_and_kit_check_says
     assert result.exit_code == 0, result.output
     assert "note   dutch.toml: language: no catalog for 'nl'" in result.output
     assert "swiss.toml: language" not in result.output
+    assert "note   typo.toml: language: no catalog for 'ge'" in result.output  # no such language
+
+
+def test_an_error_under_a_german_page_is_german_and_leads_back_to_it(make_app, pages_dir):
+    """Whatever address under the page goes wrong (no such route, a wrong method, too much
+    at once), the visitor reads it in the page's language, with the way back to the page."""
+    (pages_dir / "tidyday.toml").write_text(TIDYDAY, encoding="utf-8")
+    app = make_app(MAX_CONTENT_LENGTH=1024)
+    visitor = browser(app)
+    answers = {
+        "no such address": visitor.get("/tidyday/danke"),
+        "a trailing slash": visitor.get("/tidyday/"),
+        "no such goal": visitor.get("/go/tidyday/nichts"),
+        "no such embed address": visitor.get("/embed/tidyday/x/y"),
+        "a wrong method": visitor.put("/tidyday"),
+        "too much at once": visitor.post("/tidyday", data={"email": "x" * 5000}),
+    }
+    for what, answer in answers.items():
+        html = answer.get_data(as_text=True)
+        assert answer.status_code in (404, 405, 413), what
+        assert '<html lang="de"' in html and 'href="/tidyday">Zurück zu Tidyday' in html, what
+        assert not leaks(html), (what, leaks(html))
+    elsewhere = visitor.get("/nowhere/at/all").get_data(as_text=True)
+    assert '<html lang="en"' in elsewhere and "Page not found" in elsewhere

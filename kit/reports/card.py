@@ -174,17 +174,29 @@ def _beside_one(value: float) -> str:
     return f"{value:.4f}"
 
 
-def compare_sentence(first: str, second: str, ratio: Ratio | None, verb: str = "sign up",
+DONE = {"sign up": "signed up", "pay": "paid"}
+
+
+def cannot_compare(first: str, second: str, waiting: list[tuple[str, int, int]],
+                   verb: str) -> str:  # fmt: skip
+    """Why the first two ideas have no ratio yet, naming the idea that lacks what: each of
+    ``waiting`` is (name, visitors, converted) of an idea whose counts make no rate to divide
+    by (no visitors, nobody who did ``verb``, or counts a database holds but no rate can be)."""
+    reasons = [
+        f"{name} has no visitors yet" if visitors <= 0
+        else f"none of {name}'s {visitors:,} visitors has {DONE[verb]} yet" if converted == 0
+        else f"{name} counts more who {DONE[verb]} than visitors (run kit recount)"
+        for name, visitors, converted in waiting
+    ]  # fmt: skip
+    return f"{first} and {second} cannot be compared yet: {' and '.join(reasons)}."
+
+
+def compare_sentence(first: str, second: str, ratio: Ratio, verb: str = "sign up",
                      ideas: int = 2) -> str:  # fmt: skip
     """One plain sentence on the first two ideas of a ranking of ``ideas``: how many times as
     often the first's visitors ``verb`` as the second's, with its interval and test. With more
     than two ideas the interval and p are Bonferroni-adjusted for the ``ideas - 1`` comparisons
     a leader could have won (the ranking picked these two)."""
-    if ratio is None:
-        return (
-            f"{first} and {second} cannot be compared yet: each needs visitors, and some who "
-            f"{verb}."
-        )
     often = f"{first}'s visitors {verb} {ratio.ratio:.1f}× as often as {second}'s"
     adjusted = f", adjusted for {ideas} ideas" if ideas > 2 else ""
     p = ratio.p_value

@@ -16,6 +16,7 @@ from kit.models import db
 from kit.models import utcnow
 from kit.pages.schema import Page
 from kit.reports import costs
+from kit.reports.card import cannot_compare
 from kit.reports.card import compare_sentence
 from kit.reports.results import page_results
 from kit.reports.results import trend
@@ -209,6 +210,10 @@ def top_two_sentence(ranked: list[Idea], verb: str) -> str | None:
         Arm(second.page.slug, second.visitors, second.converted(verb)),
         confidence,
     )
-    return compare_sentence(
-        first.page.content.name, second.page.content.name, ratio, verb, max(2, len(rated))
-    )
+    names = first.page.content.name, second.page.content.name
+    if ratio is None:
+        waiting = [(idea.page.content.name, idea.visitors, idea.converted(verb))
+                   for idea in (first, second)
+                   if conversion_rate(idea.converted(verb), idea.visitors) in (None, 0)]  # fmt: skip
+        return cannot_compare(*names, waiting, verb)
+    return compare_sentence(*names, ratio, verb, max(2, len(rated)))

@@ -106,3 +106,24 @@ def test_an_interval_reads_on_the_right_side_of_1_after_rounding():
     assert times(0.6, 0.97) == ("0.6×", "0.97×")
     assert times(1.2, 3.4) == ("1.2×", "3.4×")
     assert times(0.9996, 1.0004) == ("0.9996×", "1.0004×")
+
+
+def test_spend_in_two_currencies_is_named_not_called_missing(app):
+    """With €30 and $20 recorded the overview says so; the comparison must not claim "no spend
+    recorded" because one cost can't be taken of two currencies."""
+    seed(app, {"": (100, 10)}, page="plain", experiment="")
+    runner = app.test_cli_runner()
+    for amount, currency, source in [("30", "EUR", "google"), ("20", "USD", "facebook")]:
+        result = runner.invoke(args=["kit", "spend", "add", "plain", "--source", source, "--from",
+                                     str(START.date()), "--to", str(START.date()), "--amount",
+                                     amount, "--currency", currency])  # fmt: skip
+        assert result.exit_code == 0, result.output
+    text = text_of(logged_in(app).get("/admin/compare"))
+    assert "€30.00 + $20.00 in several currencies: see its sources" in text
+    assert "no spend recorded" in text  # the A/B page has none: still said of it
+
+
+def test_ideas_that_cannot_be_compared_yet_name_only_the_one_that_lacks_visitors(app):
+    seed(app, {"": (11, 7)}, page="plain", experiment="")
+    text = text_of(logged_in(app).get("/admin/compare"))
+    assert "Plain page and A/B page cannot be compared yet: A/B page has no visitors yet." in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from kit.reports.card import cannot_compare
 from kit.reports.card import compare_sentence
 from kit.reports.decision import AdCost
 from kit.reports.decision import analyse
@@ -140,4 +141,16 @@ def test_two_ideas_within_noise_are_not_called_different():
         "Idea A's visitors sign up 1.1× as often as Idea B's, but that is not a clear difference"
     )
     assert "includes 1×" in sentence
-    assert "cannot be compared yet" in compare_sentence("A", "B", None)
+
+
+def test_ideas_that_cannot_be_compared_name_the_one_that_lacks_what():
+    """Only the idea without visitors (or without anyone who signed up) is named, not both."""
+    assert cannot_compare("Notes", "Tidyday", [("Tidyday", 0, 0)], "sign up") == (
+        "Notes and Tidyday cannot be compared yet: Tidyday has no visitors yet."
+    )
+    assert cannot_compare("Notes", "Tidyday", [("Tidyday", 1204, 0)], "pay") == (
+        "Notes and Tidyday cannot be compared yet: none of Tidyday's 1,204 visitors has paid yet."
+    )
+    both = cannot_compare("A", "B", [("A", 5, 0), ("B", 3, 9)], "sign up")
+    assert both.endswith("none of A's 5 visitors has signed up yet and B counts more who signed "
+                         "up than visitors (run kit recount).")  # fmt: skip

@@ -212,8 +212,10 @@ def top_two_sentence(ranked: list[Idea], verb: str) -> str | None:
     )
     names = first.page.content.name, second.page.content.name
     if ratio is None:
-        waiting = [(idea.page.content.name, idea.visitors, idea.converted(verb))
-                   for idea in (first, second)
-                   if conversion_rate(idea.converted(verb), idea.visitors) in (None, 0)]  # fmt: skip
+        waiting = [
+            (idea.page.content.name, idea.visitors, idea.converted(verb))
+            for idea in (first, second)
+            if conversion_rate(idea.converted(verb), idea.visitors) in (None, 0)
+        ]
         return cannot_compare(*names, waiting, verb)
     return compare_sentence(*names, ratio, verb, max(2, len(rated)))

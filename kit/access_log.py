@@ -1,8 +1,8 @@
 """gunicorn's access log, without the private tokens of status, confirm, remove and
-unsubscribe links.
+unsubscribe links, nor the keys of shared reports.
 
 Whoever reads the logs (the PaaS, a log drain, a colleague) must not be able to open or
-delete a person's signup. The token is cut from every logged value: the request line, the
+delete a person's signup, or read a report its founder shared with a few people. The token is cut from every logged value: the request line, the
 path, the Referer (a page's own files are fetched with the status page as Referer) and
 response headers such as a redirect's Location. ``gunicorn.conf.py`` selects this logger.
 """
@@ -16,7 +16,7 @@ from gunicorn.glogging import Logger
 
 # The path segment before every route's <token> (tests/test_security.py reads the URL map to
 # check that no token route is missing here).
-TOKEN_ROUTES = ("status", "confirm", "remove", "unsubscribe")
+TOKEN_ROUTES = ("status", "confirm", "remove", "unsubscribe", "proof")
 
 
 def _as_sent(text: str) -> str:

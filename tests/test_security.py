@@ -310,7 +310,7 @@ def test_access_log_holds_no_token_of_any_token_route(app, database_url, tmp_pat
     """What gunicorn writes per request: path, Referer and redirect target, tokens cut out.
     The routes come from the URL map, so a new route with a <token> cannot be missed."""
     token_rules = [rule for rule in app.url_map.iter_rules() if "token" in rule.arguments]
-    assert len(token_rules) >= 5  # status, its data.json, confirm, remove, unsubscribe
+    assert len(token_rules) >= 6  # status, its data.json, confirm, remove, unsubscribe, proof
     with app.app_context():
         db.drop_all()
     log = tmp_path / "gunicorn.log"
@@ -324,12 +324,13 @@ def test_access_log_holds_no_token_of_any_token_route(app, database_url, tmp_pat
             requests.get(f"{base}{path}", timeout=5)
             requests.get(f"{base}/healthz", headers={"Referer": f"{base}{path}"}, timeout=5)
             # The same route, percent-encoded as a client may send it (the app decodes it).
-            route = path.split("/")[2]
+            segments = path.split("?")[0].split("/")
+            route = segments[segments.index(secret) - 1]
             encoded = path.replace(f"/{route}/", f"/%{ord(route[0]):02X}{route[1:]}%2F", 1)
             sent = requests.Request("GET", f"{base}{encoded}").prepare()
             sent.url = f"{base}{encoded}"  # as it is: requests would not re-encode it anyway
             requests.Session().send(sent, timeout=5)
     text = log.read_text()
     assert "/plain/status/[token]/data.json" in text and "/plain/remove/[token]" in text
-    assert "/plain/unsubscribe/[token]" in text
+    assert "/plain/unsubscribe/[token]" in text and "/proof/[token]" in text
     assert not any(secret in text for secret in secrets_seen), text

@@ -24,9 +24,10 @@ from kit.tracking.phases import current_phase
 bp = Blueprint("proof", __name__, url_prefix="/proof")
 
 
-@bp.get("/<key>")
-def show(key: str) -> Response:
-    link = share.find(key)
+@bp.get("/<token>")
+def show(token: str) -> Response:
+    """``token`` is the link's key; named so the access log cuts it (kit/access_log.py)."""
+    link = share.find(token)
     if link is None:
         abort(404, "This report link does not exist or was revoked by its owner.")
     now = utcnow()

@@ -53,7 +53,7 @@ def key_of(link: ShareLink) -> str:
 
 
 def url_of(link: ShareLink) -> str:
-    return absolute_url("proof.show", key=key_of(link))
+    return absolute_url("proof.show", token=key_of(link))
 
 
 def find(key: str) -> ShareLink | None:

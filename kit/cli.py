@@ -116,7 +116,7 @@ def release_command() -> None:
 )  # fmt: skip
 def new_command(slug: str, force: bool, language: str) -> None:
     """Write pages/SLUG.toml, a commented starter page served at /SLUG."""
-    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
+    if not SLUG_RE.fullmatch(slug) or slug in RESERVED_SLUGS:
         raise click.ClickException(
             f"{slug!r} can't be a page name: use lower-case letters, digits and dashes "
             f"(and not {', '.join(sorted(RESERVED_SLUGS))})"

@@ -18,7 +18,7 @@ from babel import Locale
 # Currencies without minor units (Stripe's list of zero-decimal currencies).
 THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())  # Stripe counts these in thousandths
 ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
-CURRENCY_RE = re.compile(r"^[A-Za-z]{3}$")
+CURRENCY_RE = re.compile(r"[A-Za-z]{3}")
 # ASCII digits only: int() would read "١٢٠" (Arabic-Indic digits) as 120 without a word.
 AMOUNT_RE = re.compile(r"\d{1,3}(,\d{3})*(\.\d+)?|\d+(\.\d+)?", re.ASCII)
 MAX_AMOUNT = 2**31 - 1  # what the database column holds, in minor units
@@ -31,7 +31,7 @@ class MoneyError(ValueError):
 def currency(code: str) -> str:
     """A three-letter currency code, upper case ("usd" -> "USD")."""
     code = code.strip()
-    if not CURRENCY_RE.match(code):
+    if not CURRENCY_RE.fullmatch(code):
         raise MoneyError(f"{code!r} is not a currency code: use three letters like USD or EUR")
     return code.upper()
 
@@ -56,12 +56,12 @@ def parse(amount: str, code: str) -> int:
 # ("$49", "49 €", "USD 19", "19.50 CHF"), anything around it ("From $49 for life", "/month").
 SYMBOL = r"US\$|CA\$|A\$|[$€£¥₹]"
 PRICE_RE = re.compile(
-    rf"(?:(?P<symbol>{SYMBOL})\s*|(?P<before>[A-Z]{{3}})\s+)?(?P<amount>\d[\d,]*(?:\.\d+)?)"
+    rf"(?:(?P<symbol>{SYMBOL})\s*|(?P<before>[A-Z]{{3}})\s+)?(?P<amount>[0-9][0-9,]*(?:\.[0-9]+)?)"
     rf"(?:\s*(?P<after_symbol>{SYMBOL})|\s+(?P<after>[A-Z]{{3}})\b)?"
 )
 CURRENCY_OF = {"$": "USD", "US$": "USD", "CA$": "CAD", "A$": "AUD", "€": "EUR", "£": "GBP",
                "¥": "JPY", "₹": "INR"}  # fmt: skip
-DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}")  # "9,99": a decimal comma, not thousands
+DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}", re.ASCII)  # "9,99": a decimal comma, not thousands
 
 
 def price(shown: str) -> tuple[int, str] | None:

@@ -29,7 +29,7 @@ from kit.pages.schema import Page
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 YEAR = 365 * 24 * 3600
-HASHED_RE = re.compile(r"^(?P<stem>.+)\.(?P<hash>[0-9a-f]{10})(?P<suffix>\.[A-Za-z0-9]+)$")
+HASHED_RE = re.compile(r"(?P<stem>.+)\.(?P<hash>[0-9a-f]{10})(?P<suffix>\.[A-Za-z0-9]+)")
 
 bp = Blueprint("assets", __name__)
 
@@ -72,7 +72,7 @@ def image_url(name: str, external: bool = False) -> str:
 @bp.route("/static/<path:filename>", methods=["GET", "HEAD"])
 def static(filename: str) -> Response:
     """Serve a static file; a current fingerprinted name is cacheable for a year."""
-    match = HASHED_RE.match(filename)
+    match = HASHED_RE.fullmatch(filename)
     if match and fingerprint(match["stem"] + match["suffix"]) == match["hash"]:
         response = send_from_directory(STATIC_DIR, match["stem"] + match["suffix"], max_age=YEAR)
         response.cache_control.immutable = True

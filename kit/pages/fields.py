@@ -9,10 +9,10 @@ from typing import Any
 from kit import money
 from kit.config import WEBHOOK_URL_MAX
 
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-COLOUR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
-LANGUAGE_RE = re.compile(r"^[a-zA-Z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+COLOUR_RE = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+LANGUAGE_RE = re.compile(r"[a-zA-Z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 
 
 def _doc(text: str, check: typing.Callable[[Any], str | None] | None = None) -> Any:
@@ -46,15 +46,15 @@ def _tier_name(value: str) -> str | None:
 
 
 def _colour(value: str) -> str | None:
-    return None if COLOUR_RE.match(value) else 'a colour like "#4f46e5"'
+    return None if COLOUR_RE.fullmatch(value) else 'a colour like "#4f46e5"'
 
 
 def _language(value: str) -> str | None:
-    return None if LANGUAGE_RE.match(value) else 'a language tag like "en" or "pt-BR"'
+    return None if LANGUAGE_RE.fullmatch(value) else 'a language tag like "en" or "pt-BR"'
 
 
 def _name(value: str) -> str | None:
-    return None if NAME_RE.match(value) else "a URL-safe name (letters, digits, - _ .)"
+    return None if NAME_RE.fullmatch(value) else "a URL-safe name (letters, digits, - _ .)"
 
 
 def _in_one_piece(value: str) -> bool:
@@ -83,11 +83,11 @@ def _image(value: str) -> str | None:
     return None
 
 
-ORIGIN_RE = re.compile(r"^https?://[a-z0-9.-]+(?::\d{1,5})?$")
+ORIGIN_RE = re.compile(r"https?://[a-z0-9.-]+(?::[0-9]{1,5})?")
 
 
 def _origin(value: str) -> str | None:
-    if ORIGIN_RE.match(value):
+    if ORIGIN_RE.fullmatch(value):
         return None
     return 'a site origin like "https://mysite.carrd.co" (scheme and host, no path, no *)'
 

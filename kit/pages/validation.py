@@ -210,7 +210,7 @@ def parse_page(slug: str, data: dict, file: str = "") -> tuple[Page | None, list
     """Validate one page's parsed TOML and return the page, or every error found in it."""
     errors = _Errors()
     file = file or f"{slug}.toml"
-    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
+    if not SLUG_RE.fullmatch(slug) or slug in RESERVED_SLUGS:
         errors.add(
             "",
             "bad file name: use lower-case letters, digits and dashes "
@@ -268,6 +268,9 @@ def _check_question(form: FormConfig, errors: _Errors, prefix: str = "") -> None
             if not 0 < len(option.strip()) <= OPTION_LENGTH:
                 errors.add(f"{prefix}form.question_options[{i}]",
                            f"expected an answer of 1 to {OPTION_LENGTH} characters")  # fmt: skip
+            elif option != option.strip():  # the answer sent back is trimmed: it would never match
+                errors.add(f"{prefix}form.question_options[{i}]",
+                           f"an answer without spaces before or after it, got {option!r}")  # fmt: skip
     elif options:
         errors.add(f"{prefix}form.question_options",
                    'only a question_kind = "choice" has answers to pick')  # fmt: skip

@@ -57,7 +57,7 @@ from kit.tracking.phases import periods_of
 from kit.writes import insert_ignore
 
 REFERENCE_RE = re.compile(
-    r"^((?:[0-9a-f]{32}|none)_([a-z0-9][a-z0-9-]{0,62})_([a-z0-9-]{1,40}))_([0-9a-f]{24})$"
+    r"((?:[0-9a-f]{32}|none)_([a-z0-9][a-z0-9-]{0,62})_([a-z0-9-]{1,40}))_([0-9a-f]{24})"
 )
 CHECKOUT_GOAL = "checkout:"  # a tier's pre-order button, counted as the goal "checkout:<tier>"
 PAID_EVENTS = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
@@ -83,7 +83,7 @@ def _signature(signed: str, secret: str) -> str:
 
 def _verified(ref: str) -> re.Match[str] | None:
     """The reference's parts if this site signed it (with its key or a previous one)."""
-    match = REFERENCE_RE.match(ref)
+    match = REFERENCE_RE.fullmatch(ref)
     if match is None:
         return None
     config = current_app.config
@@ -268,7 +268,7 @@ def _attribution(ref: Any) -> tuple[str, str, str | None]:
 
 def _page_of(ref: Any) -> str | None:
     """The page a payment's reference names, signed or not (for the founder's list)."""
-    match = REFERENCE_RE.match(ref) if isinstance(ref, str) else None
+    match = REFERENCE_RE.fullmatch(ref) if isinstance(ref, str) else None
     return match[2] if match is not None else None
 
 

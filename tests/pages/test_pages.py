@@ -327,3 +327,32 @@ def test_readme_lists_the_languages_and_every_text_key():
     readme = (ROOT / "README.md").read_text()
     reference = text_reference(catalog_languages())
     assert reference in readme, "README's [text] keys are stale: run `make docs`"
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"language": "de\n"}, "language"),
+        ({"theme": {"accent": "#4f46e5\n"}}, "theme.accent"),
+        ({"experiment": {"key": "k\n", "variants": [{"name": "a"}, {"name": "b"}]}},
+         "experiment.key"),
+        ({"experiment": {"key": "k", "variants": [{"name": "a\n"}, {"name": "b"}]}},
+         "experiment.variants[0].name"),
+        ({"embed": {"origins": ["https://mysite.carrd.co\n"]}}, "embed.origins[0]"),
+        ({"embed": {"origins": ["https://mysite.carrd.co:٤٤٣"]}}, "embed.origins[0]"),
+    ],
+)  # fmt: skip
+def test_a_value_with_a_line_break_after_it_is_refused_not_served(data, key):
+    """A pattern's "$" also matches before a final newline: `language = "de\\n"` passed and
+    the page was served as <html lang="de\\n"> in English."""
+    _, errors = parse_page("p", {"title": "T", "headline": "H", **data})
+    assert any(str(e).startswith(f"p.toml: {key}: ") for e in errors), messages(errors)
+    _, errors = parse_page("p\n", {"title": "T", "headline": "H"})
+    assert any("bad file name" in str(e) for e in errors)
+
+
+def test_a_price_is_read_in_ascii_digits_only():
+    from kit import money
+
+    assert money.price("$49") == (4900, "USD")
+    assert money.price("$٤٩") is None

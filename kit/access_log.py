@@ -2,9 +2,10 @@
 unsubscribe links, nor the keys of shared reports.
 
 Whoever reads the logs (the PaaS, a log drain, a colleague) must not be able to open or
-delete a person's signup, or read a report its founder shared with a few people. The token is cut from every logged value: the request line, the
-path, the Referer (a page's own files are fetched with the status page as Referer) and
-response headers such as a redirect's Location. ``gunicorn.conf.py`` selects this logger.
+delete a person's signup, or read a report its founder shared with a few people. The token
+is cut from every logged value: the request line, the path, the Referer (a page's own files
+are fetched with the status page as Referer) and response headers such as a redirect's
+Location. ``gunicorn.conf.py`` selects this logger.
 """
 
 from __future__ import annotations

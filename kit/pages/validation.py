@@ -268,9 +268,9 @@ def _check_question(form: FormConfig, errors: _Errors, prefix: str = "") -> None
             if not 0 < len(option.strip()) <= OPTION_LENGTH:
                 errors.add(f"{prefix}form.question_options[{i}]",
                            f"expected an answer of 1 to {OPTION_LENGTH} characters")  # fmt: skip
-            elif option != option.strip():  # the answer sent back is trimmed: it would never match
-                errors.add(f"{prefix}form.question_options[{i}]",
-                           f"an answer without spaces before or after it, got {option!r}")  # fmt: skip
+            elif option != option.strip():  # the pick sent back is trimmed: it would never match
+                wanted = f"an answer without spaces before or after it, got {option!r}"
+                errors.add(f"{prefix}form.question_options[{i}]", wanted)
     elif options:
         errors.add(f"{prefix}form.question_options",
                    'only a question_kind = "choice" has answers to pick')  # fmt: skip

@@ -104,8 +104,10 @@ def test_a_question_kind_is_checked_where_the_page_file_is():
         "form.question_options: each answer once: two are the same"]  # fmt: skip
     assert "form.question_options[1]: expected an answer of 1 to 100 characters" in errors(
         {**base, "question_kind": "choice", "question_options": ["A", "x" * 101]})  # fmt: skip
-    assert errors({**base, "question_kind": "choice", "question_options": ["A", " B "]}) == [
-        "form.question_options[1]: an answer without spaces before or after it, got ' B '"]  # fmt: skip
+    spaced = {**base, "question_kind": "choice", "question_options": ["A", " B "]}
+    assert errors(spaced) == [
+        "form.question_options[1]: an answer without spaces before or after it, got ' B '"
+    ]
     assert errors({**base, "question_options": ["A", "B"]}) == [
         'form.question_options: only a question_kind = "choice" has answers to pick']  # fmt: skip
     assert errors({**base, "question_unit": "$"}) == [

@@ -108,3 +108,18 @@ def test_a_report_of_a_page_whose_file_was_removed_is_gone(app, pages_dir):
     url = create_link(founder, "plain")
     (pages_dir / "plain.toml").unlink()
     assert browser(app).get(urlsplit(url).path).status_code == 404
+
+
+def test_the_report_of_a_german_page_is_marked_english_with_the_pages_words_in_german(
+    make_app, pages_dir
+):
+    """The report is written in English: a screen reader told lang="de" reads it wrongly."""
+    (pages_dir / "notizen.toml").write_text(
+        'title = "Notizen"\nheadline = "Notizen, die sich selbst ordnen"\nlanguage = "de"\n'
+    )
+    app = make_app()
+    html = browser(app).get(urlsplit(create_link(logged_in(app), "notizen")).path)
+    html = html.get_data(as_text=True)
+    assert '<html lang="en"' in html and "Key numbers" in html
+    assert '<h1 lang="de">Notizen</h1>' in html
+    assert '<p class="lede" lang="de">Notizen, die sich selbst ordnen</p>' in html

@@ -39,6 +39,7 @@ from kit.pages.illustration import write_illustration
 from kit.pages.reference import schema_reference
 from kit.pages.reference import text_reference
 from kit.pages.schema import Page
+from kit.pages.share_card import CardError
 from kit.pages.share_card import write_card
 from kit.pages.starter import STARTERS
 from kit.pages.starter import starter_page
@@ -128,8 +129,11 @@ def new_command(slug: str, force: bool, language: str) -> None:
     target.write_text(starter, encoding="utf-8")
     page, _ = load_page_file(target)  # its pictures are drawn from it, so they come next
     hero = write_illustration(page.content, urls.STATIC_DIR, slug) if page else None
-    card = _write_card(page) if page else None
-    click.echo(f"wrote {target}, its hero picture {hero} and its share card {card}")
+    try:
+        card = f"its share card {_write_card(page)}" if page else "no share card"
+    except CardError as error:
+        card = f"no share card ({error})"
+    click.echo(f"wrote {target}, its hero picture {hero} and {card}")
     click.echo(f"open http://127.0.0.1:5000/{slug} to see it")
 
 
@@ -141,7 +145,10 @@ def card_command(slug: str) -> None:
     page = registry().pages.get(slug)
     if page is None:
         raise click.ClickException(f"no page called {slug!r} (see `flask --app app kit check`)")
-    path = _write_card(page)
+    try:
+        path = _write_card(page)
+    except CardError as error:
+        raise click.ClickException(f"no card drawn for {slug}: {error}") from None
     note = " (the page file's meta.image is shown instead)" if page.content.meta.image else ""
     click.echo(f"wrote {path}{note}")
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 
 from kit import catalogs
 from kit import language
+from kit.pages.share_card import share_card
+from kit.pages.validation import load_page_file
+from kit.urls import STATIC_DIR
 from tests.conftest import browser
 from tests.conftest import sign_up
 from tests.founder.test_dashboard import text_of
@@ -63,6 +67,20 @@ def test_card_draws_the_share_card_and_a_page_image_wins(runner, client, pages_d
     own = client.get("/plain").get_data(as_text=True)
     assert "social." in own and "plain-card." not in own  # the page file's image wins
     assert runner.invoke(args=["kit", "card", "nope"]).exit_code == 1
+
+
+def test_card_draws_a_german_pages_button_in_german_and_refuses_letters_it_lacks(runner, pages_dir):
+    (pages_dir / "notizen.toml").write_text(
+        'title = "Notizen"\nheadline = "Notizen, die sich ordnen"\nlanguage = "de"\n'
+    )
+    assert runner.invoke(args=["kit", "card", "notizen"]).exit_code == 0
+    page, _ = load_page_file(pages_dir / "notizen.toml")
+    german = share_card(dataclasses.replace(page.content, cta="Auf die Warteliste"))
+    assert (STATIC_DIR / "notizen-card.png").read_bytes() == german
+    (pages_dir / "notizen.toml").write_text('title = "笔记"\nheadline = "自己整理的笔记"\n')
+    result = runner.invoke(args=["kit", "card", "notizen"])
+    assert result.exit_code == 1 and "has no letters for '笔记自己整理的'" in result.output
+    assert "meta.image" in result.output
 
 
 def test_new_refuses_to_overwrite(runner, pages_dir):

@@ -153,17 +153,20 @@ class Cost:
     """What one conversion costs, in the spend's unit, with its 95 % interval."""
 
     value: float | None  # None while nobody converted
-    low: float
+    low: float | None  # None: too few visitors for a range (below the minimum)
     high: float | None  # None: no upper bound yet (the rate's interval starts at 0)
 
 
 def cost_per(spend: int, visitors: int, conversions: int, min_visitors: int) -> Cost | None:
     """Spend per conversion, spend / (visitors × rate), its interval taken from the rate's
-    Wilson interval (a higher rate is a lower cost). None below ``min_visitors``: not
-    enough data to say."""
+    Wilson interval (a higher rate is a lower cost). Below ``min_visitors`` the spend per
+    conversion so far without a range (it is a plain division, like the cost per visitor);
+    None without visitors or with counts no rate can be taken of."""
     interval = wilson_interval(conversions, visitors)
-    if interval is None or visitors < min_visitors or interval.high == 0:
+    if interval is None or interval.high == 0:
         return None
+    if visitors < min_visitors:
+        return Cost(spend / conversions if conversions else None, None, None)
     return Cost(
         spend / conversions if conversions else None,
         spend / (visitors * interval.high),

@@ -86,7 +86,7 @@ def test_a_pre_order_and_ad_spend_reach_the_founders_pages(chromium: Any, shop: 
     assert "Recorded $12.50 for e2e-ads." in founder.locator(".flash").inner_text()
     row = founder.locator("table.costs tbody tr", has_text="e2e-ads")
     # $12.50 bought 1 visitor who paid: $12.50 per visitor; 1 visitor is below the minimum.
-    assert "$12.50" in row.inner_text() and "not enough data" in row.inner_text()
+    assert "$12.50" in row.inner_text() and "too few visitors for a range" in row.inner_text()
     founder.goto(f"{shop}/admin/shop")
     paid = founder.locator("h2:has-text('Paid pre-orders') ~ .table-wrap").nth(1)
     assert "$49.00" in paid.inner_text()

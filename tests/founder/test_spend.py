@@ -80,8 +80,10 @@ def test_spend_entered_gives_cost_per_visitor_and_signup_as_calculated_by_hand(m
                   f"{dollars(5000 / (20 * interval.low))})")  # fmt: skip
     days = f"{today - timedelta(days=1)} to {today}"
     assert f"google {days} $50.00 20 $2.50 5 {per_signup} 5 {per_signup} 0" in page
-    # facebook: 8 visitors are fewer than the minimum of 10: no cost per signup yet.
-    assert "facebook" in page and f"$30.00 8 {dollars(3000 / 8)} 1 not enough data" in page
+    # facebook: 8 visitors are fewer than the minimum of 10: the spend per signup so far, as
+    # plain a division as the spend per visitor beside it, but no range yet.
+    assert "facebook" in page
+    assert f"$30.00 8 {dollars(3000 / 8)} 1 $30.00 (too few visitors for a range)" in page
     costs_table = page.split("Ad spend and cost per signup")[1].split("Record spend")[0]
     assert "newsletter" not in costs_table  # no spend recorded for it
     listed = app.test_cli_runner().invoke(args=["kit", "spend", "list", "plain"]).output
@@ -215,7 +217,11 @@ def test_cost_per_signup_and_its_interval_follow_the_conversion_interval(spent, 
 
 
 def test_cost_per_signup_says_not_enough_data_or_no_upper_bound():
-    assert cost_per(5000, 9, 3, 10) is None  # below the minimum of visitors
+    few = cost_per(5000, 9, 3, 10)  # below the minimum of visitors: what was paid, no range
+    assert costs.cost_text(few, "USD") == "$16.67 (too few visitors for a range)"
+    assert costs.cost_text(cost_per(5000, 9, 0, 10), "USD") == (
+        "none yet (too few visitors for a range)"
+    )
     assert cost_per(5000, 0, 0, 0) is None  # no visitors at all
     nobody = cost_per(5000, 50, 0, 10)
     assert nobody.value is None and nobody.high is None

@@ -281,7 +281,7 @@ def _echo_ideas(pages: dict, minimum: int) -> None:
         if idea.chosen != "one version":
             name += f" ({idea.variant}, {idea.chosen})"
         click.echo(f"  {place}. {name:<34} {formatting.percent(rate):>6} ({interval}) "
-                   f"of {idea.visitors:,} visitors")  # fmt: skip
+                   f"of {formatting.counted(idea.visitors, 'visitor')}")  # fmt: skip
     click.echo(ideas.top_two_sentence(ranked, verb))
 
 
@@ -386,8 +386,9 @@ def spend_list_command(slug: str) -> None:
         per_visitor = "–" if c.per_visitor is None else money.text(c.per_visitor, cur)
         click.echo(
             f"#{entry.id} {_visible(costs.label(entry))} {entry.first_day} to {entry.last_day}: "
-            f"{money.text(entry.amount, cur)}; {c.visitors:,} visitors ({per_visitor} each), "
-            f"{c.signed_up:,} signups ({costs.cost_text(c.per_signup, cur)}), "
+            f"{money.text(entry.amount, cur)}; {formatting.counted(c.visitors, 'visitor')} "
+            f"({per_visitor} each), {formatting.counted(c.signed_up, 'signup')} "
+            f"({costs.cost_text(c.per_signup, cur)}), "
             f"{c.confirmed:,} confirmed ({costs.cost_text(c.per_confirmed, cur)}), "
             f"{c.paying:,} paying ({costs.cost_text(c.per_preorder, cur)})"
         )

@@ -41,4 +41,7 @@ def test_every_mail_fits_the_screen_and_its_button_is_easy_to_tap(chromium: Any,
         assert "Ada" in page.locator("h1").inner_text(), subject  # her first name
         card = page.locator(".card").bounding_box()
         assert card["width"] <= 560 + 2 * 32, subject  # one readable column on a desktop too
+        # The footer (why this mail came, unsubscribe, remove) reads smaller than the message.
+        footer = page.locator(".footer p").evaluate("p => getComputedStyle(p).fontSize")
+        assert footer == "13px", subject
     context.close()

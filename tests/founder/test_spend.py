@@ -88,6 +88,7 @@ def test_spend_entered_gives_cost_per_visitor_and_signup_as_calculated_by_hand(m
     assert "newsletter" not in costs_table  # no spend recorded for it
     listed = app.test_cli_runner().invoke(args=["kit", "spend", "list", "plain"]).output
     assert f"20 visitors ($2.50 each), 5 signups ({per_signup})" in listed
+    assert "8 visitors ($3.75 each), 1 signup ($30.00 (too few visitors for a range))" in listed
     overview = text_of(founder.get("/admin/"))
     assert "Spend $80.00" in overview  # both entries
 

@@ -1,7 +1,9 @@
 # make run  - set up a virtualenv, migrate the SQLite database, serve the demo on :5000
+#             (another port: make run PORT=5077)
 # make test - set up the virtualenv with test tools, lint, run the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
+PORT ?= 5000
 BIN = $(VENV)/bin
 export FLASK_APP = app
 
@@ -20,7 +22,7 @@ $(BIN)/.installed-test: $(BIN)/.installed
 
 run: $(BIN)/.installed
 	FLASK_DEBUG=1 $(BIN)/flask db upgrade
-	FLASK_DEBUG=1 $(BIN)/flask run --port 5000
+	FLASK_DEBUG=1 $(BIN)/flask run --port $(PORT)
 
 test: $(BIN)/.installed-test
 	$(BIN)/ruff check .

@@ -134,7 +134,8 @@ def new_command(slug: str, force: bool, language: str) -> None:
     except CardError as error:
         card = f"no share card ({error})"
     click.echo(f"wrote {target}, its hero picture {hero} and {card}")
-    click.echo(f"open http://127.0.0.1:5000/{slug} to see it")
+    site = (current_app.config.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    click.echo(f"open {site}/{slug} to see it")
 
 
 @kit.command("card")

@@ -83,6 +83,15 @@ def test_card_draws_a_german_pages_button_in_german_and_refuses_letters_it_lacks
     assert "meta.image" in result.output
 
 
+def test_new_says_where_to_see_the_page_on_this_site(make_app):
+    result = (
+        make_app(BASE_URL="http://127.0.0.1:5077")
+        .test_cli_runner()
+        .invoke(args=["kit", "new", "notes-app"])
+    )
+    assert "open http://127.0.0.1:5077/notes-app to see it" in result.output
+
+
 def test_new_refuses_to_overwrite(runner, pages_dir):
     result = runner.invoke(args=["kit", "new", "plain"])
     assert result.exit_code == 1

@@ -54,13 +54,15 @@ def parse(amount: str, code: str) -> int:
 
 # A price as pages show it: one amount with a currency symbol or an upper-case code beside it
 # ("$49", "49 €", "USD 19", "19.50 CHF"), anything around it ("From $49 for life", "/month").
-SYMBOL = r"US\$|CA\$|A\$|[$€£¥₹]"
+# "R$ 49" is reais, not dollars: a dollar sign after letters it doesn't know is no currency.
+SYMBOL = r"US\$|CA\$|C\$|AU\$|A\$|NZ\$|HK\$|S\$|MX\$|R\$|(?<![A-Za-z])[$€£¥₹]"
 PRICE_RE = re.compile(
     rf"(?:(?P<symbol>{SYMBOL})\s*|(?P<before>[A-Z]{{3}})\s+)?(?P<amount>[0-9][0-9,]*(?:\.[0-9]+)?)"
     rf"(?:\s*(?P<after_symbol>{SYMBOL})|\s+(?P<after>[A-Z]{{3}})\b)?"
 )
-CURRENCY_OF = {"$": "USD", "US$": "USD", "CA$": "CAD", "A$": "AUD", "€": "EUR", "£": "GBP",
-               "¥": "JPY", "₹": "INR"}  # fmt: skip
+CURRENCY_OF = {"$": "USD", "US$": "USD", "CA$": "CAD", "C$": "CAD", "A$": "AUD", "AU$": "AUD",
+               "NZ$": "NZD", "HK$": "HKD", "S$": "SGD", "MX$": "MXN", "R$": "BRL", "€": "EUR",
+               "£": "GBP", "¥": "JPY", "₹": "INR"}  # fmt: skip
 DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}", re.ASCII)  # "9,99": a decimal comma, not thousands
 
 

@@ -349,10 +349,3 @@ def test_a_value_with_a_line_break_after_it_is_refused_not_served(data, key):
     assert any(str(e).startswith(f"p.toml: {key}: ") for e in errors), messages(errors)
     _, errors = parse_page("p\n", {"title": "T", "headline": "H"})
     assert any("bad file name" in str(e) for e in errors)
-
-
-def test_a_price_is_read_in_ascii_digits_only():
-    from kit import money
-
-    assert money.price("$49") == (4900, "USD")
-    assert money.price("$٤٩") is None

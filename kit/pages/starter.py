@@ -8,7 +8,8 @@ from pathlib import Path
 
 STARTER_PATH = Path(__file__).with_name("starter.toml")
 
-# The starter's sentences per language ({title}: the product's name, from the page's slug).
+# The starter's sentences per language ({title}: the product's name, from the page's slug),
+# the commented examples' too: uncommented, they are in the page's language.
 STARTERS: dict[str, dict[str, str]] = {
     "en": {
         "join": "join the waitlist",
@@ -21,6 +22,12 @@ STARTERS: dict[str, dict[str, str]] = {
         "benefit_2": "Second benefit",
         "benefit_2_text": "Keep it short and concrete.",
         "description": "One or two sentences for search results and link previews.",
+        "hero_alt": "What the image shows",
+        "faq_question": "When does it launch?",
+        "faq_answer": "Soon. Waitlist members get in first.",
+        "quote": "I'd pay for this today.",
+        "role": "Early tester",
+        "price": "$49 once",
     },
     "de": {
         "join": "trag dich in die Warteliste ein",
@@ -33,6 +40,12 @@ STARTERS: dict[str, dict[str, str]] = {
         "benefit_2": "Zweiter Vorteil",
         "benefit_2_text": "Kurz und konkret.",
         "description": "Ein oder zwei Sätze für Suchergebnisse und Link-Vorschauen.",
+        "hero_alt": "Was das Bild zeigt",
+        "faq_question": "Wann geht es los?",
+        "faq_answer": "Bald. Wer auf der Warteliste steht, ist zuerst dabei.",
+        "quote": "Dafür würde ich heute schon zahlen.",
+        "role": "Testet seit der ersten Version",
+        "price": "49 € einmalig",
     },
     "fr": {
         "join": "rejoignez la liste d’attente",
@@ -45,6 +58,12 @@ STARTERS: dict[str, dict[str, str]] = {
         "benefit_2": "Deuxième avantage",
         "benefit_2_text": "Restez bref et concret.",
         "description": "Une ou deux phrases pour les résultats de recherche et les aperçus.",
+        "hero_alt": "Ce que montre l’image",
+        "faq_question": "Quand aura lieu le lancement\u00a0?",
+        "faq_answer": "Bientôt. Les inscrits sur la liste d’attente y ont accès en premier.",
+        "quote": "Je paierais pour ça dès aujourd’hui.",
+        "role": "Testeur de la première heure",
+        "price": "49 € une fois",
     },
     "es": {
         "join": "únete a la lista de espera",
@@ -57,6 +76,12 @@ STARTERS: dict[str, dict[str, str]] = {
         "benefit_2": "Segunda ventaja",
         "benefit_2_text": "Breve y concreta.",
         "description": "Una o dos frases para los buscadores y las vistas previas de enlaces.",
+        "hero_alt": "Lo que muestra la imagen",
+        "faq_question": "¿Cuándo se lanza?",
+        "faq_answer": "Pronto. Quienes están en la lista de espera entran primero.",
+        "quote": "Pagaría por esto hoy mismo.",
+        "role": "Probó la primera versión",
+        "price": "49 € pago único",
     },
     "pt-BR": {
         "join": "entre na lista de espera",
@@ -69,6 +94,12 @@ STARTERS: dict[str, dict[str, str]] = {
         "benefit_2": "Segundo benefício",
         "benefit_2_text": "Seja breve e concreto.",
         "description": "Uma ou duas frases para resultados de busca e prévias de links.",
+        "hero_alt": "O que a imagem mostra",
+        "faq_question": "Quando será o lançamento?",
+        "faq_answer": "Em breve. Quem está na lista de espera entra primeiro.",
+        "quote": "Eu pagaria por isso hoje mesmo.",
+        "role": "Testou a primeira versão",
+        "price": "R$ 49 pagamento único",
     },
     "it": {
         "join": "entra nella lista d’attesa",
@@ -81,6 +112,12 @@ STARTERS: dict[str, dict[str, str]] = {
         "benefit_2": "Secondo vantaggio",
         "benefit_2_text": "Breve e concreto.",
         "description": "Una o due frasi per i risultati di ricerca e le anteprime dei link.",
+        "hero_alt": "Cosa mostra l’immagine",
+        "faq_question": "Quando sarà disponibile?",
+        "faq_answer": "Presto. Chi è nella lista d’attesa entra per primo.",
+        "quote": "Lo pagherei già oggi.",
+        "role": "Ha provato la prima versione",
+        "price": "49 € una tantum",
     },
 }
 

@@ -10,6 +10,7 @@ import pytest
 from kit.language import catalog_languages
 from kit.pages.reference import schema_reference
 from kit.pages.reference import text_reference
+from kit.pages.starter import STARTERS
 from kit.pages.starter import starter_page
 from kit.pages.toml_lines import line_of
 from kit.pages.validation import RESERVED_SLUGS
@@ -269,6 +270,29 @@ def test_new_page_file_is_served_without_restart(client, pages_dir):
 def test_starter_page_is_valid():
     page, errors = parse_page("my-idea", tomllib.loads(starter_page("my-idea")))
     assert errors == [] and page is not None
+
+
+@pytest.mark.parametrize("language", sorted(STARTERS))
+def test_the_starters_examples_once_uncommented_are_in_its_language(language):
+    """A German founder who uncomments the FAQ, the testimonial, the image's description and
+    the pre-order tier gets German text on the page, and a price the kit reads."""
+    lines = starter_page("my-idea", language=language).splitlines()
+    examples = (
+        "# hero_alt", "# [[faq]]", "# question =", "# answer", "# [[testimonials]]", "# quote",
+        "# author", "# role", "# [[pricing.tiers]]", '# name = "Pro"', "# price", "# checkout_url",
+    )  # fmt: skip
+    text = "\n".join(line[2:] if line.startswith(examples) else line for line in lines)
+    text = text.replace("https://buy.stripe.com/...", "https://buy.stripe.com/test_00")
+    page, errors = parse_page("my-idea", tomllib.loads(text))
+    assert errors == [], messages(errors)
+    assert page.content.faq and page.content.testimonials and page.content.hero_alt
+    [tier] = page.content.pricing.tiers
+    assert tier.charge is not None  # the amount and currency the kit holds payments to
+    if language != "en":
+        english = STARTERS["en"]
+        faq, said = page.content.faq[0], page.content.testimonials[0]
+        shown = (page.content.hero_alt, faq.question, faq.answer, said.quote, said.role, tier.price)
+        assert not set(shown) & set(english.values()), shown
 
 
 def test_readme_reference_matches_the_schema():

@@ -58,3 +58,19 @@ def test_every_sentence_is_translated_with_its_placeholders_and_link(language):
                 assert compiled.ngettext(*ids, n) == strings[compiled.plural(n)]
         else:
             assert compiled.gettext(ids[0]) == strings[0]
+
+
+@pytest.mark.parametrize("language", ["fr", "it"])
+def test_one_apostrophe_throughout_a_language(language):
+    """French and Italian pages wrote both "d’attente" (the starter) and "l'une" (the
+    catalog): the catalog, like the starter page, uses the typographic apostrophe."""
+    from kit.pages.starter import STARTERS
+
+    folder = language.replace("-", "_")
+    catalog = read(CATALOGS / folder / "LC_MESSAGES" / "messages.po")
+    sentences = [s for m in catalog if m.id for s in (m.string if isinstance(m.string, tuple)
+                                                      else (m.string,))]  # fmt: skip
+    sentences += list(STARTERS[language].values())
+    straight = [s for s in sentences if re.search(r"\w'[\w{]", s)]
+    assert straight == []
+    assert any("’" in s for s in sentences)

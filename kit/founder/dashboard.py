@@ -66,6 +66,7 @@ from kit.reports.export import csv_lines
 from kit.reports.sources import SOURCE_DIMENSIONS
 from kit.reports.sources import by_dimension
 from kit.reports.sources import traffic_sources
+from kit.reports.stats import arm_label
 from kit.tracking.assignment import EMBED
 from kit.tracking.phases import counted_under
 from kit.urls import embed_snippet
@@ -286,7 +287,7 @@ def _charts(days: list[DailyRow], arms: list[str]) -> list:
         series["visitors"].append(row.visitors)
         series["signups"].append(row.signups)
         series["rate"].append(row.cumulative_rate)
-    names = {name: name or "all visitors" for name in arms}
+    names = {name: arm_label(name) for name in arms}
     charts = [
         ("Exposed visitors per day", "visitors", language.number, True),
         ("Visitors who signed up, per day", "signups", language.number, True),

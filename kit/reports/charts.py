@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from kit.reports.funnel import Step
 from kit.reports.stats import Report
+from kit.reports.stats import arm_label
 
 # Distinguishable for common colour-vision deficiencies (Okabe–Ito), readable on white.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000000")
@@ -282,7 +283,7 @@ def forest_of(report: Report, title: str, bar: float | None = None) -> Forest:
     """The forest plot of a report's conversion intervals, one row per variant; ``bar``: the
     rate the page must clear, drawn as the line to read against."""
     rows = [
-        (arm.name or "all visitors",
+        (arm_label(arm.name),
          arm.rate_interval.low if arm.rate_interval else None, arm.rate,
          arm.rate_interval.high if arm.rate_interval else None)
         for arm in report.arms
@@ -294,7 +295,7 @@ def funnel_of_steps(steps: Sequence[Step]) -> Funnel:
     """The funnel chart of a page's steps, every variant as a share of its own visitors."""
     visitors = steps[0].counts if steps else {}
     return funnel(
-        [(step.name, [(name or "all visitors", n, visitors.get(name, 0))
+        [(step.name, [(arm_label(name), n, visitors.get(name, 0))
                       for name, n in step.counts.items()])
          for step in steps]
     )  # fmt: skip

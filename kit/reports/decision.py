@@ -37,6 +37,7 @@ from kit.reports.stats import ArmResult
 from kit.reports.stats import Report
 from kit.reports.stats import SampleRatio
 from kit.reports.stats import _small_counts
+from kit.reports.stats import arm_label
 from kit.reports.stats import conversion_rate
 from kit.reports.stats import fisher_exact
 from kit.reports.stats import holm
@@ -349,7 +350,7 @@ def _verdict(
     broken = [arm for arm in counts if arm.visitors > 0 and not usable(arm)]
     if broken:
         names = ", ".join(
-            f"{arm.name or 'all visitors'} ({arm.conversions:,} from {arm.visitors:,} visitors)"
+            f"{arm_label(arm.name)} ({arm.conversions:,} from {arm.visitors:,} visitors)"
             for arm in broken
         )
         return (

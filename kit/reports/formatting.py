@@ -12,6 +12,7 @@ from kit.reports import costs
 from kit.reports.preorders import PreOrders
 from kit.reports.stats import Cost
 from kit.reports.stats import Report
+from kit.reports.stats import arm_label
 
 # --- Formatting for templates (numbers are formatted here, never computed in Jinja) ---------
 
@@ -98,7 +99,7 @@ def variant_rows(
     for arm in report.arms:
         rows.append(
             [
-                arm.name,
+                arm_label(arm.name),
                 arm.visitors,
                 arm.conversions,
                 arm.signups,
@@ -134,7 +135,7 @@ def preorder_lines(bought: PreOrders) -> list[str]:
     for paying, arm in zip(bought.report.arms, bought.arms, strict=True):
         interval = interval_text(*_bounds(paying.rate_interval))
         lines.append(
-            f"  {arm.variant or 'all visitors'}: {paying.conversions:,} of {paying.visitors:,} "
+            f"  {arm_label(arm.variant)}: {paying.conversions:,} of {paying.visitors:,} "
             f"visitors paid, {percent(paying.rate)} ({interval}); {arm.preorders:,} pre-orders, "
             f"revenue {money.totals_text(arm.revenue)}, refunds {arm.refunds:,}"
         )
@@ -157,7 +158,7 @@ def text_table(report: Report) -> str:
         )
         lines.append(
             [
-                arm.name or "all visitors",
+                arm_label(arm.name),
                 f"{arm.visitors:,}",
                 f"{arm.conversions:,}",
                 "–" if arm.signups is None else f"{arm.signups:,}",

@@ -56,6 +56,11 @@ def conversion_rate(conversions: int, visitors: int) -> float | None:
     return conversions / visitors if visitors > 0 and 0 <= conversions <= visitors else None
 
 
+def arm_label(name: str) -> str:
+    """How an arm is named to people: its variant, or "all visitors" on a page without a test."""
+    return name or "all visitors"
+
+
 def usable(arm: Arm) -> bool:
     """Counts a rate can be taken of."""
     return conversion_rate(arm.conversions, arm.visitors) is not None

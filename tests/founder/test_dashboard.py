@@ -555,6 +555,10 @@ def test_results_csv_has_one_row_per_variant(app):
         ("b", "1000", "135"),
     ]
     assert float(rows[1]["uplift_rel"]) == pytest.approx(0.35)
+    seed(app, {"": (50, 5)}, page="plain", experiment="")  # one version: named as on the page
+    plain = logged_in(app).get("/admin/plain/results.csv").get_data(as_text=True)
+    [row] = csv.DictReader(io.StringIO(plain))
+    assert (row["variant"], row["visitors"], row["signups"]) == ("all visitors", "50", "5")
 
 
 def test_cli_stats_prints_the_same_numbers_as_the_page(app):

@@ -42,7 +42,7 @@ TEXTS: dict[str, Text] = {
     "form.name_too_long": "Please keep the name under 100 characters.",
     "form.answer_too_long": "Please keep the answer under 1000 characters.",
     "form.consent_missing": "Please tick the box to agree before joining.",
-    "form.number_invalid": "Please enter a number, like 12 or 12.50.",
+    "form.number_invalid": "Please enter a number of 0 or more, like 12 or 1200.50.",
     "form.choice_invalid": "Please pick one of the answers.",
     "form.too_fast": "Almost there: please press the button once more to confirm.",
     "form.expired": "Your session expired or cookies are blocked. Please press the button again.",

@@ -101,7 +101,10 @@ def test_the_number_question_is_a_decimal_box_with_its_unit_marked_optional(visi
     box.fill("twelve")
     page.locator("form.signup button[type=submit]").click()
     page.wait_for_load_state()
-    assert page.locator("#answer-error").inner_text() == "Please enter a number, like 12 or 12.50."
+    assert (
+        page.locator("#answer-error").inner_text()
+        == "Please enter a number of 0 or more, like 12 or 1200.50."
+    )
     assert page.locator("#answer").input_value() == "twelve"  # nothing typed is lost
 
 

@@ -71,8 +71,12 @@ def test_a_number_question_gets_a_number_box_with_its_unit_and_refuses_words(mak
     assert '<span class="unit" id="answer-unit">$ per month</span>' in html
     words = sign_up(browser(app), email="ada@example.com", answer="about ten")
     assert words.status_code == 422
-    assert "Please enter a number, like 12 or 12.50." in words.get_data(as_text=True)
+    assert "Please enter a number of 0 or more, like 12 or 1200.50." in words.get_data(as_text=True)
     assert 'value="about ten"' in words.get_data(as_text=True)  # what was typed stays
+    negative = sign_up(
+        browser(app), email="cy@example.com", answer="-5"
+    )  # told why, not "a number"
+    assert negative.status_code == 422 and "of 0 or more" in negative.get_data(as_text=True)
     assert sign_up(browser(app), email="bo@example.com", answer="12,50").status_code == 302
     with app.app_context():
         assert db.session.scalar(select(Signup.answer)) == "12.50"

@@ -55,7 +55,7 @@ def parse(amount: str, code: str) -> int:
 # A price as pages show it: one amount with a currency symbol or an upper-case code beside it
 # ("$49", "49 €", "USD 19", "19.50 CHF"), anything around it ("From $49 for life", "/month").
 # "R$ 49" is reais, not dollars: a dollar sign after letters it doesn't know is no currency.
-SYMBOL = r"US\$|CA\$|C\$|AU\$|A\$|NZ\$|HK\$|S\$|MX\$|R\$|(?<![A-Za-z])[$€£¥₹]"
+SYMBOL = r"(?<![A-Za-z])(?:US\$|CA\$|C\$|AU\$|A\$|NZ\$|HK\$|S\$|MX\$|R\$|[$€£¥₹])"
 PRICE_RE = re.compile(
     rf"(?:(?P<symbol>{SYMBOL})\s*|(?P<before>[A-Z]{{3}})\s+)?(?P<amount>[0-9][0-9,]*(?:\.[0-9]+)?)"
     rf"(?:\s*(?P<after_symbol>{SYMBOL})|\s+(?P<after>[A-Z]{{3}})\b)?"

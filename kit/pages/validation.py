@@ -226,8 +226,12 @@ def parse_page(slug: str, data: dict, file: str = "") -> tuple[Page | None, list
         for i, reward in enumerate(waitlist.rewards):
             if reward.referrals < 1:
                 errors.add(f"waitlist.rewards[{i}].referrals", "expected 1 or more friends")
-    if content:
-        _check_question(content.form, errors)
+    # The question's answers are checked even when another key of the page has a problem, so
+    # one run of kit check lists them too (the form alone, its own errors already counted).
+    form = content.form if content else _convert(FormConfig, base.get("form", {}), "form",
+                                                 _Errors(), False)  # fmt: skip
+    if isinstance(form, FormConfig):
+        _check_question(form, errors)
     embed = _convert(Embed, data.get("embed", {}), "embed", errors, False)
     target = _convert(Target, data.get("target", {}), "target", errors, False)
     if isinstance(target, Target):

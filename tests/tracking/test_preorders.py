@@ -695,7 +695,8 @@ def test_a_subscriptions_refund_finds_its_pre_order_by_the_invoice(shop_app):
      ("$9 or $90/year", None), ("$49 EUR", None), ("$9.999", None),
      ("R$ 49", (4900, "BRL")), ("R$49,90", (4990, "BRL")), ("NZ$49", (4900, "NZD")),
      ("HK$49", (4900, "HKD")), ("S$49", (4900, "SGD")), ("MX$49", (4900, "MXN")),
-     ("C$49", (4900, "CAD")), ("AU$49", (4900, "AUD")), ("XY$49", None), ("$٤٩", None)],
+     ("C$49", (4900, "CAD")), ("AU$49", (4900, "AUD")), ("XY$49", None), ("XS$49", None),
+     ("BR$49", None), ("$٤٩", None), ("49 R$", (4900, "BRL"))],
 )  # fmt: skip
 def test_the_amount_a_price_states_is_read_or_not_at_all(shown, charge):
     """Words after the amount are not a currency ("49 per month" is not 49 PER), and a price

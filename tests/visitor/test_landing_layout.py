@@ -112,6 +112,10 @@ def test_a_question_kind_is_checked_where_the_page_file_is():
     assert errors(spaced) == [
         "form.question_options[1]: an answer without spaces before or after it, got ' B '"
     ]
+    # One run of kit check lists them with the page's other problems, not on a second run.
+    _, found = parse_page("p", {"title": "T", "headline": "H", "subheadlin": "typo",
+                                "form": spaced})  # fmt: skip
+    assert [e.path for e in found] == ["subheadlin", "form.question_options[1]"]
     assert errors({**base, "question_options": ["A", "B"]}) == [
         'form.question_options: only a question_kind = "choice" has answers to pick']  # fmt: skip
     assert errors({**base, "question_unit": "$"}) == [

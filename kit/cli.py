@@ -52,6 +52,7 @@ from kit.reports import formatting
 from kit.reports import ideas
 from kit.reports import results
 from kit.reports.export import csv_lines
+from kit.reports.stats import counted
 from kit.tracking.phases import current_phase
 
 PAGE_REFERENCE = ("<!-- page-reference:start -->", "<!-- page-reference:end -->")
@@ -239,7 +240,10 @@ def stats_command(slug: str | None, experiment: str | None) -> None:
         raise click.ClickException(f"no page called {slug!r}; pages: {', '.join(sorted(pages))}")
     key = current_phase(page) if experiment is None else experiment
     outcome = results.page_results(page, key, minimum)
-    click.echo(f"{slug}: experiment {key or '(none)'}, {outcome.status}")
+    said = (
+        f"experiment {key}, {outcome.status}" if key else "one version of the page, no experiment"
+    )
+    click.echo(f"{slug}: {said}")
     click.echo(formatting.text_table(outcome.report))
     click.echo(f"[{outcome.decision.badge}] {outcome.card}")
     for bar in outcome.bars:
@@ -282,7 +286,7 @@ def _echo_ideas(pages: dict, minimum: int) -> None:
         if idea.chosen != "one version":
             name += f" ({idea.variant}, {idea.chosen})"
         click.echo(f"  {place}. {name:<34} {formatting.percent(rate):>6} ({interval}) "
-                   f"of {formatting.counted(idea.visitors, 'visitor')}")  # fmt: skip
+                   f"of {counted(idea.visitors, 'visitor')}")  # fmt: skip
     click.echo(ideas.top_two_sentence(ranked, verb))
 
 
@@ -387,8 +391,8 @@ def spend_list_command(slug: str) -> None:
         per_visitor = "–" if c.per_visitor is None else money.text(c.per_visitor, cur)
         click.echo(
             f"#{entry.id} {_visible(costs.label(entry))} {entry.first_day} to {entry.last_day}: "
-            f"{money.text(entry.amount, cur)}; {formatting.counted(c.visitors, 'visitor')} "
-            f"({per_visitor} each), {formatting.counted(c.signed_up, 'signup')} "
+            f"{money.text(entry.amount, cur)}; {counted(c.visitors, 'visitor')} "
+            f"({per_visitor} each), {counted(c.signed_up, 'signup')} "
             f"({costs.cost_text(c.per_signup, cur)}), "
             f"{c.confirmed:,} confirmed ({costs.cost_text(c.per_confirmed, cur)}), "
             f"{c.paying:,} paying ({costs.cost_text(c.per_preorder, cur)})"

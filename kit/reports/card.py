@@ -16,6 +16,7 @@ from kit.reports.decision import Decision
 from kit.reports.stats import ArmResult
 from kit.reports.stats import Ratio
 from kit.reports.stats import Report
+from kit.reports.stats import counted
 from kit.reports.target import Bar
 
 
@@ -111,7 +112,7 @@ def _one_idea(
     if decision.kind == "no-bar":
         ask = (" Set the bar this idea must clear to get go or no-go: add a [target] table to "
                "the page file.") if owner else ""  # fmt: skip
-        return f"{rate(arm.rate)} of {arm.visitors:,} visitors {verb}.{ask}"
+        return f"{rate(arm.rate)} of {counted(arm.visitors, 'visitor')} {verb}.{ask}"
     described = "; ".join(_against(bar, owner) for bar in bars)
     if decision.kind == "go":
         return f"Go: {described}."
@@ -182,10 +183,11 @@ def cannot_compare(first: str, second: str, waiting: list[tuple[str, int, int]],
     """Why the first two ideas have no ratio yet, naming the idea that lacks what: each of
     ``waiting`` is (name, visitors, converted) of an idea whose counts make no rate to divide
     by (no visitors, nobody who did ``verb``, or counts a database holds but no rate can be)."""
+    done = DONE[verb]
     reasons = [
         f"{name} has no visitors yet" if visitors <= 0
-        else f"none of {name}'s {visitors:,} visitors has {DONE[verb]} yet" if converted == 0
-        else f"{name} counts more who {DONE[verb]} than visitors (run kit recount)"
+        else f"none of {name}'s {counted(visitors, 'visitor')} has {done} yet" if converted == 0
+        else f"{name} counts more who {done} than visitors (run kit recount)"
         for name, visitors, converted in waiting
     ]  # fmt: skip
     return f"{first} and {second} cannot be compared yet: {' and '.join(reasons)}."

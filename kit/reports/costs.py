@@ -176,13 +176,16 @@ def summary(rows: list[CostRow], min_visitors: int) -> Summary | None:
 
 
 def cost_text(cost: Cost | None, currency: str) -> str:
-    """ "$4.20 ($3.10 to $6.50)"; "$10.00 (too few visitors for a range)" below the minimum of
-    visitors; "not enough data" without visitors."""
+    """ "$4.20 ($3.10 to $6.50)"; "$10.00, too few visitors for a range" below the minimum of
+    visitors ("none yet" while nobody converted); "not enough data" without visitors."""
     if cost is None:
         return "not enough data"
     if cost.low is None:
-        spent = money.text(cost.value, currency) if cost.value is not None else "none yet"
-        return f"{spent} (too few visitors for a range)"
+        return (
+            "none yet"
+            if cost.value is None
+            else (f"{money.text(cost.value, currency)}, too few visitors for a range")
+        )
     high = money.text(cost.high, currency) if cost.high is not None else "no upper bound yet"
     low = money.text(cost.low, currency)
     if cost.value is None:

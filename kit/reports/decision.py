@@ -39,6 +39,7 @@ from kit.reports.stats import SampleRatio
 from kit.reports.stats import _small_counts
 from kit.reports.stats import arm_label
 from kit.reports.stats import conversion_rate
+from kit.reports.stats import counted
 from kit.reports.stats import fisher_exact
 from kit.reports.stats import holm
 from kit.reports.stats import newcombe_interval
@@ -350,7 +351,7 @@ def _verdict(
     broken = [arm for arm in counts if arm.visitors > 0 and not usable(arm)]
     if broken:
         names = ", ".join(
-            f"{arm_label(arm.name)} ({arm.conversions:,} from {arm.visitors:,} visitors)"
+            f"{arm_label(arm.name)} ({arm.conversions:,} from {counted(arm.visitors, 'visitor')})"
             for arm in broken
         )
         return (
@@ -363,8 +364,8 @@ def _verdict(
             return "No visitors yet."
         interval = control.rate_interval
         return (
-            f"{control.visitors:,} visitors, {control.conversions:,} {converted}: conversion "
-            f"{_percent(control.rate)} (95% interval {_percent(interval.low)} to "
+            f"{counted(control.visitors, 'visitor')}, {control.conversions:,} {converted}: "
+            f"conversion {_percent(control.rate)} (95% interval {_percent(interval.low)} to "
             f"{_percent(interval.high)}). Add an experiment to compare messages."
         )
     if needed is None:

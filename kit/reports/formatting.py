@@ -56,11 +56,6 @@ def when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def counted(n: int, noun: str) -> str:
-    """ "1 visitor", "1,204 visitors": the founder's CLI says one thing once."""
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
-
-
 def percent(value: float | None, digits: int = 1) -> str:
     """0.1234 → "12.3%"; a missing number reads as a dash, never "nan"."""
     return "–" if value is None else f"{value * 100:.{digits}f}%"

@@ -61,6 +61,11 @@ def arm_label(name: str) -> str:
     return name or "all visitors"
 
 
+def counted(n: int, noun: str) -> str:
+    """ "1 visitor", "1,204 visitors": the founder's pages and CLI say one thing once."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def usable(arm: Arm) -> bool:
     """Counts a rate can be taken of."""
     return conversion_rate(arm.conversions, arm.visitors) is not None

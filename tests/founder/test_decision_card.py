@@ -54,6 +54,19 @@ def test_one_idea_without_a_bar_shows_its_rate_and_asks_for_a_bar(make_app):
     assert "no bar set" in overview
 
 
+def test_one_visitor_is_one_visitor_on_the_page_the_sources_and_in_the_cli(make_app):
+    app = make_app(RATELIMIT_ENABLED=False)
+    visitors_from(app, "plain", "utm_source=x", 1, 0)
+    founder = logged_in(app)
+    page = text_of(founder.get("/admin/plain"))
+    assert "0.0% of 1 visitor sign up." in page and "1 visitor, 0 signed up" in page
+    assert "1 visitors" not in page and "One version of the page: no experiment." in page
+    sources = text_of(founder.get("/admin/plain/sources"))
+    assert "One version of the page: no experiment." in sources and "Experiment none" not in sources
+    said = app.test_cli_runner().invoke(args=["kit", "stats", "plain"]).output
+    assert "plain: one version of the page, no experiment" in said and "1 visitors" not in said
+
+
 def test_one_idea_well_above_its_bar_is_a_go(make_app, pages_dir):
     (pages_dir / "plain.toml").write_text((pages_dir / "plain.toml").read_text() + BAR)
     app = make_app(MIN_VISITORS_FOR_VERDICT=10, RATELIMIT_ENABLED=False)

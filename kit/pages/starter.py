@@ -28,6 +28,12 @@ STARTERS: dict[str, dict[str, str]] = {
         "quote": "I'd pay for this today.",
         "role": "Early tester",
         "price": "$49 once",
+        "question_example": "What would you pay per month?",
+        "question_unit": "$ per month",
+        "question_options": '["Nothing", "$5", "$10+"]',
+        "consent_example": "I agree to receive e-mails about ...",
+        "checkout_label": "Pre-order",
+        "other_headline": "A different promise",
     },
     "de": {
         "join": "trag dich in die Warteliste ein",
@@ -46,6 +52,12 @@ STARTERS: dict[str, dict[str, str]] = {
         "quote": "Dafür würde ich heute schon zahlen.",
         "role": "Testet seit der ersten Version",
         "price": "49 € einmalig",
+        "question_example": "Was würdest du pro Monat zahlen?",
+        "question_unit": "€ pro Monat",
+        "question_options": '["Nichts", "5 €", "10 € oder mehr"]',
+        "consent_example": "Ich möchte E-Mails zu ... erhalten",
+        "checkout_label": "Vorbestellen",
+        "other_headline": "Ein anderes Versprechen",
     },
     "fr": {
         "join": "rejoignez la liste d’attente",
@@ -64,6 +76,12 @@ STARTERS: dict[str, dict[str, str]] = {
         "quote": "Je paierais pour ça dès aujourd’hui.",
         "role": "Testeur de la première heure",
         "price": "49 € une fois",
+        "question_example": "Combien paieriez-vous par mois\u00a0?",
+        "question_unit": "€ par mois",
+        "question_options": '["Rien", "5 €", "10 € ou plus"]',
+        "consent_example": "J’accepte de recevoir des e-mails concernant ...",
+        "checkout_label": "Précommander",
+        "other_headline": "Une autre promesse",
     },
     "es": {
         "join": "únete a la lista de espera",
@@ -82,6 +100,12 @@ STARTERS: dict[str, dict[str, str]] = {
         "quote": "Pagaría por esto hoy mismo.",
         "role": "Probó la primera versión",
         "price": "49 € pago único",
+        "question_example": "¿Cuánto pagarías al mes?",
+        "question_unit": "€ al mes",
+        "question_options": '["Nada", "5 €", "10 € o más"]',
+        "consent_example": "Acepto recibir correos sobre ...",
+        "checkout_label": "Reservar",
+        "other_headline": "Otra promesa",
     },
     "pt-BR": {
         "join": "entre na lista de espera",
@@ -100,6 +124,12 @@ STARTERS: dict[str, dict[str, str]] = {
         "quote": "Eu pagaria por isso hoje mesmo.",
         "role": "Testou a primeira versão",
         "price": "R$ 49 pagamento único",
+        "question_example": "Quanto você pagaria por mês?",
+        "question_unit": "R$ por mês",
+        "question_options": '["Nada", "R$ 5", "R$ 10 ou mais"]',
+        "consent_example": "Aceito receber e-mails sobre ...",
+        "checkout_label": "Comprar na pré-venda",
+        "other_headline": "Uma promessa diferente",
     },
     "it": {
         "join": "entra nella lista d’attesa",
@@ -118,6 +148,12 @@ STARTERS: dict[str, dict[str, str]] = {
         "quote": "Lo pagherei già oggi.",
         "role": "Ha provato la prima versione",
         "price": "49 € una tantum",
+        "question_example": "Quanto pagheresti al mese?",
+        "question_unit": "€ al mese",
+        "question_options": '["Niente", "5 €", "10 € o più"]',
+        "consent_example": "Accetto di ricevere e-mail su ...",
+        "checkout_label": "Preordina",
+        "other_headline": "Una promessa diversa",
     },
 }
 
@@ -133,4 +169,9 @@ def starter_page(slug: str, hero_image: str = "", language: str = "en") -> str:
     if hero_image:
         line = f"{f'hero_image = {hero_image!r}':<48} # drawn in your colours: swap in yours"
         text = re.sub(r"(?m)^# hero_image = .*$", line.replace("'", '"'), text)
-    return text
+    return re.sub(r"(?m)^(.*?\S) {2,}(# .*)$", _aligned, text)
+
+
+def _aligned(line: re.Match) -> str:
+    """A key and its comment with the comment in column 50, as far as the key leaves room."""
+    return f"{line[1]:<48} {line[2]}"

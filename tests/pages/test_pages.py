@@ -280,6 +280,7 @@ def test_the_starters_examples_once_uncommented_are_in_its_language(language):
     examples = (
         "# hero_alt", "# [[faq]]", "# question =", "# answer", "# [[testimonials]]", "# quote",
         "# author", "# role", "# [[pricing.tiers]]", '# name = "Pro"', "# price", "# checkout_url",
+        "# checkout_label",
     )  # fmt: skip
     text = "\n".join(line[2:] if line.startswith(examples) else line for line in lines)
     text = text.replace("https://buy.stripe.com/...", "https://buy.stripe.com/test_00")
@@ -291,7 +292,8 @@ def test_the_starters_examples_once_uncommented_are_in_its_language(language):
     if language != "en":
         english = STARTERS["en"]
         faq, said = page.content.faq[0], page.content.testimonials[0]
-        shown = (page.content.hero_alt, faq.question, faq.answer, said.quote, said.role, tier.price)
+        shown = (page.content.hero_alt, faq.question, faq.answer, said.quote, said.role,
+                 tier.price, tier.checkout_label)  # fmt: skip
         assert not set(shown) & set(english.values()), shown
 
 

@@ -104,7 +104,7 @@ def _arguments(app: Flask) -> dict[str, str]:
             "slug": "plain", "token": status_token(entry), "confirm": confirm_token(entry),
             "name": "nope", "tier": "pro", "filename": "app.css",
             "signup_id": str(entry.id), "spend_id": str(spend_id),
-            "public_id": link.public_id, "key": share.key_of(link),
+            "public_id": link.public_id, "report": share.key_of(link),
         }  # fmt: skip
 
 
@@ -117,6 +117,8 @@ def _paths(app: Flask, args: dict[str, str]) -> list[tuple[str, str, str]]:
             values = {name: args[name] for name in rule.arguments}
             if rule.endpoint == "subscriber.confirm":
                 values["token"] = args["confirm"]
+            if rule.endpoint == "proof.show":
+                values["token"] = args["report"]  # a shared report's key
             if rule.endpoint in ("checkout.checkout", "checkout.paid"):
                 values["slug"] = "shop"  # the page that takes pre-orders
             if rule.endpoint == "assets.static":

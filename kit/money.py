@@ -63,7 +63,7 @@ PRICE_RE = re.compile(
 CURRENCY_OF = {"$": "USD", "US$": "USD", "CA$": "CAD", "C$": "CAD", "A$": "AUD", "AU$": "AUD",
                "NZ$": "NZD", "HK$": "HKD", "S$": "SGD", "MX$": "MXN", "R$": "BRL", "€": "EUR",
                "£": "GBP", "¥": "JPY", "₹": "INR"}  # fmt: skip
-DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}", re.ASCII)  # "9,99": a decimal comma, not thousands
+DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}")  # "9,99": a decimal comma, not thousands
 
 
 def price(shown: str) -> tuple[int, str] | None:

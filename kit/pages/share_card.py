@@ -108,8 +108,7 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, width: int) -> tuple[int, list[st
             return size, lines
     lines = _wrap(draw, text, font, width)[:MAX_LINES]
     while draw.textlength(lines[-1] + "…", font=font) > width and len(lines[-1]) > 1:
-        cut = lines[-1].rsplit(" ", 1)[0] if " " in lines[-1] else lines[-1][:-1]
-        lines[-1] = cut
+        lines[-1] = lines[-1].rsplit(" ", 1)[0] if " " in lines[-1] else lines[-1][:-1]
     lines[-1] += "…"
     return HEADLINE_SIZES[-1], lines
 

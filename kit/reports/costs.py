@@ -181,11 +181,9 @@ def cost_text(cost: Cost | None, currency: str) -> str:
     if cost is None:
         return "not enough data"
     if cost.low is None:
-        return (
-            "none yet"
-            if cost.value is None
-            else (f"{money.text(cost.value, currency)}, too few visitors for a range")
-        )
+        if cost.value is None:
+            return "none yet"
+        return f"{money.text(cost.value, currency)}, too few visitors for a range"
     high = money.text(cost.high, currency) if cost.high is not None else "no upper bound yet"
     low = money.text(cost.low, currency)
     if cost.value is None:

@@ -194,4 +194,5 @@ def init_app(app: Flask) -> None:
         percent=percent,
         signed_percent=signed_percent,
         pvalue=p_text,
+        arm=arm_label,
     )
